@@ -1,0 +1,1 @@
+"""The HTTP application: assembly only, no business rules."""

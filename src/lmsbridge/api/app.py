@@ -1,0 +1,76 @@
+"""Assembles the application: the store, the routers under /v1, the interaction recorder, the
+error rendering, health and static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from lmsbridge import __version__
+from lmsbridge.api import errors
+from lmsbridge.api.content_type import JsonByDefault
+from lmsbridge.config import Settings, get_settings
+from lmsbridge.db import Store
+from lmsbridge.errors import NotFoundError
+from lmsbridge.integrations.endpoints import router as integrations_router
+from lmsbridge.logs.endpoints import router as logs_router
+from lmsbridge.logs.recorder import InteractionRecorder
+from lmsbridge.logs.repository import InteractionWriter
+from lmsbridge.tasks.endpoints import router as tasks_router
+
+
+def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    writer = InteractionWriter(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        writer.close()
+
+    app = FastAPI(
+        title="lmsbridge",
+        version=__version__,
+        description="A self-hosted unified API for learning systems, wire-compatible with Kombo's "
+        "Unified LMS API.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.interactions = writer
+    errors.install(app)
+    for router in (integrations_router, tasks_router):
+        app.include_router(router, prefix="/v1")
+    app.include_router(logs_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> Response:
+        if request.app.state.store.ping():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable", "message": "the store is unreachable"}, status_code=503)
+
+    @app.get("/static/tools/{name}", include_in_schema=False)
+    def tool_icon(name: str) -> Response:
+        if not name.endswith(".svg") or "/" in name:
+            raise NotFoundError(f"No file {name!r}.")
+        path = resources.files("lmsbridge") / "static" / name
+        if not path.is_file():
+            raise NotFoundError(f"No file {name!r}.")
+        return Response(path.read_bytes(), media_type="image/svg+xml")
+
+    app.add_middleware(JsonByDefault)
+    app.add_middleware(
+        InteractionRecorder,
+        writer=writer,
+        max_body_bytes=settings.max_body_bytes,
+        log_body_bytes=settings.log_body_bytes,
+        configured_public_url=settings.public_url,
+    )
+    return app

@@ -1,0 +1,51 @@
+"""Request dependencies: who is calling, and which of their integrations a call is about."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from lmsbridge.auth.repository import Principal
+from lmsbridge.auth.service import authenticate
+from lmsbridge.db import Store
+from lmsbridge.errors import InputInvalidError
+from lmsbridge.integrations.repository import Integration
+from lmsbridge.integrations.service import get_integration
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    with store_of(request).read() as conn:
+        who = authenticate(conn, authorization)
+    request.scope.setdefault("state", {})["environment_id"] = who.environment_id
+    return who
+
+
+def integration(
+    request: Request,
+    who: Annotated[Principal, Depends(principal)],
+    x_integration_id: Annotated[
+        str | None, Header(description="ID of the integration you want to interact with.")
+    ] = None,
+) -> Integration:
+    if not x_integration_id:
+        raise InputInvalidError("The X-Integration-Id header is required for this endpoint.")
+    request.scope.setdefault("state", {})["integration_id"] = x_integration_id
+    with store_of(request).read() as conn:
+        return get_integration(conn, x_integration_id, who.environment_id)
+
+
+def public_url(request: Request) -> str:
+    state = request.scope.get("state", {})
+    if "public_url" in state:
+        return str(state["public_url"])
+    return str(request.base_url).rstrip("/")
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+IntegrationDep = Annotated[Integration, Depends(integration)]

@@ -1,0 +1,80 @@
+"""Renders every failure in the contract's error envelope, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lmsbridge.errors import (
+    InputInvalidError,
+    LmsBridgeError,
+    MethodNotAllowedError,
+    NotFoundError,
+)
+from lmsbridge.logs.recorder import error_body
+
+
+def log_url(request: Request) -> str | None:
+    state = request.scope.get("state", {})
+    if "interaction_id" not in state:
+        return None
+    return f"{state['public_url']}/logs/{state['interaction_id']}"
+
+
+def render(request: Request, error: LmsBridgeError) -> Response:
+    return Response(
+        error_body(error, log_url(request)),
+        status_code=error.status_code,
+        media_type="application/json",
+        headers=error.headers,
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+def describe_validation(error: RequestValidationError, limit: int = 20) -> str:
+    problems = []
+    for entry in error.errors():
+        if entry.get("type") == "json_invalid":
+            return "The request body is not valid JSON: " + str(entry.get("ctx", {}).get("error", "")).strip()
+        message = str(entry.get("msg", "invalid"))
+        message = message.removeprefix("Value error, ")
+        problems.append(f"{_location(tuple(entry.get('loc', ())))}: {message}")
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return "Invalid request: " + "; ".join(problems[:limit]) + more + "."
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LmsBridgeError)
+    async def _known(request: Request, error: LmsBridgeError) -> Response:
+        return render(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        return render(request, InputInvalidError(describe_validation(error)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404:
+            failure: LmsBridgeError = NotFoundError(f"No route {request.method} {request.url.path}.")
+        elif error.status_code == 405:
+            failure = MethodNotAllowedError(
+                f"{request.method} is not allowed on {request.url.path}."
+            )
+        elif error.status_code == 400:
+            failure = InputInvalidError(f"The request body could not be read: {error.detail}.")
+        else:
+            failure = LmsBridgeError(str(error.detail))
+            failure.status_code = error.status_code
+            failure.code = None
+        return render(request, failure)

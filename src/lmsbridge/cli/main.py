@@ -1,0 +1,271 @@
+"""`lmsbridge`: run the service and a worker, migrate the store, manage keys and integrations.
+Every command takes the store from LMSBRIDGE_DATABASE_URL (default sqlite:///lmsbridge.db)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lmsbridge.config import Settings, get_settings
+from lmsbridge.db import Store, open_store
+from lmsbridge.db.migrations import migrate
+from lmsbridge.errors import LmsBridgeError
+
+
+def _store() -> Store:
+    return open_store()
+
+
+def _box(settings: Settings) -> Any:
+    from lmsbridge.integrations.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
+
+    try:
+        return CredentialBox(load_secret_key(settings, create=True))
+    except SecretKeyMissingError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _worker(store: Store, settings: Settings, concurrency: int) -> Any:
+    from lmsbridge.jobs import Worker
+    from lmsbridge.tasks.runner import handlers
+
+    return Worker(
+        store,
+        handlers(store, settings, _box(settings)),
+        concurrency=concurrency,
+        lease_seconds=settings.job_lease_seconds,
+        poll_seconds=settings.job_poll_seconds,
+        max_attempts=settings.job_max_attempts,
+    )
+
+
+@click.group()
+@click.version_option(package_name="lmsbridge")
+def cli() -> None:
+    """lmsbridge: a self-hosted unified API for learning systems."""
+
+
+@cli.command()
+def migrate_cmd() -> None:
+    """Create or upgrade the store's tables."""
+    store = _store()
+    applied = migrate(store)
+    click.echo(f"applied migrations: {applied}" if applied else "the store is up to date")
+
+
+migrate_cmd.name = "migrate"
+
+
+def _demo(store: Store, settings: Settings, host: str, port: int) -> None:
+    from lmsbridge.auth.repository import AuthRepository
+    from lmsbridge.auth.service import create_key
+    from lmsbridge.integrations.service import create_integration
+
+    with store.write() as conn:
+        if AuthRepository(conn).count_keys():
+            click.echo("--demo: this store already has API keys (they are shown only once); "
+                       "create another with `lmsbridge keys create`.")
+            return
+        key = create_key(conn, name="demo")
+        integration = create_integration(conn, _box(settings), tool="sandbox", environment="default",
+                                         name="Demo Sandbox")
+    url = f"http://{host}:{port}"
+    body = json.dumps({"items": [
+        {"origin_id": "cybersecurity-101", "course": {
+            "type": "EXTERNAL", "title": "Introduction to Cybersecurity",
+            "course_url": "https://your-platform.com/courses/cybersecurity-101"}},
+    ]})
+    click.echo(f"""
+API key (shown once):  {key.secret}
+Sandbox integration:   {integration.id}
+
+Submit a course:
+  curl -s -X POST {url}/v1/lms/courses/bulk \\
+    -H 'Authorization: Bearer {key.secret}' \\
+    -H 'X-Integration-Id: {integration.id}' \\
+    -H 'Content-Type: application/json' \\
+    -d '{body}'
+Then poll:
+  curl -s {url}/v1/lms/courses/bulk/TASK_ID \\
+    -H 'Authorization: Bearer {key.secret}' -H 'X-Integration-Id: {integration.id}'
+""")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-worker", is_flag=True, help="Serve the API only; run workers with `lmsbridge worker`.")
+@click.option("--demo", is_flag=True, help="On an empty store, create an API key and a Sandbox integration.")
+def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
+    """Run the API (and one worker, unless --no-worker); migrates the store first."""
+    import uvicorn
+
+    from lmsbridge.api.app import create_app
+
+    _logging()
+    settings = get_settings()
+    store = _store()
+    migrate(store)
+    if demo:
+        _demo(store, settings, host, port)
+    worker = None if no_worker else _worker(store, settings, settings.worker_concurrency)
+    if worker is not None:
+        worker.start()
+    app = create_app(store, settings)
+    click.echo(f"lmsbridge listening on http://{host}:{port} (store: {store.dialect})")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if worker is not None:
+            worker.stop()
+        store.dispose()
+
+
+@cli.command()
+@click.option("--concurrency", type=int, default=None, help="Jobs run at once [default: LMSBRIDGE_WORKER_CONCURRENCY, 2].")
+def worker(concurrency: int | None) -> None:
+    """Run a worker alone: claims jobs from the store until SIGTERM or SIGINT."""
+    _logging()
+    settings = get_settings()
+    store = _store()
+    migrate(store)
+    runner = _worker(store, settings, concurrency or settings.worker_concurrency)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: Any) -> None:
+        logging.getLogger("lmsbridge.worker").info("signal %d: finishing or releasing jobs", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    runner.start()
+    stop.wait()
+    runner.stop()
+    store.dispose()
+
+
+@cli.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--name", default="default", show_default=True, help="A label for the key.")
+@click.option("--environment", default="default", show_default=True, help="The environment the key sees.")
+def keys_create(name: str, environment: str) -> None:
+    """Create an API key; prints it alone on the last line (shown once, stored hashed)."""
+    from lmsbridge.auth.service import create_key
+
+    store = _store()
+    migrate(store)
+    with store.write() as conn:
+        key = create_key(conn, name=name, environment=environment)
+    click.echo(f"created key {key.id} in environment {environment!r} ({key.environment_id}); "
+               "it is shown once:", err=True)
+    click.echo(key.secret)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List API keys (their prefixes only)."""
+    from lmsbridge.auth.repository import AuthRepository
+
+    store = _store()
+    migrate(store)
+    with store.read() as conn:
+        records = AuthRepository(conn).list_keys()
+    for r in records:
+        state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
+        click.echo(f"{r.id}  {r.key_prefix}…  {r.name!r}  env={r.environment_name}  {state}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke an API key by its id."""
+    from lmsbridge.auth.repository import AuthRepository
+
+    store = _store()
+    with store.write() as conn:
+        revoked = AuthRepository(conn).revoke(key_id)
+    if not revoked:
+        raise click.ClickException(f"no active key with id {key_id!r}")
+    click.echo(f"revoked {key_id}")
+
+
+@cli.group()
+def integrations() -> None:
+    """Create and list integrations."""
+
+
+def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--setting")
+        settings[key.strip()] = value
+    return settings
+
+
+@integrations.command("create")
+@click.option("--tool", required=True, help="The connector, e.g. sandbox.")
+@click.option("--name", default=None, help="The customer's organisation name.")
+@click.option("--setting", "settings_", multiple=True, metavar="KEY=VALUE", help="A connector setting; repeatable.")
+@click.option("--credentials-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON file of the remote credentials; stored encrypted.")
+@click.option("--environment", default="default", show_default=True)
+def integrations_create(tool: str, name: str | None, settings_: tuple[str, ...],
+                        credentials_file: Path | None, environment: str) -> None:
+    """Create an integration; prints its id alone on the last line."""
+    from lmsbridge.integrations.service import create_integration
+
+    settings = get_settings()
+    credentials: dict[str, Any] = {}
+    if credentials_file is not None:
+        try:
+            credentials = json.loads(credentials_file.read_text())
+        except ValueError as error:
+            raise click.ClickException(f"{credentials_file} is not valid JSON: {error}") from error
+        if not isinstance(credentials, dict):
+            raise click.ClickException(f"{credentials_file} must hold a JSON object")
+    store = _store()
+    migrate(store)
+    try:
+        with store.write() as conn:
+            integration = create_integration(
+                conn, _box(settings), tool=tool, environment=environment, name=name,
+                settings=_parse_settings(settings_), credentials=credentials,
+            )
+    except LmsBridgeError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"created {tool} integration {integration.name!r} in environment {environment!r}", err=True)
+    click.echo(integration.id)
+
+
+@integrations.command("list")
+def integrations_list() -> None:
+    """List integrations."""
+    from lmsbridge.integrations.repository import IntegrationRepository
+
+    store = _store()
+    migrate(store)
+    with store.read() as conn:
+        rows = IntegrationRepository(conn).list_all()
+    for integration, env in rows:
+        click.echo(f"{integration.id}  {integration.name!r}  env={env}  {integration.status}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(cli())

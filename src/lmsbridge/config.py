@@ -1,0 +1,43 @@
+"""Settings, read from `LMSBRIDGE_*` environment variables; one validated instance per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LMSBRIDGE_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///lmsbridge.db",
+        description="sqlite:///PATH (relative to the working directory) or postgresql://...",
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Key that encrypts remote credentials at rest. On SQLite, when unset, "
+        "one is generated into secret_key_file with owner-only permissions.",
+    )
+    secret_key_file: str = "lmsbridge.key"
+    public_url: str | None = Field(
+        None, description="Base URL that log_url links use; defaults to the URL a request came in on."
+    )
+    bulk_max_items: int = Field(10_000, ge=1)
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    task_deadline_seconds: float = Field(24 * 3600, gt=0)
+    idempotency_window_seconds: float = Field(24 * 3600, gt=0)
+    job_lease_seconds: float = Field(30.0, gt=0)
+    job_poll_seconds: float = Field(0.25, gt=0)
+    job_max_attempts: int = Field(10, ge=1)
+    worker_concurrency: int = Field(2, ge=1)
+    task_flush_items: int = Field(500, ge=1, description="Item outcomes committed together.")
+    task_flush_seconds: float = Field(0.5, gt=0)
+    log_body_bytes: int = Field(64 * 1024, ge=0, description="Body bytes kept per interaction.")
+    db_pool_size: int = Field(10, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

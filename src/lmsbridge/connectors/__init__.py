@@ -1,0 +1,1 @@
+"""Connectors: one per remote LMS, each declaring what it can read and write."""

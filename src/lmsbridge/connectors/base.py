@@ -1,0 +1,124 @@
+"""The connector protocol: what a connector declares (capabilities, settings) and the write
+operations the task engine calls. A connector imports neither the store nor the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from lmsbridge.connectors.errors import ItemError
+
+
+class Coverage(StrEnum):
+    SUPPORTED = "SUPPORTED"
+    UNSUPPORTED = "UNSUPPORTED"
+    NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+    UNKNOWN = "UNKNOWN"
+
+
+class WriteAction(StrEnum):
+    """Write actions by their ids in `GET /integrations/{id}`."""
+
+    UPSERT_COURSES = "lms_upsert_courses"
+    UPSERT_SKILLS = "hris_upsert_skills"
+    ENROL = "lms_create_course_progression"
+    COMPLETE = "lms_complete_course_progression"
+    DEACTIVATE_COURSE = "lms_deactivate_course"
+
+
+WRITE_ACTION_LABELS: dict[WriteAction, str] = {
+    WriteAction.UPSERT_COURSES: "Upsert courses",
+    WriteAction.UPSERT_SKILLS: "Upsert skills",
+    WriteAction.ENROL: "Enroll user",
+    WriteAction.COMPLETE: "Complete course progression",
+    WriteAction.DEACTIVATE_COURSE: "Deactivate course",
+}
+
+READ_MODEL_LABELS: dict[str, str] = {
+    "lms_users": "Users",
+    "lms_course_providers": "Course providers",
+    "lms_courses": "Courses",
+    "lms_course_revisions": "Course revisions",
+    "lms_skills": "Skills",
+    "lms_skill_assignments": "Skill assignments",
+    "lms_course_progressions": "Course progressions",
+    "hris_skills": "Skills (HRIS)",
+}
+
+
+@dataclass(frozen=True)
+class ModelCoverage:
+    coverage: Coverage
+    fields: dict[str, Coverage] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    read_models: dict[str, ModelCoverage]
+    write_actions: dict[WriteAction, Coverage]
+
+    def can(self, action: WriteAction) -> bool:
+        return self.write_actions.get(action) is Coverage.SUPPORTED
+
+
+class ConnectorSettings(BaseModel):
+    """Per-integration settings (`--setting KEY=VALUE`); each connector narrows this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class CourseUpsert:
+    origin_id: str
+    title: str
+    course_url: str
+    description: str | None = None
+    thumbnail_url: str | None = None
+    duration: int | None = None
+    languages: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SkillUpsert:
+    origin_id: str
+    name: str
+    status: str = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One item's result: the remote system's id on success, or the error."""
+
+    origin_id: str
+    remote_id: str | None = None
+    error: ItemError | None = None
+
+
+class Connector(Protocol):
+    """What every connector provides. Write operations yield one outcome per item, in any order
+    and as soon as each is known, so the engine can commit progress while a batch is under way.
+    They raise `IntegrationError` when nothing can run (for example, credentials rejected)."""
+
+    tool: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    settings_model: ClassVar[type[ConnectorSettings]]
+
+    def upsert_courses(self, items: Sequence[CourseUpsert]) -> Iterator[ItemOutcome]: ...
+
+    def upsert_skills(self, items: Sequence[SkillUpsert]) -> Iterator[ItemOutcome]: ...
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What a connector is built from: its integration, settings, credentials and, for the
+    Sandbox only, the place where the simulated LMS keeps its state."""
+
+    integration_id: str
+    settings: dict[str, Any]
+    credentials: dict[str, Any]
+    sandbox_state: Any = None

@@ -1,0 +1,139 @@
+"""The one error hierarchy. Every failure the API reports is a `LmsBridgeError` carrying the
+contract's code, a static title and an HTTP status; it is rendered in one place (`api/errors.py`).
+
+    LmsBridgeError
+    ├── InputInvalidError            400 PLATFORM.INPUT_INVALID
+    │   └── IdempotencyConflictError 409 PLATFORM.INPUT_INVALID
+    ├── AuthenticationInvalidError   401 PLATFORM.AUTHENTICATION_INVALID
+    ├── IntegrationNotFoundError     404 PLATFORM.INTEGRATION_NOT_FOUND
+    ├── NotFoundError                404 (no code)
+    ├── PayloadTooLargeError         413 PLATFORM.INPUT_INVALID
+    ├── ActionNotAvailableError      400 INTEGRATION.ACTION_NOT_AVAILABLE
+    ├── StoreUnavailableError        503 PLATFORM.UNKNOWN_ERROR
+    └── UnknownError                 500 PLATFORM.UNKNOWN_ERROR
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    RATE_LIMIT_EXCEEDED = "PLATFORM.RATE_LIMIT_EXCEEDED"
+    CONCURRENCY_LIMIT_EXCEEDED = "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED"
+    INTEGRATION_NOT_FOUND = "PLATFORM.INTEGRATION_NOT_FOUND"
+    INPUT_INVALID = "PLATFORM.INPUT_INVALID"
+    UNKNOWN_ERROR = "PLATFORM.UNKNOWN_ERROR"
+    AUTHENTICATION_INVALID = "PLATFORM.AUTHENTICATION_INVALID"
+    TASK_TIMED_OUT = "PLATFORM.TASK_TIMED_OUT"
+    INTEGRATION_PERMISSION_MISSING = "INTEGRATION.PERMISSION_MISSING"
+    INTEGRATION_AUTHENTICATION_INVALID = "INTEGRATION.AUTHENTICATION_INVALID"
+    INTEGRATION_SETUP_SYNC_PENDING = "INTEGRATION.SETUP_SYNC_PENDING"
+    INTEGRATION_INACTIVE = "INTEGRATION.INACTIVE"
+    INTEGRATION_MODEL_NOT_AVAILABLE = "INTEGRATION.MODEL_NOT_AVAILABLE"
+    INTEGRATION_ACTION_NOT_AVAILABLE = "INTEGRATION.ACTION_NOT_AVAILABLE"
+    REMOTE_SERVICE_UNAVAILABLE = "REMOTE.SERVICE_UNAVAILABLE"
+    REMOTE_RATE_LIMIT_EXCEEDED = "REMOTE.RATE_LIMIT_EXCEEDED"
+    REMOTE_INPUT_INVALID = "REMOTE.INPUT_INVALID"
+    REMOTE_UNKNOWN_HTTP_ERROR = "REMOTE.UNKNOWN_HTTP_ERROR"
+    COURSE_UPDATE_NOT_SUPPORTED = "LMS.COURSE_UPDATE_NOT_SUPPORTED"
+
+
+# Static, human-readable labels: the envelope's `title`. `message` carries the instance's detail.
+TITLES: dict[ErrorCode, str] = {
+    ErrorCode.RATE_LIMIT_EXCEEDED: "Rate limit exceeded.",
+    ErrorCode.CONCURRENCY_LIMIT_EXCEEDED: "Too many actions in flight for this integration.",
+    ErrorCode.INTEGRATION_NOT_FOUND: "The integration was not found.",
+    ErrorCode.INPUT_INVALID: "The request is invalid.",
+    ErrorCode.UNKNOWN_ERROR: "An unexpected error occurred.",
+    ErrorCode.AUTHENTICATION_INVALID: "The API key is missing or invalid.",
+    ErrorCode.TASK_TIMED_OUT: "The task did not finish before its deadline.",
+    ErrorCode.INTEGRATION_PERMISSION_MISSING: "The integration lacks a permission in the remote system.",
+    ErrorCode.INTEGRATION_AUTHENTICATION_INVALID: "The remote system rejected the integration's credentials.",
+    ErrorCode.INTEGRATION_SETUP_SYNC_PENDING: "The integration's first sync has not finished yet.",
+    ErrorCode.INTEGRATION_INACTIVE: "The integration is inactive.",
+    ErrorCode.INTEGRATION_MODEL_NOT_AVAILABLE: "This data model isn't supported for the selected integration.",
+    ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE: "This action isn't supported for the selected integration.",
+    ErrorCode.REMOTE_SERVICE_UNAVAILABLE: "The remote system is unavailable.",
+    ErrorCode.REMOTE_RATE_LIMIT_EXCEEDED: "The remote system's rate limit was exceeded.",
+    ErrorCode.REMOTE_INPUT_INVALID: "The remote system rejected the input.",
+    ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR: "The remote system returned an unexpected error.",
+    ErrorCode.COURSE_UPDATE_NOT_SUPPORTED: "The remote system cannot update an existing course.",
+}
+
+
+def title_of(code: str | None) -> str | None:
+    if code is None:
+        return None
+    try:
+        return TITLES[ErrorCode(code)]
+    except ValueError:
+        return None
+
+
+class LmsBridgeError(Exception):
+    """A failure with a contract code, a static title and an HTTP status."""
+
+    code: ErrorCode | None = ErrorCode.UNKNOWN_ERROR
+    status_code: int = 500
+    title: str | None = None
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+    @property
+    def display_title(self) -> str | None:
+        return self.title or title_of(self.code)
+
+
+class InputInvalidError(LmsBridgeError):
+    code = ErrorCode.INPUT_INVALID
+    status_code = 400
+
+
+class IdempotencyConflictError(InputInvalidError):
+    status_code = 409
+
+
+class PayloadTooLargeError(InputInvalidError):
+    status_code = 413
+
+
+class AuthenticationInvalidError(LmsBridgeError):
+    code = ErrorCode.AUTHENTICATION_INVALID
+    status_code = 401
+
+
+class IntegrationNotFoundError(LmsBridgeError):
+    code = ErrorCode.INTEGRATION_NOT_FOUND
+    status_code = 404
+
+
+class NotFoundError(LmsBridgeError):
+    code = None
+    status_code = 404
+    title = "Not found."
+
+
+class MethodNotAllowedError(LmsBridgeError):
+    code = None
+    status_code = 405
+    title = "Method not allowed."
+
+
+class ActionNotAvailableError(LmsBridgeError):
+    code = ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE
+    status_code = 400
+
+
+class StoreUnavailableError(LmsBridgeError):
+    code = ErrorCode.UNKNOWN_ERROR
+    status_code = 503
+    title = "The service is temporarily unavailable."
+
+
+class UnknownError(LmsBridgeError):
+    code = ErrorCode.UNKNOWN_ERROR
+    status_code = 500

@@ -1,0 +1,1 @@
+"""Integrations: one connected LMS of one environment."""

@@ -1,0 +1,64 @@
+"""Every query on integrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from lmsbridge.db.tables import environments, integrations
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: str
+    environment_id: str
+    tool: str
+    name: str
+    settings: dict[str, Any]
+    credentials: str
+    status: str
+    created_at: datetime
+
+
+def _integration(row: Any) -> Integration:
+    return Integration(
+        row.id, row.environment_id, row.tool, row.name, dict(row.settings), row.credentials,
+        row.status, row.created_at,
+    )
+
+
+class IntegrationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def insert(self, integration: Integration) -> None:
+        self.conn.execute(
+            integrations.insert().values(
+                id=integration.id,
+                environment_id=integration.environment_id,
+                tool=integration.tool,
+                name=integration.name,
+                settings=integration.settings,
+                credentials=integration.credentials,
+                status=integration.status,
+                created_at=integration.created_at,
+            )
+        )
+
+    def get(self, integration_id: str, *, environment_id: str | None = None) -> Integration | None:
+        query = select(integrations).where(integrations.c.id == integration_id)
+        if environment_id is not None:
+            query = query.where(integrations.c.environment_id == environment_id)
+        row = self.conn.execute(query).first()
+        return _integration(row) if row else None
+
+    def list_all(self) -> list[tuple[Integration, str]]:
+        rows = self.conn.execute(
+            select(integrations, environments.c.name.label("environment_name"))
+            .join(environments, environments.c.id == integrations.c.environment_id)
+            .order_by(integrations.c.created_at)
+        )
+        return [(_integration(row), row.environment_name) for row in rows]

@@ -1,0 +1,120 @@
+"""Creating integrations and describing them as `GET /integrations/{id}` does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection
+
+from lmsbridge.auth.repository import AuthRepository
+from lmsbridge.clock import to_wire, utc_now
+from lmsbridge.connectors.base import READ_MODEL_LABELS, WRITE_ACTION_LABELS, Coverage
+from lmsbridge.connectors.registry import connector_class, validate_settings
+from lmsbridge.errors import InputInvalidError, IntegrationNotFoundError
+from lmsbridge.ids import integration_id as new_integration_id
+from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integrations.repository import Integration, IntegrationRepository
+
+
+def create_integration(
+    conn: Connection,
+    box: CredentialBox,
+    *,
+    tool: str,
+    environment: str,
+    name: str | None = None,
+    settings: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> Integration:
+    try:
+        cls = connector_class(tool)
+        clean_settings = validate_settings(tool, settings or {})
+    except ValueError as error:  # unknown tool, or settings the connector refuses
+        detail = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+        ) if isinstance(error, ValidationError) else str(error)
+        raise InputInvalidError(f"invalid integration: {detail}") from error
+    env_id = AuthRepository(conn).environment_id(environment, create=True)
+    assert env_id is not None
+    integration = Integration(
+        id=new_integration_id(tool),
+        environment_id=env_id,
+        tool=tool,
+        name=name or f"{cls.label} integration",
+        settings=clean_settings,
+        credentials=box.seal(credentials or {}),
+        status="ACTIVE",
+        created_at=utc_now(),
+    )
+    IntegrationRepository(conn).insert(integration)
+    return integration
+
+
+def get_integration(conn: Connection, integration_id: str, environment_id: str) -> Integration:
+    integration = IntegrationRepository(conn).get(integration_id, environment_id=environment_id)
+    if integration is None:
+        raise IntegrationNotFoundError(f"No integration with id {integration_id!r} in this environment.")
+    return integration
+
+
+def _coverage_entry(id_: str, label: str, coverage: Coverage, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    available = coverage is Coverage.SUPPORTED
+    return {
+        "id": id_,
+        "label": label,
+        "is_available": available,
+        "coverage_status": coverage.value,
+        "scope_config_setting": "ENABLED",
+        "opted_out_by_customer": False,
+        "fields": fields,
+    }
+
+
+def describe(integration: Integration, public_url: str) -> dict[str, Any]:
+    """The integration in the contract's shape, with models and actions from its connector."""
+    cls = connector_class(integration.tool)
+    caps = cls.capabilities
+    read_models = [
+        _coverage_entry(
+            model,
+            READ_MODEL_LABELS[model],
+            cov.coverage,
+            [
+                {
+                    "id": field,
+                    "is_available": fcov is Coverage.SUPPORTED,
+                    "coverage_status": fcov.value,
+                    "scope_config_setting": "ENABLED",
+                    "opted_out_by_customer": False,
+                }
+                for field, fcov in cov.fields.items()
+            ],
+        )
+        for model, cov in caps.read_models.items()
+    ]
+    write_actions = [
+        _coverage_entry(action.value, WRITE_ACTION_LABELS[action], cov, [])
+        for action, cov in caps.write_actions.items()
+    ]
+    icon = f"{public_url}/static/tools/{integration.tool}.svg"
+    return {
+        "id": integration.id,
+        "tool": {
+            "id": integration.tool,
+            "label": cls.label,
+            "internal_label": None,
+            "logo_url": icon,
+            "icon_url": icon,
+        },
+        "category": "LMS",
+        "status": integration.status,
+        "setup_status": "COMPLETED",
+        "end_user": {"organization_name": integration.name, "creator_email": None, "origin_id": None},
+        "scope_config": {"id": "default", "name": "Default scope"},
+        "data_expired_at": None,
+        "created_at": to_wire(integration.created_at),
+        "beta": False,
+        "read_models": read_models,
+        "write_actions": write_actions,
+    }

@@ -1,0 +1,168 @@
+"""Job rows and every statement that moves them between states:
+
+    queued --claim--> running --complete--> succeeded
+                         |----fail--------> failed
+                         |----retry/release--> queued
+    running with an expired lease is claimable again (its worker died).
+
+Every state change names the worker holding the lease in its WHERE clause, so a worker that lost
+its lease can no longer change the job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from lmsbridge.clock import utc_now
+from lmsbridge.db import Store
+from lmsbridge.db.tables import jobs
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    queue: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+class JobQueue:
+    def __init__(self, store: Store, *, max_attempts: int = 10) -> None:
+        self.store = store
+        self.max_attempts = max_attempts
+
+    def enqueue(
+        self,
+        conn: Connection,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        queue: str = "default",
+        priority: int = 0,
+        run_after: datetime | None = None,
+    ) -> int:
+        """Add a job inside the caller's transaction: a rolled-back caller leaves no job behind."""
+        now = utc_now()
+        job_id = conn.execute(
+            jobs.insert()
+            .values(
+                queue=queue,
+                kind=kind,
+                payload=payload,
+                state="queued",
+                priority=priority,
+                attempts=0,
+                max_attempts=self.max_attempts,
+                run_after=run_after or now,
+                created_at=now,
+            )
+            .returning(jobs.c.id)
+        ).scalar_one()
+        return int(job_id)
+
+    def claim(self, worker_id: str, lease_seconds: float, queues: tuple[str, ...] = ("default",)) -> Job | None:
+        """Lease the next runnable job, or one whose lease expired. On PostgreSQL the candidate
+        row is locked with SKIP LOCKED, so concurrent workers never claim the same job; on SQLite
+        the write transaction itself serialises claimers."""
+        now = utc_now()
+        candidate = (
+            select(jobs.c.id)
+            .where(
+                jobs.c.queue.in_(queues),
+                or_(
+                    and_(jobs.c.state == "queued", jobs.c.run_after <= now),
+                    and_(jobs.c.state == "running", jobs.c.locked_until < now),
+                ),
+            )
+            .order_by(jobs.c.priority.desc(), jobs.c.run_after, jobs.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id == candidate)
+            .values(
+                state="running",
+                locked_by=worker_id,
+                locked_until=now + timedelta(seconds=lease_seconds),
+                attempts=jobs.c.attempts + 1,
+            )
+            .returning(
+                jobs.c.id, jobs.c.queue, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts
+            )
+        )
+        with self.store.write() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        return Job(row.id, row.queue, row.kind, dict(row.payload), row.attempts, row.max_attempts)
+
+    def _held(self, job_id: int, worker_id: str) -> Any:
+        return and_(jobs.c.id == job_id, jobs.c.locked_by == worker_id, jobs.c.state == "running")
+
+    def heartbeat(self, job_ids: list[int], worker_id: str, lease_seconds: float) -> set[int]:
+        """Renew the leases of jobs this worker holds; returns the ids it still holds."""
+        if not job_ids:
+            return set()
+        until = utc_now() + timedelta(seconds=lease_seconds)
+        with self.store.write() as conn:
+            rows = conn.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(job_ids), jobs.c.locked_by == worker_id, jobs.c.state == "running")
+                .values(locked_until=until)
+                .returning(jobs.c.id)
+            )
+            return {row.id for row in rows}
+
+    def complete(self, job_id: int, worker_id: str) -> bool:
+        return self._finish(job_id, worker_id, state="succeeded", error=None)
+
+    def fail(self, job_id: int, worker_id: str, error: str) -> bool:
+        return self._finish(job_id, worker_id, state="failed", error=error)
+
+    def _finish(self, job_id: int, worker_id: str, *, state: str, error: str | None) -> bool:
+        with self.store.write() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(self._held(job_id, worker_id))
+                .values(state=state, last_error=error, finished_at=utc_now(), locked_by=None, locked_until=None)
+            )
+            return result.rowcount == 1
+
+    def retry(self, job_id: int, worker_id: str, error: str, delay_seconds: float) -> bool:
+        with self.store.write() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(self._held(job_id, worker_id))
+                .values(
+                    state="queued",
+                    last_error=error,
+                    run_after=utc_now() + timedelta(seconds=delay_seconds),
+                    locked_by=None,
+                    locked_until=None,
+                )
+            )
+            return result.rowcount == 1
+
+    def release(self, job_id: int, worker_id: str) -> bool:
+        """Hand a job back untouched (the worker is stopping); the attempt does not count."""
+        with self.store.write() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(self._held(job_id, worker_id))
+                .values(state="queued", attempts=jobs.c.attempts - 1, locked_by=None, locked_until=None)
+            )
+            return result.rowcount == 1
+
+    def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self.store.read() as conn:
+            rows = conn.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state))
+            return {row[0]: int(row[1]) for row in rows}

@@ -1,0 +1,168 @@
+"""The worker: threads that claim jobs, run their handlers, and a heartbeat that renews every
+lease this worker holds. Stopping (SIGTERM) lets each handler hand its job back at a safe point."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lmsbridge.db import Store
+from lmsbridge.ids import new_id
+from lmsbridge.jobs.queue import Job, JobQueue
+
+log = logging.getLogger("lmsbridge.worker")
+
+
+class JobReleased(Exception):
+    """Raised by a handler that stopped at a safe point: the job goes back to the queue as is."""
+
+
+@dataclass
+class JobContext:
+    job: Job
+    stopping: threading.Event
+    lease_lost: bool = field(default=False)
+
+    def should_stop(self) -> bool:
+        """True when the worker is stopping or another worker may have taken the job."""
+        return self.stopping.is_set() or self.lease_lost
+
+
+class Handler(Protocol):
+    def run(self, job: Job, ctx: JobContext) -> None:
+        """Do the job; idempotent, since a job whose worker died runs again."""
+
+    def give_up(self, job: Job, error: str) -> None:
+        """Called once when the job will not be tried again."""
+
+
+def retry_delay(attempts: int) -> float:
+    return float(min(300, 2**attempts))
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        handlers: dict[str, Handler],
+        *,
+        concurrency: int = 2,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 0.25,
+        max_attempts: int = 10,
+    ) -> None:
+        self.store = store
+        self.queue = JobQueue(store, max_attempts=max_attempts)
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
+        self.stopping = threading.Event()
+        self._running: dict[int, JobContext] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for n in range(self.concurrency):
+            thread = threading.Thread(target=self._loop, name=f"lmsbridge-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        beat = threading.Thread(target=self._heartbeat_loop, name="lmsbridge-heartbeat", daemon=True)
+        beat.start()
+        self._threads.append(beat)
+        log.info("worker %s started with %d threads", self.worker_id, self.concurrency)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming; running handlers finish or hand their job back."""
+        self.stopping.set()
+        self.store.job_enqueued.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        log.info("worker %s stopped", self.worker_id)
+
+    def _loop(self) -> None:
+        idle = self.poll_seconds
+        while not self.stopping.is_set():
+            try:
+                job = self.queue.claim(self.worker_id, self.lease_seconds)
+            except Exception as error:
+                log.warning("could not claim a job (%s); retrying in %.1fs", error, idle)
+                self.stopping.wait(idle)
+                idle = min(idle * 2, 5.0)
+                continue
+            idle = self.poll_seconds
+            if job is None:
+                if self.store.job_enqueued.wait(self.poll_seconds):
+                    self.store.job_enqueued.clear()
+                continue
+            ctx = JobContext(job, self.stopping)
+            with self._lock:
+                self._running[job.id] = ctx
+            try:
+                self._execute(job, ctx)
+            finally:
+                with self._lock:
+                    self._running.pop(job.id, None)
+
+    def _execute(self, job: Job, ctx: JobContext) -> None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            self.queue.fail(job.id, self.worker_id, f"no handler for job kind {job.kind!r}")
+            return
+        if job.attempts > job.max_attempts:
+            self._give_up(handler, job, f"gave up after {job.max_attempts} attempts")
+            return
+        try:
+            handler.run(job, ctx)
+        except JobReleased:
+            self.queue.release(job.id, self.worker_id)
+        except Exception as error:
+            log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
+            message = f"{type(error).__name__}: {error}"
+            if job.attempts >= job.max_attempts:
+                self._give_up(handler, job, message)
+            else:
+                self._quietly(self.queue.retry, job.id, self.worker_id, message, retry_delay(job.attempts))
+        else:
+            self._quietly(self.queue.complete, job.id, self.worker_id)
+
+    def _give_up(self, handler: Handler, job: Job, message: str) -> None:
+        try:
+            handler.give_up(job, message)
+        except Exception:
+            log.exception("job %s: give_up failed; its lease will expire and it runs again", job.id)
+            return
+        self._quietly(self.queue.fail, job.id, self.worker_id, message)
+
+    def _quietly(self, *call: object) -> None:
+        # A store outage here is survivable: the lease expires and another claim resumes the job.
+        function, *args = call
+        try:
+            function(*args)  # type: ignore[operator]
+        except Exception as error:
+            log.warning("could not record a job's state (%s); its lease will expire", error)
+
+    def _heartbeat_loop(self) -> None:
+        while not self.stopping.wait(self.lease_seconds / 3):
+            self.heartbeat()
+        self.heartbeat()
+
+    def heartbeat(self) -> None:
+        with self._lock:
+            running = dict(self._running)
+        if not running:
+            return
+        try:
+            held = self.queue.heartbeat(list(running), self.worker_id, self.lease_seconds)
+        except Exception as error:
+            log.warning("heartbeat failed (%s)", error)
+            return
+        for job_id, ctx in running.items():
+            if job_id not in held:
+                log.warning("job %s: lease lost; stopping it", job_id)
+                ctx.lease_lost = True

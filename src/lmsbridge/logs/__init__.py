@@ -1,0 +1,1 @@
+"""The interaction log: every API call recorded, secrets redacted, shown where log_url leads."""

@@ -1,0 +1,111 @@
+"""The pages every log_url leads to: one interaction, or one task with its failed items.
+Their ids are unguessable (about 140 random bits), so a link works as a capability, as a
+shared support link should; secrets were redacted before the interaction was stored."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from lmsbridge.clock import to_wire
+from lmsbridge.errors import NotFoundError
+from lmsbridge.logs.repository import InteractionRepository
+from lmsbridge.tasks.repository import TaskRepository
+
+router = APIRouter(include_in_schema=False)
+
+_STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1d2433}
+h1{font-size:1.3rem} table{border-collapse:collapse;width:100%;margin:1rem 0}
+td,th{border:1px solid #d8dde6;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f5f9;width:12rem} pre{white-space:pre-wrap;word-break:break-all;margin:0}
+.err{color:#b42318;font-weight:600}
+"""
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def _rows(pairs: list[tuple[str, Any]]) -> str:
+    cells = "".join(
+        f"<tr><th>{html.escape(k)}</th><td><pre>{html.escape('' if v is None else str(v))}</pre></td></tr>"
+        for k, v in pairs
+    )
+    return f"<table>{cells}</table>"
+
+
+def _pretty(body: str | None) -> str | None:
+    if not body:
+        return body
+    try:
+        return json.dumps(json.loads(body), indent=2)
+    except ValueError:
+        return body
+
+
+@router.get("/logs/{interaction_id}")
+def interaction_page(interaction_id: str, request: Request) -> HTMLResponse:
+    with request.app.state.store.read() as conn:
+        row = InteractionRepository(conn).get(interaction_id)
+    if row is None:
+        raise NotFoundError(f"No interaction {interaction_id!r} is recorded.")
+    status_class = " class='err'" if row.status_code >= 400 else ""
+    summary = (
+        f"<p><span{status_class}>{row.status_code}</span> {html.escape(row.method)} "
+        f"{html.escape(row.path)}</p>"
+    )
+    return _page(
+        f"Interaction {row.id}",
+        summary
+        + _rows([
+            ("time", to_wire(row.created_at)),
+            ("duration", f"{row.duration_ms} ms"),
+            ("query", row.query),
+            ("environment", row.environment_id),
+            ("integration", row.integration_id),
+            ("error code", row.error_code),
+            ("request headers", json.dumps(row.request_headers, indent=2)),
+            ("request body", _pretty(row.request_body)),
+            ("response body", _pretty(row.response_body)),
+        ]),
+    )
+
+
+@router.get("/logs/tasks/{task_id}")
+def task_page(task_id: str, request: Request) -> HTMLResponse:
+    with request.app.state.store.read() as conn:
+        repo = TaskRepository(conn)
+        task = repo.get(task_id)
+        failed = repo.failed_items(task_id, limit=1000) if task else []
+    if task is None:
+        raise NotFoundError(f"No task {task_id!r} exists.")
+    details = _rows([
+        ("kind", task.kind),
+        ("integration", task.integration_id),
+        ("status", task.status),
+        ("created", to_wire(task.created_at)),
+        ("completed", to_wire(task.completed_at)),
+        ("deadline", to_wire(task.deadline_at)),
+        ("items", f"{task.total} ({task.succeeded} succeeded, {task.failed} failed)"),
+        ("task error", f"{task.error_code}: {task.error_message}" if task.error_code else None),
+    ])
+    items = "".join(
+        f"<tr><td>{html.escape(r.origin_id)}</td><td class='err'>{html.escape(r.error_code or '')}</td>"
+        f"<td>{html.escape(r.error_message or '')}</td></tr>"
+        for r in failed
+    )
+    table = (
+        f"<h2>Failed items (first {len(failed)})</h2><table><tr><th>origin_id</th><th>code</th>"
+        f"<th>message</th></tr>{items}</table>"
+        if failed
+        else "<p>No item has failed.</p>"
+    )
+    return _page(f"Task {task.id}", details + table)

@@ -1,0 +1,80 @@
+"""Writing and reading interactions. Successful calls are written in batches by a background
+thread (off the request's path); errors are written before their response is sent, so the page
+their log_url names exists by the time a client follows it."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from lmsbridge.db import Store
+from lmsbridge.db.tables import interactions
+
+log = logging.getLogger("lmsbridge.logs")
+
+
+class InteractionRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(interactions.insert(), rows)
+
+    def get(self, interaction_id: str) -> Any:
+        return self.conn.execute(select(interactions).where(interactions.c.id == interaction_id)).first()
+
+
+class InteractionWriter:
+    def __init__(self, store: Store, *, flush_seconds: float = 0.5, batch: int = 1000) -> None:
+        self.store = store
+        self.flush_seconds = flush_seconds
+        self.batch = batch
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=100_000)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lmsbridge-interactions", daemon=True)
+        self._thread.start()
+
+    def write_now(self, row: dict[str, Any]) -> None:
+        try:
+            with self.store.write() as conn:
+                InteractionRepository(conn).insert_many([row])
+        except Exception as error:  # the log must never break the request it records
+            log.warning("could not record interaction %s: %s", row["id"], error)
+
+    def write_later(self, row: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:
+            log.warning("interaction log queue full; dropping %s", row["id"])
+
+    def _drain(self) -> list[dict[str, Any]]:
+        rows = []
+        while len(rows) < self.batch:
+            try:
+                rows.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return rows
+
+    def flush(self) -> None:
+        while rows := self._drain():
+            try:
+                with self.store.write() as conn:
+                    InteractionRepository(conn).insert_many(rows)
+            except Exception as error:
+                log.warning("could not record %d interactions: %s", len(rows), error)
+                return
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            self.flush()
+        self.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)

@@ -1,0 +1,1 @@
+"""Wire models of the contract, shared by the API and the client."""

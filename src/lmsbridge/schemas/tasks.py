@@ -1,0 +1,101 @@
+"""Bodies of the bulk endpoints and the shapes of their task status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lmsbridge.schemas.common import ErrorBody, Warning_
+
+LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+OriginId = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class _Strict(BaseModel):
+    # Strict: "45" is not a duration and 1 is not a title. Unknown fields are ignored, as Kombo does.
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class ExternalCourse(_Strict):
+    type: Literal["EXTERNAL"]
+    title: str = Field(min_length=1)
+    description: str | None = None
+    course_url: str = Field(min_length=1)
+    thumbnail_url: str | None = None
+    duration: int | None = Field(None, gt=0, description="Minutes.")
+    languages: list[LanguageTag] | None = None
+
+    @field_validator("course_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+
+class CourseBulkItem(_Strict):
+    origin_id: OriginId
+    course: ExternalCourse
+
+
+class CoursesBulkRequest(_Strict):
+    items: list[CourseBulkItem]
+
+
+class SkillBulkItem(_Strict):
+    origin_id: OriginId
+    name: str = Field(min_length=1)
+    status: Literal["ACTIVE", "INACTIVE"] = "ACTIVE"
+
+
+class SkillsBulkRequest(_Strict):
+    items: list[SkillBulkItem]
+
+
+class TaskCreated(BaseModel):
+    task_id: str
+
+
+class TaskCreatedResponse(BaseModel):
+    status: Literal["success"] = "success"
+    data: TaskCreated
+    warnings: list[Warning_]
+
+
+class TaskProgress(BaseModel):
+    """Extension: how far a task has come."""
+
+    total: int
+    succeeded: int
+    failed: int
+    percent: int
+
+
+class TaskItemResult(BaseModel):
+    origin_id: str
+    status: Literal["SUCCEEDED", "FAILED"]
+    data: dict[str, str] | None = None
+    error: ErrorBody | None = None
+
+
+class TaskStatus(BaseModel):
+    task_id: str
+    created_at: str
+    status: Literal["PENDING", "COMPLETED", "FAILED"]
+    completed_at: str | None
+    data: list[TaskItemResult] | None = None
+    error: ErrorBody | None = None
+    progress: TaskProgress
+
+
+class TaskStatusResponse(BaseModel):
+    status: Literal["success"] = "success"
+    data: TaskStatus
+
+
+def canonical_items(request: CoursesBulkRequest | SkillsBulkRequest) -> list[dict[str, Any]]:
+    """Items with defaults filled in, for hashing and storing."""
+    return [item.model_dump(mode="json") for item in request.items]

@@ -1,0 +1,1 @@
+"""Asynchronous bulk tasks: submit, run item by item through a connector, poll."""

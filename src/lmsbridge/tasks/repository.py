@@ -1,0 +1,237 @@
+"""Every query on tasks, their items and their idempotency records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+
+from lmsbridge.clock import utc_now
+from lmsbridge.db.tables import task_idempotency, task_items, tasks
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    environment_id: str
+    integration_id: str
+    kind: str
+    status: str
+    total: int
+    succeeded: int
+    failed: int
+    error_code: str | None
+    error_message: str | None
+    public_url: str
+    created_at: datetime
+    deadline_at: datetime
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    position: int
+    origin_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An item's recorded result."""
+
+    position: int
+    status: str  # SUCCEEDED | FAILED
+    result_id: str | None = None
+    remote_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def _task(row: Any) -> Task:
+    return Task(
+        row.id, row.environment_id, row.integration_id, row.kind, row.status, row.total,
+        row.succeeded, row.failed, row.error_code, row.error_message, row.public_url,
+        row.created_at, row.deadline_at, row.completed_at,
+    )
+
+
+_SET_OUTCOME = (
+    update(task_items)
+    .where(
+        task_items.c.task_id == bindparam("t_id"),
+        task_items.c.position == bindparam("t_position"),
+        task_items.c.status.is_(None),  # an item gets one outcome, whoever records it first
+    )
+    .values(
+        status=bindparam("t_status"),
+        result_id=bindparam("t_result_id"),
+        remote_id=bindparam("t_remote_id"),
+        error_code=bindparam("t_error_code"),
+        error_message=bindparam("t_error_message"),
+        finished_at=bindparam("t_finished_at"),
+    )
+)
+
+
+class TaskRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- idempotency ---------------------------------------------------------------------------
+    def find_idempotent(self, integration_id: str, kind: str, scope: str) -> tuple[str, str] | None:
+        """(task_id, body_hash) of a live idempotency record, if any."""
+        row = self.conn.execute(
+            select(task_idempotency.c.task_id, task_idempotency.c.body_hash).where(
+                task_idempotency.c.integration_id == integration_id,
+                task_idempotency.c.kind == kind,
+                task_idempotency.c.scope == scope,
+                task_idempotency.c.expires_at > utc_now(),
+            )
+        ).first()
+        return (row.task_id, row.body_hash) if row else None
+
+    def remember(self, integration_id: str, kind: str, scope: str, task_id: str, body_hash: str,
+                 expires_at: datetime) -> None:
+        """Record (or replace an expired) idempotency record. A live one raced in by a concurrent
+        request makes the primary key refuse the insert, and the caller retries."""
+        self.conn.execute(
+            task_idempotency.delete().where(
+                task_idempotency.c.integration_id == integration_id,
+                task_idempotency.c.kind == kind,
+                task_idempotency.c.scope == scope,
+                task_idempotency.c.expires_at <= utc_now(),
+            )
+        )
+        self.conn.execute(
+            task_idempotency.insert().values(
+                integration_id=integration_id, kind=kind, scope=scope, task_id=task_id,
+                body_hash=body_hash, expires_at=expires_at,
+            )
+        )
+
+    # -- tasks ---------------------------------------------------------------------------------
+    def insert(self, task: Task, body_hash: str, idempotency_key: str | None,
+               items: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        self.conn.execute(
+            tasks.insert().values(
+                id=task.id, environment_id=task.environment_id, integration_id=task.integration_id,
+                kind=task.kind, status=task.status, total=task.total, succeeded=0, failed=0,
+                body_hash=body_hash, idempotency_key=idempotency_key, public_url=task.public_url,
+                created_at=task.created_at, deadline_at=task.deadline_at,
+            )
+        )
+        self.conn.execute(
+            task_items.insert(),
+            [
+                {"task_id": task.id, "position": n, "origin_id": origin_id, "payload": payload}
+                for n, (origin_id, payload) in enumerate(items)
+            ],
+        )
+
+    def get(self, task_id: str) -> Task | None:
+        row = self.conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+        return _task(row) if row else None
+
+    def pending_items(self, task_id: str) -> list[ItemRow]:
+        rows = self.conn.execute(
+            select(task_items.c.position, task_items.c.origin_id, task_items.c.payload)
+            .where(task_items.c.task_id == task_id, task_items.c.status.is_(None))
+            .order_by(task_items.c.position)
+        )
+        return [ItemRow(r.position, r.origin_id, dict(r.payload)) for r in rows]
+
+    def results(self, task_id: str) -> list[Any]:
+        return list(
+            self.conn.execute(
+                select(
+                    task_items.c.origin_id, task_items.c.status, task_items.c.result_id,
+                    task_items.c.error_code, task_items.c.error_message,
+                )
+                .where(task_items.c.task_id == task_id)
+                .order_by(task_items.c.position)
+            )
+        )
+
+    def failed_items(self, task_id: str, limit: int) -> list[Any]:
+        return list(
+            self.conn.execute(
+                select(task_items.c.origin_id, task_items.c.error_code, task_items.c.error_message)
+                .where(task_items.c.task_id == task_id, task_items.c.status == "FAILED")
+                .order_by(task_items.c.position)
+                .limit(limit)
+            )
+        )
+
+    def record_outcomes(self, task_id: str, outcomes: Sequence[Outcome]) -> None:
+        """Store outcomes (first one wins per item) and refresh the task's counters."""
+        if outcomes:
+            now = utc_now()
+            self.conn.execute(
+                _SET_OUTCOME,
+                [
+                    {
+                        "t_id": task_id, "t_position": o.position, "t_status": o.status,
+                        "t_result_id": o.result_id, "t_remote_id": o.remote_id,
+                        "t_error_code": o.error_code, "t_error_message": o.error_message,
+                        "t_finished_at": now,
+                    }
+                    for o in outcomes
+                ],
+            )
+        self._refresh_counters(task_id)
+
+    def fail_pending_items(self, task_id: str, code: str, message: str) -> None:
+        self.conn.execute(
+            update(task_items)
+            .where(task_items.c.task_id == task_id, task_items.c.status.is_(None))
+            .values(status="FAILED", error_code=code, error_message=message, finished_at=utc_now())
+        )
+        self._refresh_counters(task_id)
+
+    def _refresh_counters(self, task_id: str) -> None:
+        def count(status: str) -> Any:
+            return (
+                select(func.count())
+                .where(task_items.c.task_id == task_id, task_items.c.status == status)
+                .scalar_subquery()
+            )
+
+        self.conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id)
+            .values(succeeded=count("SUCCEEDED"), failed=count("FAILED"))
+        )
+
+    def has_outcomes(self, task_id: str) -> bool:
+        found = self.conn.scalar(
+            select(task_items.c.position)
+            .where(task_items.c.task_id == task_id, task_items.c.status.is_not(None))
+            .limit(1)
+        )
+        return found is not None
+
+    def complete_if_done(self, task_id: str) -> bool:
+        """PENDING -> COMPLETED once every item has an outcome."""
+        no_pending = ~(
+            select(task_items.c.position)
+            .where(task_items.c.task_id == task_id, task_items.c.status.is_(None))
+            .exists()
+        )
+        result = self.conn.execute(
+            update(tasks)
+            .where(and_(tasks.c.id == task_id, tasks.c.status == "PENDING", no_pending))
+            .values(status="COMPLETED", completed_at=utc_now())
+        )
+        return result.rowcount == 1
+
+    def fail_task(self, task_id: str, code: str, message: str) -> bool:
+        """PENDING -> FAILED: the task could not run at all."""
+        result = self.conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.status == "PENDING")
+            .values(status="FAILED", error_code=code, error_message=message, completed_at=utc_now())
+        )
+        return result.rowcount == 1

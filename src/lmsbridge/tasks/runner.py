@@ -1,0 +1,190 @@
+"""The job handler of bulk tasks: runs the items that have no outcome yet through the
+integration's connector and commits outcomes in small batches, so a worker that dies loses at
+most one batch of work, which the next worker redoes (connectors match items by origin_id, so
+redoing an item never duplicates it in the remote system)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from lmsbridge.clock import utc_now
+from lmsbridge.config import Settings
+from lmsbridge.connectors.base import ConnectorContext, CourseUpsert, ItemOutcome, SkillUpsert
+from lmsbridge.connectors.errors import IntegrationError
+from lmsbridge.connectors.registry import build_connector
+from lmsbridge.db import Store
+from lmsbridge.errors import ErrorCode
+from lmsbridge.ids import derived_id
+from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.jobs import Job, JobContext, JobReleased
+from lmsbridge.sandbox.repository import SandboxStateRepository
+from lmsbridge.tasks.repository import ItemRow, Outcome, Task, TaskRepository
+from lmsbridge.tasks.service import KINDS, TaskKind
+
+log = logging.getLogger("lmsbridge.tasks")
+
+
+def _course(item: ItemRow) -> CourseUpsert:
+    course = item.payload["course"]
+    languages = course.get("languages")
+    return CourseUpsert(
+        origin_id=item.origin_id,
+        title=course["title"],
+        course_url=course["course_url"],
+        description=course.get("description"),
+        thumbnail_url=course.get("thumbnail_url"),
+        duration=course.get("duration"),
+        languages=tuple(languages) if languages is not None else None,
+    )
+
+
+def _skill(item: ItemRow) -> SkillUpsert:
+    return SkillUpsert(item.origin_id, item.payload["name"], item.payload.get("status", "ACTIVE"))
+
+
+class BulkTaskRunner:
+    def __init__(self, store: Store, settings: Settings, box: CredentialBox) -> None:
+        self.store = store
+        self.settings = settings
+        self.box = box
+
+    def run(self, job: Job, ctx: JobContext) -> None:
+        task_id = job.payload["task_id"]
+        with self.store.read() as conn:
+            task = TaskRepository(conn).get(task_id)
+            if task is None or task.status != "PENDING":
+                return
+            integration = IntegrationRepository(conn).get(task.integration_id)
+            pending = TaskRepository(conn).pending_items(task_id)
+        assert integration is not None
+        if not pending:
+            self._complete(task)
+        elif utc_now() >= task.deadline_at:
+            self._time_out(task)
+        elif integration.status == "INACTIVE":
+            self._stop(task, ErrorCode.INTEGRATION_INACTIVE, "The integration is inactive.")
+        else:
+            self._run_items(task, integration, pending, ctx)
+
+    def give_up(self, job: Job, error: str) -> None:
+        with self.store.read() as conn:
+            task = TaskRepository(conn).get(job.payload["task_id"])
+        if task is not None and task.status == "PENDING":
+            self._stop(
+                task,
+                ErrorCode.UNKNOWN_ERROR,
+                "An internal error stopped this task after repeated attempts; "
+                "the remaining items were not processed.",
+            )
+            log.error("task %s given up: %s", task.id, error)
+
+    def _run_items(self, task: Task, integration: Integration, pending: list[ItemRow], ctx: JobContext) -> None:
+        kind = KINDS[task.kind]
+        connector = build_connector(
+            integration.tool,
+            ConnectorContext(
+                integration_id=integration.id,
+                settings=integration.settings,
+                credentials=self.box.open(integration.credentials),
+                sandbox_state=SandboxStateRepository(self.store),
+            ),
+        )
+        stream: Iterator[ItemOutcome]
+        if kind.name == "lms_courses_bulk":
+            stream = connector.upsert_courses([_course(item) for item in pending])
+        else:
+            stream = connector.upsert_skills([_skill(item) for item in pending])
+        positions = {item.origin_id: item.position for item in pending}
+        try:
+            finished = self._consume(task, kind, stream, positions, ctx)
+        except IntegrationError as error:
+            self._stop(task, error.code, error.message)
+            return
+        if finished:
+            self._complete(task)
+
+    def _consume(
+        self,
+        task: Task,
+        kind: TaskKind,
+        stream: Iterator[ItemOutcome],
+        positions: dict[str, int],
+        ctx: JobContext,
+    ) -> bool:
+        """Record outcomes as they come; False when the task was timed out on the way."""
+        buffer: list[Outcome] = []
+        last_flush = time.monotonic()
+        for outcome in stream:
+            position = positions.get(outcome.origin_id)
+            if position is None:
+                log.warning("task %s: connector returned unknown origin_id %r", task.id, outcome.origin_id)
+                continue
+            buffer.append(self._outcome(task, kind, position, outcome))
+            if (
+                len(buffer) >= self.settings.task_flush_items
+                or time.monotonic() - last_flush >= self.settings.task_flush_seconds
+            ):
+                self._flush(task, buffer)
+                buffer, last_flush = [], time.monotonic()
+                if ctx.should_stop():
+                    raise JobReleased
+                if utc_now() >= task.deadline_at:
+                    self._time_out(task)
+                    return False
+        self._flush(task, buffer)
+        return True
+
+    def _outcome(self, task: Task, kind: TaskKind, position: int, outcome: ItemOutcome) -> Outcome:
+        if outcome.error is None and outcome.remote_id is not None:
+            return Outcome(
+                position,
+                "SUCCEEDED",
+                result_id=derived_id(task.integration_id, kind.model, outcome.remote_id),
+                remote_id=outcome.remote_id,
+            )
+        error = outcome.error
+        return Outcome(
+            position,
+            "FAILED",
+            error_code=(error.code if error else ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR).value,
+            error_message=error.message if error else "The remote system returned no id.",
+        )
+
+    def _flush(self, task: Task, outcomes: list[Outcome]) -> None:
+        if outcomes:
+            with self.store.write() as conn:
+                TaskRepository(conn).record_outcomes(task.id, outcomes)
+
+    def _complete(self, task: Task) -> None:
+        with self.store.write() as conn:
+            TaskRepository(conn).complete_if_done(task.id)
+
+    def _time_out(self, task: Task) -> None:
+        self._stop(
+            task,
+            ErrorCode.TASK_TIMED_OUT,
+            f"The task did not finish before its deadline ({self.settings.task_deadline_seconds:g}s "
+            "after it was created).",
+        )
+
+    def _stop(self, task: Task, code: ErrorCode | str, message: str) -> None:
+        """End the task: FAILED as a whole when nothing ran, otherwise the items that have no
+        outcome fail with this error and the task completes."""
+        code = str(code)
+        with self.store.write() as conn:
+            repo = TaskRepository(conn)
+            if repo.has_outcomes(task.id):
+                repo.fail_pending_items(task.id, code, message)
+                repo.complete_if_done(task.id)
+            else:
+                repo.fail_task(task.id, code, message)
+
+
+def handlers(store: Store, settings: Settings, box: CredentialBox) -> dict[str, Any]:
+    from lmsbridge.tasks.service import RUN_TASK_JOB
+
+    return {RUN_TASK_JOB: BulkTaskRunner(store, settings, box)}
