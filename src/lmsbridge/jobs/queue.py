@@ -31,6 +31,41 @@ class Job:
     max_attempts: int
 
 
+def claim_statement(
+    worker_id: str, lease_seconds: float, queues: tuple[str, ...], now: datetime
+) -> Any:
+    """The UPDATE ... RETURNING that `JobQueue.claim` runs: it leases the best runnable job (or
+    one whose lease expired), picked by a subquery with FOR UPDATE SKIP LOCKED (SQLite drops it)."""
+    candidate = (
+        select(jobs.c.id)
+        .where(
+            jobs.c.queue.in_(queues),
+            or_(
+                and_(jobs.c.state == "queued", jobs.c.run_after <= now),
+                and_(jobs.c.state == "running", jobs.c.locked_until < now),
+            ),
+        )
+        .order_by(jobs.c.priority.desc(), jobs.c.run_after, jobs.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(jobs)
+        .where(jobs.c.id == candidate)
+        .values(
+            state="running",
+            locked_by=worker_id,
+            locked_until=now + timedelta(seconds=lease_seconds),
+            attempts=jobs.c.attempts + 1,
+        )
+        .returning(
+            jobs.c.id, jobs.c.queue, jobs.c.kind, jobs.c.payload, jobs.c.attempts,
+            jobs.c.max_attempts,
+        )
+    )
+
+
 class JobQueue:
     def __init__(self, store: Store, *, max_attempts: int = 10) -> None:
         self.store = store
@@ -69,34 +104,7 @@ class JobQueue:
         """Lease the next runnable job, or one whose lease expired. On PostgreSQL the candidate
         row is locked with SKIP LOCKED, so concurrent workers never claim the same job; on SQLite
         the write transaction itself serialises claimers."""
-        now = utc_now()
-        candidate = (
-            select(jobs.c.id)
-            .where(
-                jobs.c.queue.in_(queues),
-                or_(
-                    and_(jobs.c.state == "queued", jobs.c.run_after <= now),
-                    and_(jobs.c.state == "running", jobs.c.locked_until < now),
-                ),
-            )
-            .order_by(jobs.c.priority.desc(), jobs.c.run_after, jobs.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        stmt = (
-            update(jobs)
-            .where(jobs.c.id == candidate)
-            .values(
-                state="running",
-                locked_by=worker_id,
-                locked_until=now + timedelta(seconds=lease_seconds),
-                attempts=jobs.c.attempts + 1,
-            )
-            .returning(
-                jobs.c.id, jobs.c.queue, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts
-            )
-        )
+        stmt = claim_statement(worker_id, lease_seconds, queues, utc_now())
         with self.store.write() as conn:
             row = conn.execute(stmt).first()
         if row is None:

@@ -1,0 +1,71 @@
+"""Validates response bodies against ../shared/contract/kombo-openapi-lms.json (JSON Schema 2020-12)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+
+CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract" / "kombo-openapi-lms.json"
+
+
+@cache
+def _document() -> dict[str, Any]:
+    return json.loads(CONTRACT.read_text())
+
+
+@cache
+def _registry() -> Registry:
+    document = {**_document(), "$schema": "https://json-schema.org/draft/2020-12/schema"}
+    return Registry().with_resource("urn:contract", Resource.from_contents(document))
+
+
+def _operation(method: str, path: str) -> dict[str, Any]:
+    paths = _document()["paths"]
+    for template, operations in paths.items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in operations:
+            return dict(operations[method.lower()])
+    raise AssertionError(f"{method} {path} is not in the contract")
+
+
+def schema_for(method: str, path: str, status: int) -> dict[str, Any]:
+    try:
+        responses = _operation(method, path)["responses"]
+    except AssertionError:
+        if status < 400:
+            raise
+        # A route outside the contract still answers errors in the contract's general envelope.
+        responses = {"default": {"$ref": "#/components/responses/ErrorResponseGeneral"}}
+    response = responses.get(str(status)) or responses["default"]
+    if "$ref" in response:
+        name = response["$ref"].rsplit("/", 1)[-1]
+        response = _document()["components"]["responses"][name]
+    schema = response["content"]["application/json"]["schema"]
+    return dict(schema)
+
+
+def validate(method: str, path: str, status: int, body: Any) -> None:
+    schema = schema_for(method, path, status)
+    if "$ref" in schema:
+        schema = {"$ref": "urn:contract" + schema["$ref"]}
+    else:
+        schema = json.loads(json.dumps(schema).replace('"#/components', '"urn:contract#/components'))
+    validator = Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+    assert not errors, f"{method} {path} {status} breaks the contract: " + "; ".join(
+        f"{list(e.path)}: {e.message}" for e in errors[:5]
+    )
+
+
+def checked(response: httpx.Response) -> httpx.Response:
+    """Assert the response validates against the contract for its operation and status; return it."""
+    path = response.request.url.path.removeprefix("/v1")
+    validate(response.request.method, path, response.status_code, response.json())
+    return response
