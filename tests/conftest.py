@@ -32,12 +32,18 @@ from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import Worker
 from lmsbridge.tasks.runner import handlers
 
-POSTGRES_ADMIN_URL = os.environ.get("LMSBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LMSBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--db", choices=["sqlite", "postgres"], default="sqlite",
-                     help="the store the tests run on (default: sqlite)")
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the store the tests run on (default: sqlite)",
+    )
 
 
 def free_port() -> int:
@@ -121,8 +127,13 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     store = Store(settings.database_url)
     migrate(store)
     box = CredentialBox(load_secret_key(settings, create=True))
-    worker = Worker(store, handlers(store, settings, box), concurrency=2,
-                    lease_seconds=settings.job_lease_seconds, poll_seconds=settings.job_poll_seconds)
+    worker = Worker(
+        store,
+        handlers(store, settings, box),
+        concurrency=2,
+        lease_seconds=settings.job_lease_seconds,
+        poll_seconds=settings.job_poll_seconds,
+    )
     worker.start()
     with running(create_app(store, settings)) as url:
         yield Server(url, store, settings, box, worker)
@@ -154,8 +165,9 @@ class Tenant:
 def make_tenant(server: Server, environment: str = "default", **settings: Any) -> Tenant:
     with server.store.write() as conn:
         key = create_key(conn, name="test", environment=environment)
-        integration = create_integration(conn, server.box, tool="sandbox", environment=environment,
-                                         settings=settings)
+        integration = create_integration(
+            conn, server.box, tool="sandbox", environment=environment, settings=settings
+        )
     return Tenant(key.secret, key.environment_id, integration.id)
 
 

@@ -52,7 +52,7 @@ TITLES: dict[ErrorCode, str] = {
     ErrorCode.INTEGRATION_AUTHENTICATION_INVALID: "The remote system rejected the integration's credentials.",
     ErrorCode.INTEGRATION_SETUP_SYNC_PENDING: "The integration's first sync has not finished yet.",
     ErrorCode.INTEGRATION_INACTIVE: "The integration is inactive.",
-    ErrorCode.INTEGRATION_MODEL_NOT_AVAILABLE: "This data model isn't supported for the selected integration.",
+    ErrorCode.INTEGRATION_MODEL_NOT_AVAILABLE: "This data model isn't supported for the selected integration.",  # noqa: E501 (Kombo's title)
     ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE: "This action isn't supported for the selected integration.",
     ErrorCode.REMOTE_SERVICE_UNAVAILABLE: "The remote system is unavailable.",
     ErrorCode.REMOTE_RATE_LIMIT_EXCEEDED: "The remote system's rate limit was exceeded.",

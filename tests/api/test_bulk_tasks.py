@@ -14,9 +14,21 @@ from tests.conftest import Server, Tenant, make_tenant
 from tests.contract import checked
 
 GUIDE_EXAMPLE = [
-    course("cybersecurity-101", "Introduction to Cybersecurity", description="Learn the fundamentals of cybersecurity."),
-    course("data-privacy-basics", "Data Privacy Basics", description="Understand GDPR and data privacy best practices."),
-    course("leadership-fundamentals", "Leadership Fundamentals", description="Core skills for new and aspiring managers."),
+    course(
+        "cybersecurity-101",
+        "Introduction to Cybersecurity",
+        description="Learn the fundamentals of cybersecurity.",
+    ),
+    course(
+        "data-privacy-basics",
+        "Data Privacy Basics",
+        description="Understand GDPR and data privacy best practices.",
+    ),
+    course(
+        "leadership-fundamentals",
+        "Leadership Fundamentals",
+        description="Core skills for new and aspiring managers.",
+    ),
 ]
 
 
@@ -63,7 +75,9 @@ def test_a_pending_task_has_null_completed_at_and_shows_progress(clean_server: S
         assert seen_partial, "progress never showed a task under way"
 
 
-def test_skills_bulk_completes_with_skill_ids(api: httpx.Client, clean_server: Server, tenant: Tenant) -> None:
+def test_skills_bulk_completes_with_skill_ids(
+    api: httpx.Client, clean_server: Server, tenant: Tenant
+) -> None:
     task_id = submit(api, [skill("python"), skill("sql", status="INACTIVE")], path=SKILLS)
     data = wait(api, task_id, SKILLS)
     assert data["status"] == "COMPLETED"
@@ -81,22 +95,32 @@ def test_upserting_an_origin_id_again_updates_the_course_and_keeps_its_id(
     second = wait(api, submit(api, [course("a", "New title")]))
     assert first["data"][0]["data"]["id"] == second["data"][0]["data"]["id"]
     with clean_server.store.read() as conn:
-        rows = list(conn.execute(select(sandbox_courses).where(sandbox_courses.c.integration_id == tenant.integration)))
+        rows = list(
+            conn.execute(
+                select(sandbox_courses).where(sandbox_courses.c.integration_id == tenant.integration)
+            )
+        )
     assert len(rows) == 1
     assert rows[0].data["title"] == "New title"
 
 
-def test_the_same_body_returns_the_existing_task_whatever_its_key_order(api: httpx.Client, clean_server: Server) -> None:
+def test_the_same_body_returns_the_existing_task_whatever_its_key_order(
+    api: httpx.Client, clean_server: Server
+) -> None:
     items = [course("a"), course("b")]
     first = submit(api, items)
-    reordered = json.dumps({"items": [{"course": i["course"], "origin_id": i["origin_id"]} for i in items]}, indent=3)
+    reordered = json.dumps(
+        {"items": [{"course": i["course"], "origin_id": i["origin_id"]} for i in items]}, indent=3
+    )
     response = checked(api.post(COURSES, content=reordered, headers={"Content-Type": "application/json"}))
     assert response.json()["data"]["task_id"] == first
     assert response.json()["warnings"], "a reused task is announced in warnings"
     assert count(clean_server, tasks) == 1
 
 
-def test_an_idempotency_key_returns_its_task_and_refuses_another_body(api: httpx.Client, clean_server: Server) -> None:
+def test_an_idempotency_key_returns_its_task_and_refuses_another_body(
+    api: httpx.Client, clean_server: Server
+) -> None:
     first = submit(api, [course("a")], headers={"Idempotency-Key": "k-1"})
     assert submit(api, [course("a")], headers={"Idempotency-Key": "k-1"}) == first
     conflict = checked(api.post(COURSES, json={"items": [course("b")]}, headers={"Idempotency-Key": "k-1"}))
@@ -113,11 +137,16 @@ def test_idempotency_is_scoped_to_the_integration(clean_server: Server, tenant: 
         from lmsbridge.integrations.service import create_integration
 
         second = create_integration(conn, clean_server.box, tool="sandbox", environment="default").id
-    with clean_server.client(tenant.key, tenant.integration) as one, clean_server.client(tenant.key, second) as two:
+    with (
+        clean_server.client(tenant.key, tenant.integration) as one,
+        clean_server.client(tenant.key, second) as two,
+    ):
         assert submit(one, [course("a")]) != submit(two, [course("a")])
 
 
-def test_items_listed_in_fail_origin_ids_fail_with_a_remote_error_and_a_working_log_url(clean_server: Server) -> None:
+def test_items_listed_in_fail_origin_ids_fail_with_a_remote_error_and_a_working_log_url(
+    clean_server: Server,
+) -> None:
     tenant = make_tenant(clean_server, fail_origin_ids="bad-1,bad-2")
     with clean_server.client(tenant.key, tenant.integration) as api:
         data = wait(api, submit(api, [course("ok"), course("bad-1"), course("bad-2")]))
@@ -159,9 +188,13 @@ def test_rejected_credentials_fail_the_task_as_a_whole(clean_server: Server) -> 
     assert count(clean_server, sandbox_courses) == 0
 
 
-def test_an_inactive_integration_fails_the_task_as_a_whole(api: httpx.Client, clean_server: Server, tenant: Tenant) -> None:
+def test_an_inactive_integration_fails_the_task_as_a_whole(
+    api: httpx.Client, clean_server: Server, tenant: Tenant
+) -> None:
     with clean_server.store.write() as conn:
-        conn.execute(update(integrations).where(integrations.c.id == tenant.integration).values(status="INACTIVE"))
+        conn.execute(
+            update(integrations).where(integrations.c.id == tenant.integration).values(status="INACTIVE")
+        )
     data = wait(api, submit(api, courses(2)))
     assert data["status"] == "FAILED"
     assert data["error"]["code"] == "INTEGRATION.INACTIVE"
@@ -176,7 +209,9 @@ def test_a_task_past_its_deadline_before_it_ran_fails_as_timed_out(
     assert data["error"]["code"] == "PLATFORM.TASK_TIMED_OUT"
 
 
-def test_items_not_reached_by_the_deadline_fail_as_timed_out(clean_server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_items_not_reached_by_the_deadline_fail_as_timed_out(
+    clean_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(clean_server.settings, "task_deadline_seconds", 1.0)
     tenant = make_tenant(clean_server, latency_ms=25)
     with clean_server.client(tenant.key, tenant.integration) as api:
@@ -184,19 +219,30 @@ def test_items_not_reached_by_the_deadline_fail_as_timed_out(clean_server: Serve
     assert data["status"] == "COMPLETED"
     statuses = [r["status"] for r in data["data"]]
     assert "SUCCEEDED" in statuses and "FAILED" in statuses
-    assert {r["error"]["code"] for r in data["data"] if r["status"] == "FAILED"} == {"PLATFORM.TASK_TIMED_OUT"}
+    assert {r["error"]["code"] for r in data["data"] if r["status"] == "FAILED"} == {
+        "PLATFORM.TASK_TIMED_OUT"
+    }
     assert len(data["data"]) == 200
 
 
 @pytest.mark.parametrize(
     ("item", "field"),
     [
-        ({"origin_id": "x", "course": {"type": "EXTERNAL", "course_url": "https://e.com/x"}}, "items[0].course.title"),
-        ({"origin_id": "x", "course": {"type": "SCORM", "title": "t", "course_url": "https://e.com"}}, "items[0].course.type"),
+        (
+            {"origin_id": "x", "course": {"type": "EXTERNAL", "course_url": "https://e.com/x"}},
+            "items[0].course.title",
+        ),
+        (
+            {"origin_id": "x", "course": {"type": "SCORM", "title": "t", "course_url": "https://e.com"}},
+            "items[0].course.type",
+        ),
         (course("x", duration=0), "items[0].course.duration"),
         (course("x", duration="45"), "items[0].course.duration"),
         (course("x", languages=["english"]), "items[0].course.languages[0]"),
-        ({"origin_id": "x", "course": {"type": "EXTERNAL", "title": "t", "course_url": "not a url"}}, "items[0].course.course_url"),
+        (
+            {"origin_id": "x", "course": {"type": "EXTERNAL", "title": "t", "course_url": "not a url"}},
+            "items[0].course.course_url",
+        ),
         ({"course": course("x")["course"]}, "items[0].origin_id"),
         ({"origin_id": "", "course": course("x")["course"]}, "items[0].origin_id"),
     ],
@@ -213,7 +259,14 @@ def test_a_body_that_breaks_the_schema_is_refused_naming_the_field(
 
 
 def test_skills_need_a_name_and_a_known_status(api: httpx.Client) -> None:
-    response = checked(api.post(SKILLS, json={"items": [{"origin_id": "a", "name": ""}, {"origin_id": "b", "name": "x", "status": "GONE"}]}))
+    response = checked(
+        api.post(
+            SKILLS,
+            json={
+                "items": [{"origin_id": "a", "name": ""}, {"origin_id": "b", "name": "x", "status": "GONE"}]
+            },
+        )
+    )
     assert response.status_code == 400
     assert "items[0].name" in response.json()["error"]["message"]
     assert "items[1].status" in response.json()["error"]["message"]
@@ -278,7 +331,9 @@ def test_an_action_the_connector_cannot_do_is_refused_before_a_task_exists(
     class ReadOnly(SandboxConnector):
         tool = "readonly"
         label = "Read-only LMS"
-        capabilities = Capabilities(read_models={}, write_actions={WriteAction.UPSERT_COURSES: Coverage.UNSUPPORTED})
+        capabilities = Capabilities(
+            read_models={}, write_actions={WriteAction.UPSERT_COURSES: Coverage.UNSUPPORTED}
+        )
 
     monkeypatch.setitem(registry.CONNECTORS, "readonly", ReadOnly)
     with clean_server.store.write() as conn:

@@ -30,7 +30,9 @@ def test_check_api_key_names_the_environment(clean_server: Server, tenant: Tenan
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer lmsb_not-a-key", "Basic abc", "Bearer"])
-def test_a_missing_or_invalid_key_answers_401(clean_server: Server, tenant: Tenant, authorization: str | None) -> None:
+def test_a_missing_or_invalid_key_answers_401(
+    clean_server: Server, tenant: Tenant, authorization: str | None
+) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     response = httpx.get(f"{clean_server.url}/v1/check-api-key", headers=headers)
     assert_error(response, 401, "PLATFORM.AUTHENTICATION_INVALID")
@@ -51,11 +53,15 @@ def test_the_integration_header_is_required(clean_server: Server, tenant: Tenant
     assert "X-Integration-Id" in str(error["message"])
 
 
-def test_an_unknown_integration_or_one_of_another_environment_answers_404(clean_server: Server, tenant: Tenant) -> None:
+def test_an_unknown_integration_or_one_of_another_environment_answers_404(
+    clean_server: Server, tenant: Tenant
+) -> None:
     other = make_tenant(clean_server, environment="other")
     for integration in ("sandbox:doesnotexist", other.integration):
         with clean_server.client(tenant.key, integration) as api:
-            assert_error(api.post(COURSES, json={"items": [course("a")]}), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
+            assert_error(
+                api.post(COURSES, json={"items": [course("a")]}), 404, "PLATFORM.INTEGRATION_NOT_FOUND"
+            )
             assert_error(api.get(f"/v1/integrations/{integration}"), 404, "PLATFORM.INTEGRATION_NOT_FOUND")
 
 
@@ -67,10 +73,14 @@ def test_an_unknown_route_answers_404_and_a_wrong_method_405(clean_server: Serve
         assert_error(api.delete("/v1/check-api-key"), 405, None)
 
 
-def test_an_unexpected_failure_answers_500_without_a_stack_trace(clean_server: Server, tenant: Tenant) -> None:
+def test_an_unexpected_failure_answers_500_without_a_stack_trace(
+    clean_server: Server, tenant: Tenant
+) -> None:
     # An integration whose connector no longer exists: a genuine bug path, not a validation error.
     with clean_server.store.write() as conn:
-        conn.execute(update(integrations).where(integrations.c.id == tenant.integration).values(tool="vanished"))
+        conn.execute(
+            update(integrations).where(integrations.c.id == tenant.integration).values(tool="vanished")
+        )
     with clean_server.client(tenant.key) as api:
         response = api.get(f"/v1/integrations/{tenant.integration}")
     error = assert_error(response, 500, "PLATFORM.UNKNOWN_ERROR")
@@ -79,7 +89,9 @@ def test_an_unexpected_failure_answers_500_without_a_stack_trace(clean_server: S
     assert page.status_code == 200 and "500" in page.text
 
 
-def test_every_error_log_url_leads_to_the_interaction_without_the_api_key(clean_server: Server, tenant: Tenant) -> None:
+def test_every_error_log_url_leads_to_the_interaction_without_the_api_key(
+    clean_server: Server, tenant: Tenant
+) -> None:
     with clean_server.client(tenant.key, tenant.integration) as api:
         response = api.post(COURSES, json={"items": [{"origin_id": "x", "course": {"type": "EXTERNAL"}}]})
     error = assert_error(response, 400, "PLATFORM.INPUT_INVALID")

@@ -8,7 +8,9 @@ from tests.conftest import Server, Tenant
 from tests.contract import checked
 
 
-def test_integration_details_follow_the_contract_and_the_connector(clean_server: Server, tenant: Tenant) -> None:
+def test_integration_details_follow_the_contract_and_the_connector(
+    clean_server: Server, tenant: Tenant
+) -> None:
     with clean_server.client(tenant.key) as api:
         data = checked(api.get(f"/v1/integrations/{tenant.integration}")).json()["data"]
     assert data["id"] == tenant.integration

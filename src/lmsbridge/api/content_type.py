@@ -14,7 +14,11 @@ class JsonByDefault:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1") and scope["method"] in ("POST", "PUT", "PATCH"):
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith("/v1")
+            and scope["method"] in ("POST", "PUT", "PATCH")
+        ):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             content_type = dict(scope["headers"]).get(b"content-type")
             if content_type is None or content_type.startswith(_FORM):

@@ -68,9 +68,7 @@ def install(app: FastAPI) -> None:
         if error.status_code == 404:
             failure: LmsBridgeError = NotFoundError(f"No route {request.method} {request.url.path}.")
         elif error.status_code == 405:
-            failure = MethodNotAllowedError(
-                f"{request.method} is not allowed on {request.url.path}."
-            )
+            failure = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}.")
         elif error.status_code == 400:
             failure = InputInvalidError(f"The request body could not be read: {error.detail}.")
         else:

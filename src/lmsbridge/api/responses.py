@@ -12,7 +12,9 @@ from lmsbridge.schemas.common import ErrorResponse
 ERRORS: dict[int | str, dict[str, Any]] = {"default": {"model": ErrorResponse, "description": "Error"}}
 
 
-def success(data: Any, *, warnings: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None) -> Response:
+def success(
+    data: Any, *, warnings: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None
+) -> Response:
     body: dict[str, Any] = {"status": "success", "data": data}
     if warnings is not None:
         body["warnings"] = warnings

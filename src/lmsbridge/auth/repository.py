@@ -84,7 +84,7 @@ class AuthRepository:
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=utc_now())
         )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)
 
     def count_keys(self) -> int:
         return len(list(self.conn.scalars(select(api_keys.c.id))))

@@ -74,18 +74,30 @@ def _demo(store: Store, settings: Settings, host: str, port: int) -> None:
 
     with store.write() as conn:
         if AuthRepository(conn).count_keys():
-            click.echo("--demo: this store already has API keys (they are shown only once); "
-                       "create another with `lmsbridge keys create`.")
+            click.echo(
+                "--demo: this store already has API keys (they are shown only once); "
+                "create another with `lmsbridge keys create`."
+            )
             return
         key = create_key(conn, name="demo")
-        integration = create_integration(conn, _box(settings), tool="sandbox", environment="default",
-                                         name="Demo Sandbox")
+        integration = create_integration(
+            conn, _box(settings), tool="sandbox", environment="default", name="Demo Sandbox"
+        )
     url = f"http://{host}:{port}"
-    body = json.dumps({"items": [
-        {"origin_id": "cybersecurity-101", "course": {
-            "type": "EXTERNAL", "title": "Introduction to Cybersecurity",
-            "course_url": "https://your-platform.com/courses/cybersecurity-101"}},
-    ]})
+    body = json.dumps(
+        {
+            "items": [
+                {
+                    "origin_id": "cybersecurity-101",
+                    "course": {
+                        "type": "EXTERNAL",
+                        "title": "Introduction to Cybersecurity",
+                        "course_url": "https://your-platform.com/courses/cybersecurity-101",
+                    },
+                },
+            ]
+        }
+    )
     click.echo(f"""
 API key (shown once):  {key.secret}
 Sandbox integration:   {integration.id}
@@ -133,7 +145,12 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
 
 
 @cli.command()
-@click.option("--concurrency", type=int, default=None, help="Jobs run at once [default: LMSBRIDGE_WORKER_CONCURRENCY, 2].")
+@click.option(
+    "--concurrency",
+    type=int,
+    default=None,
+    help="Jobs run at once [default: LMSBRIDGE_WORKER_CONCURRENCY, 2].",
+)
 def worker(concurrency: int | None) -> None:
     """Run a worker alone: claims jobs from the store until SIGTERM or SIGINT."""
     _logging()
@@ -171,8 +188,10 @@ def keys_create(name: str, environment: str) -> None:
     migrate(store)
     with store.write() as conn:
         key = create_key(conn, name=name, environment=environment)
-    click.echo(f"created key {key.id} in environment {environment!r} ({key.environment_id}); "
-               "it is shown once:", err=True)
+    click.echo(
+        f"created key {key.id} in environment {environment!r} ({key.environment_id}); it is shown once:",
+        err=True,
+    )
     click.echo(key.secret)
 
 
@@ -222,12 +241,18 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @integrations.command("create")
 @click.option("--tool", required=True, help="The connector, e.g. sandbox.")
 @click.option("--name", default=None, help="The customer's organisation name.")
-@click.option("--setting", "settings_", multiple=True, metavar="KEY=VALUE", help="A connector setting; repeatable.")
-@click.option("--credentials-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A JSON file of the remote credentials; stored encrypted.")
+@click.option(
+    "--setting", "settings_", multiple=True, metavar="KEY=VALUE", help="A connector setting; repeatable."
+)
+@click.option(
+    "--credentials-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSON file of the remote credentials; stored encrypted.",
+)
 @click.option("--environment", default="default", show_default=True)
-def integrations_create(tool: str, name: str | None, settings_: tuple[str, ...],
-                        credentials_file: Path | None, environment: str) -> None:
+def integrations_create(
+    tool: str, name: str | None, settings_: tuple[str, ...], credentials_file: Path | None, environment: str
+) -> None:
     """Create an integration; prints its id alone on the last line."""
     from lmsbridge.integrations.service import create_integration
 
@@ -245,8 +270,13 @@ def integrations_create(tool: str, name: str | None, settings_: tuple[str, ...],
     try:
         with store.write() as conn:
             integration = create_integration(
-                conn, _box(settings), tool=tool, environment=environment, name=name,
-                settings=_parse_settings(settings_), credentials=credentials,
+                conn,
+                _box(settings),
+                tool=tool,
+                environment=environment,
+                name=name,
+                settings=_parse_settings(settings_),
+                credentials=credentials,
             )
     except LmsBridgeError as error:
         raise click.ClickException(error.message) from error

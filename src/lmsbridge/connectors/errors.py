@@ -1,8 +1,8 @@
 """Remote failures, ordered by what the caller should do about them.
 
-    ConnectorError
-    ├── IntegrationError   the whole operation cannot run (credentials, permissions): fail the task
-    └── ItemError          this one item failed; the others go on
+ConnectorError
+├── IntegrationError   the whole operation cannot run (credentials, permissions): fail the task
+└── ItemError          this one item failed; the others go on
 """
 
 from __future__ import annotations

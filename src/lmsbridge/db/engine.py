@@ -99,9 +99,7 @@ class Store:
                     yield conn
         except DBAPIError as error:
             if _is_outage(error, self.dialect):
-                raise StoreUnavailableError(
-                    "The store is unreachable; try again shortly."
-                ) from error
+                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
             raise
 
     def read(self) -> Any:

@@ -72,5 +72,6 @@ def current_version(store: Store) -> int:
     with store.read() as conn:
         if not inspect(conn).has_table("schema_migrations"):
             return 0
-        return int(conn.scalar(select(text("coalesce(max(version), 0)")).select_from(
-            t.schema_migrations)) or 0)
+        return int(
+            conn.scalar(select(text("coalesce(max(version), 0)")).select_from(t.schema_migrations)) or 0
+        )

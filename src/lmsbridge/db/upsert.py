@@ -23,8 +23,8 @@ def upsert_returning(
     if not rows:
         return []
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
+    base = insert(table)
+    stmt = base.on_conflict_do_update(
+        index_elements=list(keys), set_={name: base.excluded[name] for name in update}
     ).returning(*(table.c[name] for name in returning))
     return list(conn.execute(stmt, list(rows)))

@@ -25,8 +25,14 @@ class Integration:
 
 def _integration(row: Any) -> Integration:
     return Integration(
-        row.id, row.environment_id, row.tool, row.name, dict(row.settings), row.credentials,
-        row.status, row.created_at,
+        row.id,
+        row.environment_id,
+        row.tool,
+        row.name,
+        dict(row.settings),
+        row.credentials,
+        row.status,
+        row.created_at,
     )
 
 

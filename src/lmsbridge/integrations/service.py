@@ -31,9 +31,11 @@ def create_integration(
         cls = connector_class(tool)
         clean_settings = validate_settings(tool, settings or {})
     except ValueError as error:  # unknown tool, or settings the connector refuses
-        detail = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
-        ) if isinstance(error, ValidationError) else str(error)
+        detail = (
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            if isinstance(error, ValidationError)
+            else str(error)
+        )
         raise InputInvalidError(f"invalid integration: {detail}") from error
     env_id = AuthRepository(conn).environment_id(environment, create=True)
     assert env_id is not None

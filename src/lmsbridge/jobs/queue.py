@@ -31,9 +31,7 @@ class Job:
     max_attempts: int
 
 
-def claim_statement(
-    worker_id: str, lease_seconds: float, queues: tuple[str, ...], now: datetime
-) -> Any:
+def claim_statement(worker_id: str, lease_seconds: float, queues: tuple[str, ...], now: datetime) -> Any:
     """The UPDATE ... RETURNING that `JobQueue.claim` runs: it leases the best runnable job (or
     one whose lease expired), picked by a subquery with FOR UPDATE SKIP LOCKED (SQLite drops it)."""
     candidate = (
@@ -60,7 +58,11 @@ def claim_statement(
             attempts=jobs.c.attempts + 1,
         )
         .returning(
-            jobs.c.id, jobs.c.queue, jobs.c.kind, jobs.c.payload, jobs.c.attempts,
+            jobs.c.id,
+            jobs.c.queue,
+            jobs.c.kind,
+            jobs.c.payload,
+            jobs.c.attempts,
             jobs.c.max_attempts,
         )
     )
@@ -100,7 +102,9 @@ class JobQueue:
         ).scalar_one()
         return int(job_id)
 
-    def claim(self, worker_id: str, lease_seconds: float, queues: tuple[str, ...] = ("default",)) -> Job | None:
+    def claim(
+        self, worker_id: str, lease_seconds: float, queues: tuple[str, ...] = ("default",)
+    ) -> Job | None:
         """Lease the next runnable job, or one whose lease expired. On PostgreSQL the candidate
         row is locked with SKIP LOCKED, so concurrent workers never claim the same job; on SQLite
         the write transaction itself serialises claimers."""
@@ -139,9 +143,11 @@ class JobQueue:
             result = conn.execute(
                 update(jobs)
                 .where(self._held(job_id, worker_id))
-                .values(state=state, last_error=error, finished_at=utc_now(), locked_by=None, locked_until=None)
+                .values(
+                    state=state, last_error=error, finished_at=utc_now(), locked_by=None, locked_until=None
+                )
             )
-            return result.rowcount == 1
+            return bool(result.rowcount == 1)
 
     def retry(self, job_id: int, worker_id: str, error: str, delay_seconds: float) -> bool:
         with self.store.write() as conn:
@@ -156,7 +162,7 @@ class JobQueue:
                     locked_until=None,
                 )
             )
-            return result.rowcount == 1
+            return bool(result.rowcount == 1)
 
     def release(self, job_id: int, worker_id: str) -> bool:
         """Hand a job back untouched (the worker is stopping); the attempt does not count."""
@@ -166,7 +172,7 @@ class JobQueue:
                 .where(self._held(job_id, worker_id))
                 .values(state="queued", attempts=jobs.c.attempts - 1, locked_by=None, locked_until=None)
             )
-            return result.rowcount == 1
+            return bool(result.rowcount == 1)
 
     def counts(self) -> dict[str, int]:
         from sqlalchemy import func

@@ -65,17 +65,19 @@ def interaction_page(interaction_id: str, request: Request) -> HTMLResponse:
     return _page(
         f"Interaction {row.id}",
         summary
-        + _rows([
-            ("time", to_wire(row.created_at)),
-            ("duration", f"{row.duration_ms} ms"),
-            ("query", row.query),
-            ("environment", row.environment_id),
-            ("integration", row.integration_id),
-            ("error code", row.error_code),
-            ("request headers", json.dumps(row.request_headers, indent=2)),
-            ("request body", _pretty(row.request_body)),
-            ("response body", _pretty(row.response_body)),
-        ]),
+        + _rows(
+            [
+                ("time", to_wire(row.created_at)),
+                ("duration", f"{row.duration_ms} ms"),
+                ("query", row.query),
+                ("environment", row.environment_id),
+                ("integration", row.integration_id),
+                ("error code", row.error_code),
+                ("request headers", json.dumps(row.request_headers, indent=2)),
+                ("request body", _pretty(row.request_body)),
+                ("response body", _pretty(row.response_body)),
+            ]
+        ),
     )
 
 
@@ -87,16 +89,18 @@ def task_page(task_id: str, request: Request) -> HTMLResponse:
         failed = repo.failed_items(task_id, limit=1000) if task else []
     if task is None:
         raise NotFoundError(f"No task {task_id!r} exists.")
-    details = _rows([
-        ("kind", task.kind),
-        ("integration", task.integration_id),
-        ("status", task.status),
-        ("created", to_wire(task.created_at)),
-        ("completed", to_wire(task.completed_at)),
-        ("deadline", to_wire(task.deadline_at)),
-        ("items", f"{task.total} ({task.succeeded} succeeded, {task.failed} failed)"),
-        ("task error", f"{task.error_code}: {task.error_message}" if task.error_code else None),
-    ])
+    details = _rows(
+        [
+            ("kind", task.kind),
+            ("integration", task.integration_id),
+            ("status", task.status),
+            ("created", to_wire(task.created_at)),
+            ("completed", to_wire(task.completed_at)),
+            ("deadline", to_wire(task.deadline_at)),
+            ("items", f"{task.total} ({task.succeeded} succeeded, {task.failed} failed)"),
+            ("task error", f"{task.error_code}: {task.error_message}" if task.error_code else None),
+        ]
+    )
     items = "".join(
         f"<tr><td>{html.escape(r.origin_id)}</td><td class='err'>{html.escape(r.error_code or '')}</td>"
         f"<td>{html.escape(r.error_message or '')}</td></tr>"

@@ -46,20 +46,29 @@ def public_url(scope: Scope, configured: str | None) -> str:
 
 
 def error_body(error: LmsBridgeError, log_url: str | None) -> bytes:
-    return orjson.dumps({
-        "status": "error",
-        "error": {
-            "code": error.code.value if error.code else None,
-            "title": error.display_title,
-            "message": error.message,
-            "log_url": log_url,
-        },
-    })
+    return orjson.dumps(
+        {
+            "status": "error",
+            "error": {
+                "code": error.code.value if error.code else None,
+                "title": error.display_title,
+                "message": error.message,
+                "log_url": log_url,
+            },
+        }
+    )
 
 
 class InteractionRecorder:
-    def __init__(self, app: ASGIApp, *, writer: InteractionWriter, max_body_bytes: int,
-                 log_body_bytes: int, configured_public_url: str | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        writer: InteractionWriter,
+        max_body_bytes: int,
+        log_body_bytes: int,
+        configured_public_url: str | None,
+    ) -> None:
         self.app = app
         self.writer = writer
         self.max_body_bytes = max_body_bytes
@@ -84,8 +93,9 @@ class InteractionRecorder:
 
         async def finish_with(error: LmsBridgeError) -> None:
             await self._send_error(send, error, log_url, status, response_body)
-            await self._store_now(self._row(scope, interaction_id, started, request_body, response_body,
-                                            status["code"]))
+            await self._store_now(
+                self._row(scope, interaction_id, started, request_body, response_body, status["code"])
+            )
 
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -123,8 +133,9 @@ class InteractionRecorder:
                     held.append(message)
                     if message.get("more_body", False):
                         return
-                    await self._store_now(self._row(scope, interaction_id, started, request_body,
-                                                    response_body, status["code"]))
+                    await self._store_now(
+                        self._row(scope, interaction_id, started, request_body, response_body, status["code"])
+                    )
                     for part in held:
                         await send(part)
                     return
@@ -141,8 +152,12 @@ class InteractionRecorder:
             if isinstance(error, StoreUnavailableError):
                 failure: LmsBridgeError = error
             else:
-                log.exception("unexpected error in %s %s (interaction %s)", scope["method"], scope["path"],
-                              interaction_id)
+                log.exception(
+                    "unexpected error in %s %s (interaction %s)",
+                    scope["method"],
+                    scope["path"],
+                    interaction_id,
+                )
                 failure = UnknownError(
                     f"An unexpected error occurred. Share interaction {interaction_id} with the operator."
                 )
@@ -152,8 +167,9 @@ class InteractionRecorder:
         if overflow:
             await finish_with(self._too_large())
         elif status["code"] < 400:
-            self.writer.write_later(self._row(scope, interaction_id, started, request_body, response_body,
-                                              status["code"]))
+            self.writer.write_later(
+                self._row(scope, interaction_id, started, request_body, response_body, status["code"])
+            )
 
     async def _store_now(self, row: dict[str, Any]) -> None:
         await anyio.to_thread.run_sync(self.writer.write_now, row)
@@ -164,21 +180,39 @@ class InteractionRecorder:
             "(LMSBRIDGE_MAX_BODY_BYTES); split the items into several requests."
         )
 
-    async def _send_error(self, send: Send, error: LmsBridgeError, log_url: str,
-                          status: dict[str, Any], response_body: bytearray) -> None:
+    async def _send_error(
+        self,
+        send: Send,
+        error: LmsBridgeError,
+        log_url: str,
+        status: dict[str, Any],
+        response_body: bytearray,
+    ) -> None:
         body = error_body(error, log_url)
         status["code"] = error.status_code
         status["started"] = True
         response_body.extend(body[: self.log_body_bytes])
-        await send({
-            "type": "http.response.start",
-            "status": error.status_code,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": error.status_code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
-    def _row(self, scope: Scope, interaction_id: str, started: float, request_body: bytearray,
-             response_body: bytearray, status_code: int) -> dict[str, Any]:
+    def _row(
+        self,
+        scope: Scope,
+        interaction_id: str,
+        started: float,
+        request_body: bytearray,
+        response_body: bytearray,
+        status_code: int,
+    ) -> dict[str, Any]:
         state = scope.get("state", {})
         row = {
             "id": interaction_id,

@@ -53,7 +53,7 @@ class InteractionWriter:
             log.warning("interaction log queue full; dropping %s", row["id"])
 
     def _drain(self) -> list[dict[str, Any]]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         while len(rows) < self.batch:
             try:
                 rows.append(self._queue.get_nowait())

@@ -54,8 +54,14 @@ def _submit(
         try:
             with store.write() as conn:
                 task_id, created = service.submit(
-                    conn, queue, settings, integration=integration, kind=kind, items=items,
-                    idempotency_key=idempotency_key, public_url=public_url(request),
+                    conn,
+                    queue,
+                    settings,
+                    integration=integration,
+                    kind=kind,
+                    items=items,
+                    idempotency_key=idempotency_key,
+                    public_url=public_url(request),
                 )
             break
         except IntegrityError:
@@ -64,8 +70,16 @@ def _submit(
                 raise
     if created:
         store.job_enqueued.set()
-    warnings = [] if created else [{"message": f"An identical request already created task {task_id}; "
-                                               "its id is returned and no new task was created."}]
+    warnings = (
+        []
+        if created
+        else [
+            {
+                "message": f"An identical request already created task {task_id}; "
+                "its id is returned and no new task was created."
+            }
+        ]
+    )
     return success({"task_id": task_id}, warnings=warnings)
 
 
@@ -87,7 +101,10 @@ def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_
     tags=["Unified LMS API"],
 )
 def post_courses_bulk(
-    request: Request, integration: IntegrationDep, body: CoursesBulkRequest, idempotency_key: IdempotencyKey = None
+    request: Request,
+    integration: IntegrationDep,
+    body: CoursesBulkRequest,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create or update courses in the LMS, asynchronously: returns a task_id to poll."""
     return _submit(request, integration, COURSES_BULK, body, idempotency_key)
@@ -113,7 +130,10 @@ def get_courses_bulk(request: Request, integration: IntegrationDep, task_id: str
     tags=["Unified HRIS API"],
 )
 def post_skills_bulk(
-    request: Request, integration: IntegrationDep, body: SkillsBulkRequest, idempotency_key: IdempotencyKey = None
+    request: Request,
+    integration: IntegrationDep,
+    body: SkillsBulkRequest,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Create or update skills in the catalog, asynchronously: returns a task_id to poll."""
     return _submit(request, integration, SKILLS_BULK, body, idempotency_key)

@@ -52,9 +52,20 @@ class Outcome:
 
 def _task(row: Any) -> Task:
     return Task(
-        row.id, row.environment_id, row.integration_id, row.kind, row.status, row.total,
-        row.succeeded, row.failed, row.error_code, row.error_message, row.public_url,
-        row.created_at, row.deadline_at, row.completed_at,
+        row.id,
+        row.environment_id,
+        row.integration_id,
+        row.kind,
+        row.status,
+        row.total,
+        row.succeeded,
+        row.failed,
+        row.error_code,
+        row.error_message,
+        row.public_url,
+        row.created_at,
+        row.deadline_at,
+        row.completed_at,
     )
 
 
@@ -93,8 +104,9 @@ class TaskRepository:
         ).first()
         return (row.task_id, row.body_hash) if row else None
 
-    def remember(self, integration_id: str, kind: str, scope: str, task_id: str, body_hash: str,
-                 expires_at: datetime) -> None:
+    def remember(
+        self, integration_id: str, kind: str, scope: str, task_id: str, body_hash: str, expires_at: datetime
+    ) -> None:
         """Record (or replace an expired) idempotency record. A live one raced in by a concurrent
         request makes the primary key refuse the insert, and the caller retries."""
         self.conn.execute(
@@ -107,20 +119,38 @@ class TaskRepository:
         )
         self.conn.execute(
             task_idempotency.insert().values(
-                integration_id=integration_id, kind=kind, scope=scope, task_id=task_id,
-                body_hash=body_hash, expires_at=expires_at,
+                integration_id=integration_id,
+                kind=kind,
+                scope=scope,
+                task_id=task_id,
+                body_hash=body_hash,
+                expires_at=expires_at,
             )
         )
 
     # -- tasks ---------------------------------------------------------------------------------
-    def insert(self, task: Task, body_hash: str, idempotency_key: str | None,
-               items: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    def insert(
+        self,
+        task: Task,
+        body_hash: str,
+        idempotency_key: str | None,
+        items: Sequence[tuple[str, dict[str, Any]]],
+    ) -> None:
         self.conn.execute(
             tasks.insert().values(
-                id=task.id, environment_id=task.environment_id, integration_id=task.integration_id,
-                kind=task.kind, status=task.status, total=task.total, succeeded=0, failed=0,
-                body_hash=body_hash, idempotency_key=idempotency_key, public_url=task.public_url,
-                created_at=task.created_at, deadline_at=task.deadline_at,
+                id=task.id,
+                environment_id=task.environment_id,
+                integration_id=task.integration_id,
+                kind=task.kind,
+                status=task.status,
+                total=task.total,
+                succeeded=0,
+                failed=0,
+                body_hash=body_hash,
+                idempotency_key=idempotency_key,
+                public_url=task.public_url,
+                created_at=task.created_at,
+                deadline_at=task.deadline_at,
             )
         )
         self.conn.execute(
@@ -147,8 +177,11 @@ class TaskRepository:
         return list(
             self.conn.execute(
                 select(
-                    task_items.c.origin_id, task_items.c.status, task_items.c.result_id,
-                    task_items.c.error_code, task_items.c.error_message,
+                    task_items.c.origin_id,
+                    task_items.c.status,
+                    task_items.c.result_id,
+                    task_items.c.error_code,
+                    task_items.c.error_message,
                 )
                 .where(task_items.c.task_id == task_id)
                 .order_by(task_items.c.position)
@@ -173,9 +206,13 @@ class TaskRepository:
                 _SET_OUTCOME,
                 [
                     {
-                        "t_id": task_id, "t_position": o.position, "t_status": o.status,
-                        "t_result_id": o.result_id, "t_remote_id": o.remote_id,
-                        "t_error_code": o.error_code, "t_error_message": o.error_message,
+                        "t_id": task_id,
+                        "t_position": o.position,
+                        "t_status": o.status,
+                        "t_result_id": o.result_id,
+                        "t_remote_id": o.remote_id,
+                        "t_error_code": o.error_code,
+                        "t_error_message": o.error_message,
                         "t_finished_at": now,
                     }
                     for o in outcomes
@@ -225,7 +262,7 @@ class TaskRepository:
             .where(and_(tasks.c.id == task_id, tasks.c.status == "PENDING", no_pending))
             .values(status="COMPLETED", completed_at=utc_now())
         )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)
 
     def fail_task(self, task_id: str, code: str, message: str) -> bool:
         """PENDING -> FAILED: the task could not run at all."""
@@ -234,4 +271,4 @@ class TaskRepository:
             .where(tasks.c.id == task_id, tasks.c.status == "PENDING")
             .values(status="FAILED", error_code=code, error_message=message, completed_at=utc_now())
         )
-        return result.rowcount == 1
+        return bool(result.rowcount == 1)

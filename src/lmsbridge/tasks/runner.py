@@ -82,7 +82,9 @@ class BulkTaskRunner:
             )
             log.error("task %s given up: %s", task.id, error)
 
-    def _run_items(self, task: Task, integration: Integration, pending: list[ItemRow], ctx: JobContext) -> None:
+    def _run_items(
+        self, task: Task, integration: Integration, pending: list[ItemRow], ctx: JobContext
+    ) -> None:
         kind = KINDS[task.kind]
         connector = build_connector(
             integration.tool,

@@ -68,9 +68,7 @@ def check_items(items: list[dict[str, Any]], max_items: int) -> None:
     if duplicates:
         shown = ", ".join(repr(d) for d in duplicates[:10])
         more = f" and {len(duplicates) - 10} more" if len(duplicates) > 10 else ""
-        raise InputInvalidError(
-            f"items: origin_id must be unique within a request; repeated: {shown}{more}."
-        )
+        raise InputInvalidError(f"items: origin_id must be unique within a request; repeated: {shown}{more}.")
 
 
 def body_hash(items: list[dict[str, Any]]) -> str:
@@ -105,14 +103,28 @@ def submit(
         return task_id, False
     now = utc_now()
     task = Task(
-        id=new_id(), environment_id=integration.environment_id, integration_id=integration.id,
-        kind=kind.name, status="PENDING", total=len(items), succeeded=0, failed=0,
-        error_code=None, error_message=None, public_url=public_url, created_at=now,
-        deadline_at=now + timedelta(seconds=settings.task_deadline_seconds), completed_at=None,
+        id=new_id(),
+        environment_id=integration.environment_id,
+        integration_id=integration.id,
+        kind=kind.name,
+        status="PENDING",
+        total=len(items),
+        succeeded=0,
+        failed=0,
+        error_code=None,
+        error_message=None,
+        public_url=public_url,
+        created_at=now,
+        deadline_at=now + timedelta(seconds=settings.task_deadline_seconds),
+        completed_at=None,
     )
     repo.insert(task, digest, idempotency_key, [(item["origin_id"], item) for item in items])
     repo.remember(
-        integration.id, kind.name, scope, task.id, digest,
+        integration.id,
+        kind.name,
+        scope,
+        task.id,
+        digest,
         now + timedelta(seconds=settings.idempotency_window_seconds),
     )
     queue.enqueue(conn, RUN_TASK_JOB, {"task_id": task.id})
@@ -150,14 +162,19 @@ def status_view(task: Task, results: list[Any] | None) -> dict[str, Any]:
         data = []
         for row in results or []:
             if row.status == "SUCCEEDED":
-                ids = {"id": row.result_id, "course_id": row.result_id} if echo_course_id else {
-                    "id": row.result_id}
+                ids = (
+                    {"id": row.result_id, "course_id": row.result_id}
+                    if echo_course_id
+                    else {"id": row.result_id}
+                )
                 data.append({"origin_id": row.origin_id, "status": "SUCCEEDED", "data": ids})
             else:
-                data.append({
-                    "origin_id": row.origin_id,
-                    "status": "FAILED",
-                    "error": _error(row.error_code, row.error_message or "The item failed.", url),
-                })
+                data.append(
+                    {
+                        "origin_id": row.origin_id,
+                        "status": "FAILED",
+                        "error": _error(row.error_code, row.error_message or "The item failed.", url),
+                    }
+                )
         view["data"] = data
     return view

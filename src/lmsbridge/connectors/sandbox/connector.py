@@ -31,9 +31,13 @@ from lmsbridge.errors import ErrorCode
 class SandboxState(Protocol):
     """Where the simulated LMS keeps its records, matched by origin_id (create or update)."""
 
-    def upsert_courses(self, integration_id: str, rows: list[tuple[str, dict[str, Any]]]) -> dict[str, str]: ...
+    def upsert_courses(
+        self, integration_id: str, rows: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, str]: ...
 
-    def upsert_skills(self, integration_id: str, rows: list[tuple[str, dict[str, Any]]]) -> dict[str, str]: ...
+    def upsert_skills(
+        self, integration_id: str, rows: list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, str]: ...
 
 
 class SandboxSettings(ConnectorSettings):
@@ -111,9 +115,7 @@ class SandboxConnector:
                     yield ItemOutcome(item.origin_id, error=error)
                 else:
                     accepted.append(item)
-            remote_ids = write(
-                self.integration_id, [(item.origin_id, asdict(item)) for item in accepted]
-            )
+            remote_ids = write(self.integration_id, [(item.origin_id, asdict(item)) for item in accepted])
             for item in accepted:
                 yield ItemOutcome(item.origin_id, remote_id=remote_ids[item.origin_id])
 
