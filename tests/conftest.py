@@ -30,7 +30,7 @@ from lmsbridge.db.tables import metadata
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import Worker
-from lmsbridge.tasks.runner import handlers
+from lmsbridge.worker_setup import build_worker
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LMSBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -127,13 +127,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     store = Store(settings.database_url)
     migrate(store)
     box = CredentialBox(load_secret_key(settings, create=True))
-    worker = Worker(
-        store,
-        handlers(store, settings, box),
-        concurrency=2,
-        lease_seconds=settings.job_lease_seconds,
-        poll_seconds=settings.job_poll_seconds,
-    )
+    worker = build_worker(store, settings, box, concurrency=2)
     worker.start()
     with running(create_app(store, settings)) as url:
         yield Server(url, store, settings, box, worker)

@@ -36,6 +36,23 @@ class Settings(BaseSettings):
     task_flush_seconds: float = Field(0.5, gt=0)
     log_body_bytes: int = Field(64 * 1024, ge=0, description="Body bytes kept per interaction.")
     db_pool_size: int = Field(10, ge=1)
+    sync_full_interval_seconds: float = Field(
+        10 * 3600, gt=0, description="Full sync cadence (delta-capable tools)."
+    )
+    sync_full_interval_no_delta_seconds: float = Field(
+        3 * 3600, gt=0, description="Full sync cadence otherwise."
+    )
+    sync_delta_interval_seconds: float = Field(3 * 3600, gt=0)
+    sync_schedule_check_seconds: float = Field(
+        30, gt=0, description="How often a worker looks for due syncs."
+    )
+    anonymise_after_seconds: float = Field(
+        14 * 86400, gt=0, description="Deleted records are blanked after this."
+    )
+    action_concurrency_limit: int = Field(30, ge=1, description="Write actions in flight per integration.")
+
+    def default_public_url(self) -> str:
+        return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 
 
 @lru_cache(maxsize=1)

@@ -137,3 +137,34 @@ class StoreUnavailableError(LmsBridgeError):
 class UnknownError(LmsBridgeError):
     code = ErrorCode.UNKNOWN_ERROR
     status_code = 500
+
+
+class ModelNotAvailableError(LmsBridgeError):
+    code = ErrorCode.INTEGRATION_MODEL_NOT_AVAILABLE
+    status_code = 400
+
+
+class ConcurrencyLimitError(LmsBridgeError):
+    code = ErrorCode.CONCURRENCY_LIMIT_EXCEEDED
+    status_code = 429
+
+
+# HTTP statuses of remote failures met in a direct action.
+REMOTE_STATUS: dict[str, int] = {
+    ErrorCode.REMOTE_INPUT_INVALID: 400,
+    ErrorCode.REMOTE_RATE_LIMIT_EXCEEDED: 429,
+    ErrorCode.REMOTE_SERVICE_UNAVAILABLE: 503,
+    ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR: 502,
+    ErrorCode.INTEGRATION_AUTHENTICATION_INVALID: 403,
+    ErrorCode.INTEGRATION_PERMISSION_MISSING: 403,
+    ErrorCode.INTEGRATION_INACTIVE: 403,
+}
+
+
+class RemoteActionError(LmsBridgeError):
+    """A direct action the remote system refused or failed."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status_code = REMOTE_STATUS.get(code, 502)

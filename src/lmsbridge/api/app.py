@@ -11,15 +11,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from lmsbridge import __version__
+from lmsbridge.actions.endpoints import router as actions_router
+from lmsbridge.actions.limiter import ActionLimiter
 from lmsbridge.api import errors
 from lmsbridge.api.content_type import JsonByDefault
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store
 from lmsbridge.errors import NotFoundError
+from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.endpoints import router as integrations_router
 from lmsbridge.logs.endpoints import router as logs_router
 from lmsbridge.logs.recorder import InteractionRecorder
 from lmsbridge.logs.repository import InteractionWriter
+from lmsbridge.reads.endpoints import router as reads_router
+from lmsbridge.syncs.endpoints import pages as sync_pages
+from lmsbridge.syncs.endpoints import router as syncs_router
 from lmsbridge.tasks.endpoints import router as tasks_router
 
 
@@ -45,10 +51,13 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.interactions = writer
+    app.state.box = CredentialBox(load_secret_key(settings, create=True))
+    app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)
-    for router in (integrations_router, tasks_router):
+    for router in (integrations_router, tasks_router, reads_router, actions_router, syncs_router):
         app.include_router(router, prefix="/v1")
     app.include_router(logs_router)
+    app.include_router(sync_pages)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> Response:

@@ -37,17 +37,9 @@ def _logging() -> None:
 
 
 def _worker(store: Store, settings: Settings, concurrency: int) -> Any:
-    from lmsbridge.jobs import Worker
-    from lmsbridge.tasks.runner import handlers
+    from lmsbridge.worker_setup import build_worker
 
-    return Worker(
-        store,
-        handlers(store, settings, _box(settings)),
-        concurrency=concurrency,
-        lease_seconds=settings.job_lease_seconds,
-        poll_seconds=settings.job_poll_seconds,
-        max_attempts=settings.job_max_attempts,
-    )
+    return build_worker(store, settings, _box(settings), concurrency)
 
 
 @click.group()
@@ -114,6 +106,10 @@ Then poll:
 """)
 
 
+def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -132,6 +128,9 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
     if demo:
         _demo(store, settings, host, port)
     worker = None if no_worker else _worker(store, settings, settings.worker_concurrency)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; with the default
+    # handler that kills the process before `finally` stops the worker, so exit through it.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if worker is not None:
         worker.start()
     app = create_app(store, settings)
@@ -216,6 +215,7 @@ def keys_revoke(key_id: str) -> None:
     from lmsbridge.auth.repository import AuthRepository
 
     store = _store()
+    migrate(store)
     with store.write() as conn:
         revoked = AuthRepository(conn).revoke(key_id)
     if not revoked:
@@ -295,6 +295,42 @@ def integrations_list() -> None:
         rows = IntegrationRepository(conn).list_all()
     for integration, env in rows:
         click.echo(f"{integration.id}  {integration.name!r}  env={env}  {integration.status}")
+
+
+@cli.group()
+def sandbox() -> None:
+    """Work with Sandbox integrations' simulated LMS."""
+
+
+@sandbox.command("evolve")
+@click.argument("integration_id")
+@click.option(
+    "--changes",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="How many records to change, add or remove.",
+)
+def sandbox_evolve(integration_id: str, changes: int) -> None:
+    """Change a Sandbox's data as a living LMS changes: edits, additions, removals."""
+    from lmsbridge.connectors.sandbox.connector import SandboxSettings
+    from lmsbridge.integrations.repository import IntegrationRepository
+    from lmsbridge.sandbox.generator import SandboxSize
+    from lmsbridge.sandbox.repository import SandboxStateRepository
+
+    store = _store()
+    migrate(store)
+    with store.read() as conn:
+        integration = IntegrationRepository(conn).get(integration_id)
+    if integration is None or integration.tool != "sandbox":
+        raise click.ClickException(f"no Sandbox integration with id {integration_id!r}")
+    s = SandboxSettings.model_validate(integration.settings)
+    size = SandboxSize(users=s.users, courses=s.courses, progressions=s.progressions, seed=s.seed)
+    done = SandboxStateRepository(store).evolve(integration_id, changes, size)
+    click.echo(
+        f"{done['updated']} changed, {done['added']} added, {done['removed']} removed; "
+        f"`curl -X POST .../v1/force-sync` (or wait for the schedule) to sync them"
+    )
 
 
 def main() -> None:  # pragma: no cover

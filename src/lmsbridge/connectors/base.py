@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from lmsbridge.connectors.errors import ItemError
+from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
 
 
 class Coverage(StrEnum):
@@ -60,9 +62,21 @@ class ModelCoverage:
 class Capabilities:
     read_models: dict[str, ModelCoverage]
     write_actions: dict[WriteAction, Coverage]
+    supports_delta: bool = True
 
     def can(self, action: WriteAction) -> bool:
         return self.write_actions.get(action) is Coverage.SUPPORTED
+
+    def reads(self, model: str) -> bool:
+        coverage = self.read_models.get(model)
+        return coverage is not None and coverage.coverage is Coverage.SUPPORTED
+
+    def has_field(self, model: str, field_name: str) -> bool:
+        """A field counts as supported unless the model declares it otherwise."""
+        coverage = self.read_models.get(model)
+        if coverage is None:
+            return False
+        return coverage.fields.get(field_name, Coverage.SUPPORTED) is Coverage.SUPPORTED
 
 
 class ConnectorSettings(BaseModel):
@@ -91,11 +105,13 @@ class SkillUpsert:
 
 @dataclass(frozen=True)
 class ItemOutcome:
-    """One item's result: the remote system's id on success, or the error."""
+    """One item's result: the remote system's id on success, or the error. `record` is the
+    unified record as a sync would read it back, so the store can show the write at once."""
 
     origin_id: str
     remote_id: str | None = None
     error: ItemError | None = None
+    record: Record | None = None
 
 
 class Connector(Protocol):
@@ -111,6 +127,18 @@ class Connector(Protocol):
     def upsert_courses(self, items: Sequence[CourseUpsert]) -> Iterator[ItemOutcome]: ...
 
     def upsert_skills(self, items: Sequence[SkillUpsert]) -> Iterator[ItemOutcome]: ...
+
+    def read(self, model: str, since: datetime | None) -> Iterator[Sequence[Record]]:
+        """Pages of one model's records; with `since`, only those changed since then (delta)."""
+        ...
+
+    def enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord: ...
+
+    def complete(
+        self, progression_remote_id: str, completed_at: datetime, score: int | None
+    ) -> ProgressionRecord: ...
+
+    def deactivate_course(self, course_remote_id: str) -> CourseRecord: ...
 
 
 @dataclass(frozen=True)

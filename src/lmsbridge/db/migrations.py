@@ -3,6 +3,7 @@ a lock, so many processes starting at once migrate exactly once."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,25 @@ def _create(*tables: object) -> Callable[[Connection], None]:
     return apply
 
 
+def _records_and_syncs(conn: Connection) -> None:
+    _create(
+        t.lms_users,
+        t.lms_course_providers,
+        t.lms_courses,
+        t.lms_course_revisions,
+        t.lms_skills,
+        t.lms_course_progressions,
+        t.hris_skills,
+        t.sync_runs,
+        t.events,
+        t.integration_sync_state,
+        t.sandbox_records,
+        t.instance_settings,
+    )(conn)
+    # Signs list cursors; one per store, so every API process accepts every other's cursors.
+    conn.execute(t.instance_settings.insert().values(name="cursor_key", value=secrets.token_hex(32)))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         1,
@@ -43,6 +63,9 @@ MIGRATIONS: list[Migration] = [
             t.sandbox_courses,
             t.sandbox_skills,
         ),
+    ),
+    Migration(
+        2, "synced records, sync runs, events outbox, sandbox records, instance settings", _records_and_syncs
     ),
 ]
 

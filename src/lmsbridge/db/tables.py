@@ -173,3 +173,182 @@ schema_migrations = Table(
     Column("name", String(200), nullable=False),
     Column("applied_at", UTCDateTime, nullable=False),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Synced records (migration 2). Every record table has:
+#   changed_at     when the record's own fields last changed (the wire's changed_at);
+#   updated_stamp  when it or nested data that its endpoint's updated_after follows last changed;
+#   data_hash      of the own fields, so an unchanged record is not written again.
+# Stamps are taken under the integration's stamp lock (see syncs/stamps.py).
+
+
+def _record_columns() -> list[Column[object]]:
+    return [
+        Column("id", String(24), primary_key=True),
+        Column("integration_id", String(80), nullable=False),
+        Column("remote_id", Text, nullable=False),
+        Column("remote_created_at", UTCDateTime),
+        Column("remote_deleted_at", UTCDateTime),
+        Column("changed_at", UTCDateTime, nullable=False),
+        Column("updated_stamp", UTCDateTime, nullable=False),
+        Column("remote_data", JSON),
+        Column("data_hash", String(32), nullable=False),
+        Column("anonymised_at", UTCDateTime),
+    ]
+
+
+lms_users = Table(
+    "lms_users",
+    metadata,
+    *_record_columns(),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("work_email", Text),
+    Column("work_email_lower", Text),
+    Column("status", String(16)),
+    Index("ix_lms_users_page", "integration_id", "id"),
+    Index("ix_lms_users_updated", "integration_id", "updated_stamp"),
+    Index("ix_lms_users_email", "integration_id", "work_email_lower"),
+    Index("ix_lms_users_remote", "integration_id", "remote_id"),
+)
+
+lms_course_providers = Table(
+    "lms_course_providers",
+    metadata,
+    *_record_columns(),
+    Column("name", Text),
+    Index("ix_lms_course_providers_page", "integration_id", "id"),
+)
+
+lms_courses = Table(
+    "lms_courses",
+    metadata,
+    *_record_columns(),
+    Column("provider_id", String(24)),
+    Column("origin_id", Text),
+    Index("ix_lms_courses_page", "integration_id", "id"),
+    Index("ix_lms_courses_updated", "integration_id", "updated_stamp"),
+    Index("ix_lms_courses_remote", "integration_id", "remote_id"),
+)
+
+lms_course_revisions = Table(
+    "lms_course_revisions",
+    metadata,
+    *_record_columns(),
+    Column("course_id", String(24), nullable=False),
+    Column("title", Text),
+    Column("description", Text),
+    Column("remote_url", Text),
+    Column("status", String(16)),
+    Column("skill_ids", JSON, doc="Written apart from the own fields: assignments move no stamp."),
+    Index("ix_lms_course_revisions_course", "course_id"),
+    Index("ix_lms_course_revisions_remote", "integration_id", "remote_id"),
+)
+
+lms_skills = Table(
+    "lms_skills",
+    metadata,
+    *_record_columns(),
+    Column("name", Text),
+    Index("ix_lms_skills_page", "integration_id", "id"),
+    Index("ix_lms_skills_updated", "integration_id", "updated_stamp"),
+    Index("ix_lms_skills_remote", "integration_id", "remote_id"),
+)
+
+lms_course_progressions = Table(
+    "lms_course_progressions",
+    metadata,
+    *_record_columns(),
+    Column("user_id", String(24), nullable=False),
+    Column("course_revision_id", String(24), nullable=False),
+    Column("course_id", String(24)),
+    Column("user_remote_id", Text, nullable=False),
+    Column("revision_remote_id", Text, nullable=False),
+    Column("course_remote_id", Text),
+    Column("status", String(16)),
+    Column("enrolled_at", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    Index("ix_lms_progressions_page", "integration_id", "id"),
+    Index("ix_lms_progressions_updated", "integration_id", "updated_stamp"),
+    Index("ix_lms_progressions_user", "integration_id", "user_id", "id"),
+    Index("ix_lms_progressions_course", "integration_id", "course_id", "id"),
+    Index("ix_lms_progressions_remote", "integration_id", "remote_id"),
+)
+
+hris_skills = Table(
+    "hris_skills",
+    metadata,
+    *_record_columns(),
+    Column("name", Text),
+    Column("description", Text),
+    Column("ordered_levels", JSON),
+    Index("ix_hris_skills_page", "integration_id", "id"),
+    Index("ix_hris_skills_remote", "integration_id", "remote_id"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("integration_id", String(80), ForeignKey("integrations.id"), nullable=False),
+    Column("type", String(8), nullable=False),
+    # QUEUED -> RUNNING -> SUCCEEDED | PARTIALLY_FAILED | FAILED | AUTHENTICATION_FAILED | TIMED_OUT
+    Column("state", String(24), nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("error", Text),
+    Column("public_url", Text, nullable=False, doc="Base of the run's log_url."),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Index(
+        "ux_sync_runs_one_active",
+        "integration_id",
+        unique=True,
+        sqlite_where=text("state IN ('QUEUED', 'RUNNING')"),
+        postgresql_where=text("state IN ('QUEUED', 'RUNNING')"),
+    ),
+    Index("ix_sync_runs_integration", "integration_id", "created_at"),
+)
+
+# The events outbox: written in the transaction that made the change; delivered later.
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("environment_id", String(24), nullable=False),
+    Column("integration_id", String(80)),
+    Column("type", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_events_created", "created_at"),
+)
+
+integration_sync_state = Table(
+    "integration_sync_state",
+    metadata,
+    Column("integration_id", String(80), ForeignKey("integrations.id"), primary_key=True),
+    Column("first_synced_at", UTCDateTime),
+    Column("last_full_started_at", UTCDateTime),
+    Column("last_delta_started_at", UTCDateTime),
+    Column("delta_cursor", UTCDateTime, doc="Remote changes from here on are read by the next delta."),
+)
+
+# The Sandbox LMS's generated records: users, providers, courses, skills, progressions, hris skills.
+sandbox_records = Table(
+    "sandbox_records",
+    metadata,
+    Column("integration_id", String(80), primary_key=True),
+    Column("model", String(24), primary_key=True),
+    Column("remote_id", String(40), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_sandbox_records_updated", "integration_id", "model", "updated_at"),
+)
+
+instance_settings = Table(
+    "instance_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from lmsbridge.api.deps import PrincipalDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.integrations.service import describe, get_integration
+from lmsbridge.syncs.repository import SyncRepository
 
 router = APIRouter()
 
@@ -26,4 +27,5 @@ def get_integration_details(integration_id: str, request: Request, who: Principa
     request.scope.setdefault("state", {})["integration_id"] = integration_id
     with store_of(request).read() as conn:
         integration = get_integration(conn, integration_id, who.environment_id)
-    return success(describe(integration, public_url(request)))
+        first_synced = SyncRepository(conn).state(integration.id).first_synced_at is not None
+    return success(describe(integration, public_url(request), first_synced=first_synced))

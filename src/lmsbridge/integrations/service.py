@@ -15,6 +15,7 @@ from lmsbridge.errors import InputInvalidError, IntegrationNotFoundError
 from lmsbridge.ids import integration_id as new_integration_id
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.syncs.service import request_sync
 
 
 def create_integration(
@@ -26,6 +27,7 @@ def create_integration(
     name: str | None = None,
     settings: dict[str, Any] | None = None,
     credentials: dict[str, Any] | None = None,
+    public_url: str | None = None,
 ) -> Integration:
     try:
         cls = connector_class(tool)
@@ -50,6 +52,8 @@ def create_integration(
         created_at=utc_now(),
     )
     IntegrationRepository(conn).insert(integration)
+    # The first full sync is queued with the integration, so its data arrives without a schedule tick.
+    request_sync(conn, integration.id, "FULL", public_url or "http://127.0.0.1:8000")
     return integration
 
 
@@ -73,7 +77,7 @@ def _coverage_entry(id_: str, label: str, coverage: Coverage, fields: list[dict[
     }
 
 
-def describe(integration: Integration, public_url: str) -> dict[str, Any]:
+def describe(integration: Integration, public_url: str, *, first_synced: bool) -> dict[str, Any]:
     """The integration in the contract's shape, with models and actions from its connector."""
     cls = connector_class(integration.tool)
     caps = cls.capabilities
@@ -111,7 +115,7 @@ def describe(integration: Integration, public_url: str) -> dict[str, Any]:
         },
         "category": "LMS",
         "status": integration.status,
-        "setup_status": "COMPLETED",
+        "setup_status": "COMPLETED" if first_synced else "FINAL_SYNC_PENDING",
         "end_user": {"organization_name": integration.name, "creator_email": None, "origin_id": None},
         "scope_config": {"id": "default", "name": "Default scope"},
         "data_expired_at": None,

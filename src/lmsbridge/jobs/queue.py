@@ -68,6 +68,36 @@ def claim_statement(worker_id: str, lease_seconds: float, queues: tuple[str, ...
     )
 
 
+def enqueue(
+    conn: Connection,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    queue: str = "default",
+    priority: int = 0,
+    run_after: datetime | None = None,
+    max_attempts: int = 10,
+) -> int:
+    """Add a job inside the caller's transaction: a rolled-back caller leaves no job behind."""
+    now = utc_now()
+    job_id = conn.execute(
+        jobs.insert()
+        .values(
+            queue=queue,
+            kind=kind,
+            payload=payload,
+            state="queued",
+            priority=priority,
+            attempts=0,
+            max_attempts=max_attempts,
+            run_after=run_after or now,
+            created_at=now,
+        )
+        .returning(jobs.c.id)
+    ).scalar_one()
+    return int(job_id)
+
+
 class JobQueue:
     def __init__(self, store: Store, *, max_attempts: int = 10) -> None:
         self.store = store
@@ -83,24 +113,15 @@ class JobQueue:
         priority: int = 0,
         run_after: datetime | None = None,
     ) -> int:
-        """Add a job inside the caller's transaction: a rolled-back caller leaves no job behind."""
-        now = utc_now()
-        job_id = conn.execute(
-            jobs.insert()
-            .values(
-                queue=queue,
-                kind=kind,
-                payload=payload,
-                state="queued",
-                priority=priority,
-                attempts=0,
-                max_attempts=self.max_attempts,
-                run_after=run_after or now,
-                created_at=now,
-            )
-            .returning(jobs.c.id)
-        ).scalar_one()
-        return int(job_id)
+        return enqueue(
+            conn,
+            kind,
+            payload,
+            queue=queue,
+            priority=priority,
+            run_after=run_after,
+            max_attempts=self.max_attempts,
+        )
 
     def claim(
         self, worker_id: str, lease_seconds: float, queues: tuple[str, ...] = ("default",)

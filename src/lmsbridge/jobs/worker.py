@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,6 +55,7 @@ class Worker:
         lease_seconds: float = 30.0,
         poll_seconds: float = 0.25,
         max_attempts: int = 10,
+        periodic: Sequence[tuple[float, Callable[[], object]]] = (),
     ) -> None:
         self.store = store
         self.queue = JobQueue(store, max_attempts=max_attempts)
@@ -66,6 +68,7 @@ class Worker:
         self._running: dict[int, JobContext] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self.periodic = list(periodic)
 
     def start(self) -> None:
         for n in range(self.concurrency):
@@ -75,6 +78,15 @@ class Worker:
         beat = threading.Thread(target=self._heartbeat_loop, name="lmsbridge-heartbeat", daemon=True)
         beat.start()
         self._threads.append(beat)
+        for interval, duty in self.periodic:
+            thread = threading.Thread(
+                target=self._periodic_loop,
+                args=(interval, duty),
+                daemon=True,
+                name=f"lmsbridge-periodic-{getattr(duty, '__name__', 'duty')}",
+            )
+            thread.start()
+            self._threads.append(thread)
         log.info("worker %s started with %d threads", self.worker_id, self.concurrency)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -146,6 +158,15 @@ class Worker:
             function(*args)  # type: ignore[operator]
         except Exception as error:
             log.warning("could not record a job's state (%s); its lease will expire", error)
+
+    def _periodic_loop(self, interval: float, duty: Callable[[], object]) -> None:
+        """Run a duty now and then every `interval` seconds; a failure waits for the next turn."""
+        while not self.stopping.is_set():
+            try:
+                duty()
+            except Exception as error:
+                log.warning("periodic %s failed: %s", getattr(duty, "__name__", duty), error)
+            self.stopping.wait(interval)
 
     def _heartbeat_loop(self) -> None:
         while not self.stopping.wait(self.lease_seconds / 3):

@@ -27,14 +27,14 @@ th{background:#f3f5f9;width:12rem} pre{white-space:pre-wrap;word-break:break-all
 """
 
 
-def _page(title: str, body: str) -> HTMLResponse:
+def page(title: str, body: str) -> HTMLResponse:
     return HTMLResponse(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
 
 
-def _rows(pairs: list[tuple[str, Any]]) -> str:
+def rows(pairs: list[tuple[str, Any]]) -> str:
     cells = "".join(
         f"<tr><th>{html.escape(k)}</th><td><pre>{html.escape('' if v is None else str(v))}</pre></td></tr>"
         for k, v in pairs
@@ -62,10 +62,10 @@ def interaction_page(interaction_id: str, request: Request) -> HTMLResponse:
         f"<p><span{status_class}>{row.status_code}</span> {html.escape(row.method)} "
         f"{html.escape(row.path)}</p>"
     )
-    return _page(
+    return page(
         f"Interaction {row.id}",
         summary
-        + _rows(
+        + rows(
             [
                 ("time", to_wire(row.created_at)),
                 ("duration", f"{row.duration_ms} ms"),
@@ -89,7 +89,7 @@ def task_page(task_id: str, request: Request) -> HTMLResponse:
         failed = repo.failed_items(task_id, limit=1000) if task else []
     if task is None:
         raise NotFoundError(f"No task {task_id!r} exists.")
-    details = _rows(
+    details = rows(
         [
             ("kind", task.kind),
             ("integration", task.integration_id),
@@ -112,4 +112,4 @@ def task_page(task_id: str, request: Request) -> HTMLResponse:
         if failed
         else "<p>No item has failed.</p>"
     )
-    return _page(f"Task {task.id}", details + table)
+    return page(f"Task {task.id}", details + table)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connectors.base import ConnectorContext, CourseUpsert, ItemOutcome, SkillUpsert
 from lmsbridge.connectors.errors import IntegrationError
+from lmsbridge.connectors.records import Record
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
 from lmsbridge.errors import ErrorCode
@@ -22,6 +22,8 @@ from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext, JobReleased
 from lmsbridge.sandbox.repository import SandboxStateRepository
+from lmsbridge.syncs.stamps import take_stamp
+from lmsbridge.syncs.writer import RecordWriter
 from lmsbridge.tasks.repository import ItemRow, Outcome, Task, TaskRepository
 from lmsbridge.tasks.service import KINDS, TaskKind
 
@@ -119,6 +121,7 @@ class BulkTaskRunner:
     ) -> bool:
         """Record outcomes as they come; False when the task was timed out on the way."""
         buffer: list[Outcome] = []
+        records: list[Record] = []
         last_flush = time.monotonic()
         for outcome in stream:
             position = positions.get(outcome.origin_id)
@@ -126,18 +129,20 @@ class BulkTaskRunner:
                 log.warning("task %s: connector returned unknown origin_id %r", task.id, outcome.origin_id)
                 continue
             buffer.append(self._outcome(task, kind, position, outcome))
+            if outcome.record is not None and outcome.error is None:
+                records.append(outcome.record)
             if (
                 len(buffer) >= self.settings.task_flush_items
                 or time.monotonic() - last_flush >= self.settings.task_flush_seconds
             ):
-                self._flush(task, buffer)
-                buffer, last_flush = [], time.monotonic()
+                self._flush(task, kind, buffer, records)
+                buffer, records, last_flush = [], [], time.monotonic()
                 if ctx.should_stop():
                     raise JobReleased
                 if utc_now() >= task.deadline_at:
                     self._time_out(task)
                     return False
-        self._flush(task, buffer)
+        self._flush(task, kind, buffer, records)
         return True
 
     def _outcome(self, task: Task, kind: TaskKind, position: int, outcome: ItemOutcome) -> Outcome:
@@ -156,9 +161,14 @@ class BulkTaskRunner:
             error_message=error.message if error else "The remote system returned no id.",
         )
 
-    def _flush(self, task: Task, outcomes: list[Outcome]) -> None:
+    def _flush(self, task: Task, kind: TaskKind, outcomes: list[Outcome], records: list[Record]) -> None:
+        """Outcomes and the records they wrote, in one transaction: a succeeded item is readable
+        (a course at GET /lms/courses, with its origin_id) as soon as its outcome is."""
         if outcomes:
             with self.store.write() as conn:
+                if records:
+                    stamp = take_stamp(conn, task.integration_id)
+                    RecordWriter(conn, task.integration_id, stamp).write(kind.model, records)
                 TaskRepository(conn).record_outcomes(task.id, outcomes)
 
     def _complete(self, task: Task) -> None:
@@ -184,9 +194,3 @@ class BulkTaskRunner:
                 repo.complete_if_done(task.id)
             else:
                 repo.fail_task(task.id, code, message)
-
-
-def handlers(store: Store, settings: Settings, box: CredentialBox) -> dict[str, Any]:
-    from lmsbridge.tasks.service import RUN_TASK_JOB
-
-    return {RUN_TASK_JOB: BulkTaskRunner(store, settings, box)}

@@ -1,0 +1,1 @@
+"""Direct write actions: enrol a user, complete a progression, deactivate a course."""

@@ -1,0 +1,108 @@
+"""HTTP routes of the direct write actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import Response
+
+from lmsbridge.actions import service
+from lmsbridge.api.deps import IntegrationDep, store_of
+from lmsbridge.api.responses import ERRORS, success
+from lmsbridge.connectors.base import WriteAction
+from lmsbridge.db import tables as t
+from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
+
+router = APIRouter()
+
+
+def _run(request: Request, integration: Any, action: WriteAction, work: Any) -> Response:
+    service.require(integration, action)
+    limiter = request.app.state.action_limiter
+    with limiter.slot(integration.id) as remaining:
+        data = work()
+    return success(
+        data,
+        warnings=[],
+        headers={"Concurrency-Limit": str(limiter.limit), "Concurrency-Remaining": str(remaining)},
+    )
+
+
+@router.post("/lms/course-progressions", summary="Enroll user", responses=ERRORS, tags=["Unified LMS API"])
+def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> Response:
+    """Enroll a user in a course revision; enrolling again returns the same progression."""
+    store = store_of(request)
+
+    def work() -> dict[str, Any]:
+        user = service.remote_id_of(store, t.lms_users, integration.id, body.user_id, "user_id", in_body=True)
+        revision = service.remote_id_of(
+            store,
+            t.lms_course_revisions,
+            integration.id,
+            body.course_revision_id,
+            "course_revision_id",
+            in_body=True,
+        )
+        connector = service.connector_of(store, request.app.state.box, integration)
+        record = service.call(lambda: connector.enrol(user, revision))
+        service.write_through(store, integration.id, "lms_course_progressions", record)
+        return service.progression_view(store, integration.id, record.remote_id)
+
+    return _run(request, integration, WriteAction.ENROL, work)
+
+
+@router.post(
+    "/lms/course-progressions/{course_progression_id}/complete",
+    summary="Complete course progression",
+    responses=ERRORS,
+    tags=["Unified LMS API"],
+)
+def complete(
+    request: Request,
+    integration: IntegrationDep,
+    course_progression_id: str,
+    body: CompleteRequest | None = Body(None),
+) -> Response:
+    """Mark a progression completed, with an optional completion date and score (0 to 100)."""
+    store = store_of(request)
+    body = body or CompleteRequest()
+
+    def work() -> dict[str, Any]:
+        completed_at = service.parse_completed_at(body.completed_at)
+        remote = service.remote_id_of(
+            store,
+            t.lms_course_progressions,
+            integration.id,
+            course_progression_id,
+            "course_progression_id",
+            in_body=False,
+        )
+        connector = service.connector_of(store, request.app.state.box, integration)
+        record = service.call(lambda: connector.complete(remote, completed_at, body.score))
+        service.write_through(store, integration.id, "lms_course_progressions", record)
+        return service.progression_view(store, integration.id, record.remote_id)
+
+    return _run(request, integration, WriteAction.COMPLETE, work)
+
+
+@router.post(
+    "/lms/courses/{course_id}/deactivate",
+    summary="Deactivate course",
+    responses=ERRORS,
+    tags=["Unified LMS API"],
+)
+def deactivate(request: Request, integration: IntegrationDep, course_id: str) -> Response:
+    """Make a course unavailable for new enrolments; existing progress is kept."""
+    store = store_of(request)
+
+    def work() -> dict[str, Any]:
+        remote = service.remote_id_of(
+            store, t.lms_courses, integration.id, course_id, "course_id", in_body=False
+        )
+        connector = service.connector_of(store, request.app.state.box, integration)
+        record = service.call(lambda: connector.deactivate_course(remote))
+        service.write_through(store, integration.id, "lms_courses", record)
+        return service.course_view(store, integration.id, record.remote_id)
+
+    return _run(request, integration, WriteAction.DEACTIVATE_COURSE, work)

@@ -1,0 +1,91 @@
+"""Unified records, as a connector yields them when it reads a remote LMS. Ids here are the
+remote system's; lmsbridge derives its own ids from (integration, model, remote id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Models in the order a sync reads them (parents before the records that point at them).
+SYNC_MODELS = (
+    "lms_course_providers",
+    "lms_skills",
+    "lms_users",
+    "lms_courses",
+    "lms_course_progressions",
+    "hris_skills",
+)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    remote_id: str
+    first_name: str | None
+    last_name: str | None
+    work_email: str | None
+    status: str | None = None  # ACTIVE | INACTIVE
+    remote_created_at: datetime | None = None
+    remote_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    remote_id: str
+    name: str | None
+    remote_created_at: datetime | None = None
+    remote_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SkillRecord:
+    remote_id: str
+    name: str | None
+    remote_created_at: datetime | None = None
+    remote_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    remote_id: str
+    title: str | None
+    description: str | None = None
+    remote_url: str | None = None
+    status: str | None = None  # ACTIVE | INACTIVE
+    remote_created_at: datetime | None = None
+    skill_remote_ids: tuple[str, ...] = ()
+    remote_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    remote_id: str
+    revisions: tuple[RevisionRecord, ...]
+    provider_remote_id: str | None = None
+    origin_id: str | None = None
+    remote_created_at: datetime | None = None
+    remote_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ProgressionRecord:
+    remote_id: str
+    user_remote_id: str
+    revision_remote_id: str
+    course_remote_id: str | None = None
+    status: str | None = None  # ENROLLED | IN_PROGRESS | COMPLETED | DROPPED
+    enrolled_at: datetime | None = None
+    completed_at: datetime | None = None
+    remote_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class HrisSkillRecord:
+    remote_id: str
+    name: str
+    description: str | None = None
+    ordered_levels: tuple[str, ...] | None = None
+    remote_data: dict[str, Any] | None = field(default=None)
+
+
+Record = UserRecord | ProviderRecord | SkillRecord | CourseRecord | ProgressionRecord | HrisSkillRecord

@@ -1,0 +1,1 @@
+"""Synced reads: users, courses, course progressions and skills, paged and filtered."""

@@ -1,0 +1,271 @@
+"""Every query of the read endpoints, and the records in the contract's shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, false, func, select
+
+from lmsbridge.clock import to_wire
+from lmsbridge.db import tables as t
+from lmsbridge.reads.listing import ListQuery
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A query filter: the column it matches, how values are normalised, and the model field an
+    integration must support for the filter to apply (None: always supported)."""
+
+    column: str
+    field: str | None = None
+    lower: bool = False
+    contains: bool = False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str  # the read model whose coverage decides availability
+    table: Table
+    filters: dict[str, Filter]
+    serialize: Callable[[Connection, list[Any], bool], list[dict[str, Any]]]
+    paged_query: Callable[[Table], Select[Any]] | None = None
+
+
+def _wire_common(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "remote_id": row.remote_id,
+        "changed_at": to_wire(row.changed_at),
+        "remote_deleted_at": to_wire(row.remote_deleted_at),
+        "remote_data": row.remote_data,
+    }
+
+
+def _extras() -> dict[str, Any]:
+    return {"custom_fields": None, "integration_fields": []}
+
+
+def users(_: Connection, rows: list[Any], __: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            **_wire_common(r),
+            "first_name": r.first_name,
+            "last_name": r.last_name,
+            "work_email": r.work_email,
+            "status": r.status,
+            "remote_created_at": to_wire(r.remote_created_at),
+            **_extras(),
+        }
+        for r in rows
+    ]
+
+
+def lms_skills(_: Connection, rows: list[Any], __: bool) -> list[dict[str, Any]]:
+    return [
+        {**_wire_common(r), "name": r.name, "remote_created_at": to_wire(r.remote_created_at), **_extras()}
+        for r in rows
+    ]
+
+
+def hris_skills(_: Connection, rows: list[Any], __: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "remote_id": r.remote_id,
+            "name": r.name or "",
+            "description": r.description,
+            "ordered_levels": r.ordered_levels,
+            "changed_at": to_wire(r.changed_at),
+            "remote_deleted_at": to_wire(r.remote_deleted_at),
+            "remote_data": r.remote_data,
+        }
+        for r in rows
+    ]
+
+
+def courses(conn: Connection, rows: list[Any], include_deleted: bool) -> list[dict[str, Any]]:
+    """Courses with their provider and revisions, each revision with its skill assignments."""
+    if not rows:
+        return []
+    revisions_t, providers_t, skills_t = t.lms_course_revisions, t.lms_course_providers, t.lms_skills
+    query = (
+        select(revisions_t)
+        .where(revisions_t.c.course_id.in_([r.id for r in rows]))
+        .order_by(revisions_t.c.id)
+    )
+    if not include_deleted:
+        query = query.where(revisions_t.c.remote_deleted_at.is_(None))
+    revisions: dict[str, list[Any]] = {}
+    skill_ids: set[str] = set()
+    for revision in conn.execute(query):
+        revisions.setdefault(revision.course_id, []).append(revision)
+        skill_ids.update(revision.skill_ids or ())
+    provider_ids = {r.provider_id for r in rows if r.provider_id}
+    providers = (
+        {
+            p.id: p
+            for p in conn.execute(
+                select(providers_t.c.id, providers_t.c.remote_id, providers_t.c.name).where(
+                    providers_t.c.id.in_(provider_ids)
+                )
+            )
+        }
+        if provider_ids
+        else {}
+    )
+    skills = (
+        {
+            s.id: s
+            for s in conn.execute(
+                select(skills_t.c.id, skills_t.c.remote_id, skills_t.c.name).where(
+                    skills_t.c.id.in_(skill_ids)
+                )
+            )
+        }
+        if skill_ids
+        else {}
+    )
+    return [
+        {
+            **_wire_common(r),
+            "provider_id": r.provider_id,
+            "origin_id": r.origin_id,
+            "remote_created_at": to_wire(r.remote_created_at),
+            **_extras(),
+            "provider": (
+                {"id": p.id, "remote_id": p.remote_id, "name": p.name}
+                if (p := providers.get(r.provider_id)) is not None
+                else None
+            ),
+            "revisions": [_revision(v, skills) for v in revisions.get(r.id, [])],
+        }
+        for r in rows
+    ]
+
+
+def _revision(v: Any, skills: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_wire_common(v),
+        "course_id": v.course_id,
+        "title": v.title,
+        "description": v.description,
+        "remote_url": v.remote_url,
+        "status": v.status,
+        "remote_created_at": to_wire(v.remote_created_at),
+        **_extras(),
+        "skill_assignments": [
+            {"skill": {"id": s.id, "remote_id": s.remote_id, "name": s.name}}
+            for skill_id in v.skill_ids or ()
+            if (s := skills.get(skill_id)) is not None
+        ],
+    }
+
+
+def progressions_query(table: Table) -> Select[Any]:
+    users_t, revisions_t = t.lms_users, t.lms_course_revisions
+    return (
+        select(
+            table,
+            users_t.c.first_name.label("u_first_name"),
+            users_t.c.last_name.label("u_last_name"),
+            users_t.c.work_email.label("u_work_email"),
+            revisions_t.c.title.label("r_title"),
+        )
+        .select_from(table)
+        .outerjoin(users_t, users_t.c.id == table.c.user_id)
+        .outerjoin(revisions_t, revisions_t.c.id == table.c.course_revision_id)
+    )
+
+
+def progression(r: Any) -> dict[str, Any]:
+    return {
+        **_wire_common(r),
+        "user_id": r.user_id,
+        "course_revision_id": r.course_revision_id,
+        "status": r.status,
+        "enrolled_at": to_wire(r.enrolled_at),
+        "completed_at": to_wire(r.completed_at),
+        "user": {
+            "id": r.user_id,
+            "remote_id": r.user_remote_id,
+            "first_name": r.u_first_name,
+            "last_name": r.u_last_name,
+            "work_email": r.u_work_email,
+        },
+        "course_revision": {
+            "id": r.course_revision_id,
+            "remote_id": r.revision_remote_id,
+            "title": r.r_title,
+            "course": {"id": r.course_id, "remote_id": r.course_remote_id} if r.course_id else None,
+        },
+    }
+
+
+def progressions(_: Connection, rows: list[Any], __: bool) -> list[dict[str, Any]]:
+    return [progression(r) for r in rows]
+
+
+_IDS = {"ids": Filter("id"), "remote_ids": Filter("remote_id")}
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "lms_users": Endpoint(
+        "lms_users",
+        t.lms_users,
+        {**_IDS, "work_emails": Filter("work_email_lower", field="work_email", lower=True)},
+        users,
+    ),
+    "lms_courses": Endpoint("lms_courses", t.lms_courses, dict(_IDS), courses),
+    "lms_course_progressions": Endpoint(
+        "lms_course_progressions",
+        t.lms_course_progressions,
+        {
+            **_IDS,
+            "user_ids": Filter("user_id", field="user_id"),
+            "course_ids": Filter("course_id", field="course_id"),
+        },
+        progressions,
+        progressions_query,
+    ),
+    "lms_skills": Endpoint("lms_skills", t.lms_skills, dict(_IDS), lms_skills),
+    "hris_skills": Endpoint(
+        "hris_skills",
+        t.hris_skills,
+        {**_IDS, "name_contains": Filter("name", field="name", contains=True)},
+        hris_skills,
+    ),
+}
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_page(
+    conn: Connection, endpoint: Endpoint, integration_id: str, query: ListQuery, unsupported: set[str]
+) -> tuple[list[Any], bool]:
+    """One page of rows in id order, and whether more follow."""
+    table = endpoint.table
+    stmt = endpoint.paged_query(table) if endpoint.paged_query else select(table)
+    stmt = stmt.where(table.c.integration_id == integration_id)
+    if query.after is not None:
+        stmt = stmt.where(table.c.id > query.after)
+    if not query.include_deleted:
+        stmt = stmt.where(table.c.remote_deleted_at.is_(None))
+    if query.updated_after is not None:
+        stmt = stmt.where(table.c.updated_stamp >= query.updated_after)
+    for name, values in query.filters.items():
+        spec = endpoint.filters[name]
+        if name in unsupported:
+            if query.ignore_unsupported:
+                continue
+            stmt = stmt.where(false())  # a filter on a field the tool lacks matches nothing
+            continue
+        column = table.c[spec.column]
+        if spec.contains:
+            stmt = stmt.where(func.lower(column).like(f"%{_escape_like(values[0].lower())}%", escape="\\"))
+        else:
+            stmt = stmt.where(column.in_([v.lower() for v in values] if spec.lower else list(values)))
+    rows = list(conn.execute(stmt.order_by(table.c.id).limit(query.page_size + 1)))
+    return rows[: query.page_size], len(rows) > query.page_size

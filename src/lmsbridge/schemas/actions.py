@@ -1,0 +1,29 @@
+"""Bodies of the direct actions and of force-sync."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class EnrolRequest(_Body):
+    user_id: str = Field(min_length=1, description="A user id, or remote:<id>.")
+    course_revision_id: str = Field(min_length=1, description="A course revision id, or remote:<id>.")
+
+
+class CompleteRequest(_Body):
+    completed_at: str | None = Field(
+        None,
+        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?)?Z?$",
+        description="A date or date-time; now when omitted.",
+    )
+    score: int | None = Field(None, ge=0, le=100)
+
+
+class ForceSyncRequest(_Body):
+    type: Literal["FULL", "DELTA"] = "FULL"

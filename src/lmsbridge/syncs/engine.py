@@ -1,0 +1,139 @@
+"""One sync run: read every model the connector supports, page by page, into the store.
+
+A page is written in one transaction under the integration's stamp lock. A FULL run remembers
+which records it saw and, for each model whose every page was read, marks the others deleted;
+a model that failed part-way marks nothing (a failed or partial sync never deletes). A DELTA
+run asks the connector only for records changed since the last run began, and deletes nothing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from lmsbridge.clock import to_wire, utc_now
+from lmsbridge.connectors.base import Connector
+from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
+from lmsbridge.connectors.records import SYNC_MODELS
+from lmsbridge.connectors.registry import connector_class
+from lmsbridge.db import Store
+from lmsbridge.integrations.repository import Integration
+from lmsbridge.jobs import JobContext, JobReleased
+from lmsbridge.syncs.repository import SyncRepository, SyncRun
+from lmsbridge.syncs.stamps import take_stamp
+from lmsbridge.syncs.writer import TABLES, Counts, RecordWriter
+
+log = logging.getLogger("lmsbridge.syncs")
+
+# Remote clocks and ours disagree a little; a delta reads this much further back (unchanged
+# records cost a hash comparison, nothing more).
+DELTA_OVERLAP = timedelta(seconds=60)
+
+
+@dataclass
+class SyncOutcome:
+    state: str
+    counts: dict[str, Counts] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def changed_models(self) -> list[str]:
+        changed = [model for model, counts in self.counts.items() if counts.changed]
+        if "lms_courses" in changed:
+            changed.append("lms_course_revisions")
+        return sorted(changed)
+
+
+class SyncEngine:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def run(
+        self, run: SyncRun, integration: Integration, connector: Connector, ctx: JobContext
+    ) -> SyncOutcome:
+        started = utc_now()
+        with self.store.write() as conn:
+            repo = SyncRepository(conn)
+            state = repo.state(integration.id)
+            repo.start_run(run.id, started)
+        full = run.type == "FULL"
+        since = None if full or state.delta_cursor is None else state.delta_cursor - DELTA_OVERLAP
+        caps = connector_class(integration.tool).capabilities
+        outcome = SyncOutcome("SUCCEEDED")
+        for model in SYNC_MODELS:
+            if not caps.reads(model):
+                continue
+            counts = Counts()
+            outcome.counts[model] = counts
+            seen: set[int] = set()
+            try:
+                for page in connector.read(model, since):
+                    with self.store.write() as conn:
+                        stamp = take_stamp(conn, integration.id)
+                        written, ids = RecordWriter(conn, integration.id, stamp).write(model, page)
+                    counts.add(written)
+                    if full:
+                        seen.update(hash(i) for i in ids)
+                    if ctx.should_stop():
+                        raise JobReleased
+            except AuthenticationInvalidError as error:
+                outcome.state = "AUTHENTICATION_FAILED"
+                outcome.errors.append(error.message)
+                return outcome
+            except IntegrationError as error:
+                outcome.state = "FAILED"
+                outcome.errors.append(error.message)
+                return outcome
+            except ConnectorError as error:
+                log.warning("sync %s: %s failed: %s", run.id, model, error.message)
+                outcome.state = "PARTIALLY_FAILED"
+                outcome.errors.append(f"{model}: {error.message}")
+                continue
+            if full:
+                counts.deleted += self._mark_unseen_as_deleted(integration.id, model, seen, started)
+        return outcome
+
+    def _mark_unseen_as_deleted(
+        self, integration_id: str, model: str, seen: set[int], started: datetime
+    ) -> int:
+        table = TABLES[model]
+        with self.store.read() as conn:
+            missing = [
+                row.id
+                for row in conn.execute(
+                    select(table.c.id).where(
+                        table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
+                    )
+                )
+                if hash(row.id) not in seen
+            ]
+        if not missing:
+            return 0
+        with self.store.write() as conn:
+            stamp = take_stamp(conn, integration_id)
+            return RecordWriter(conn, integration_id, stamp).mark_deleted(model, missing, started)
+
+
+def finished_payload(
+    run: SyncRun,
+    integration: Integration,
+    state: str,
+    started: datetime | None,
+    ended: datetime,
+    public_url: str | None,
+) -> dict[str, Any]:
+    begun = started or ended
+    return {
+        "sync_id": run.id,
+        "sync_state": state,
+        "sync_started_at": to_wire(begun),
+        "sync_ended_at": to_wire(ended),
+        "sync_duration_seconds": max(0, int((ended - begun).total_seconds())),
+        "integration_id": integration.id,
+        "integration_tool": integration.tool,
+        "integration_category": "LMS",
+        "end_user": {"organization_name": integration.name, "creator_email": None, "origin_id": None},
+        "log_url": f"{public_url}/logs/syncs/{run.id}" if public_url else None,
+    }

@@ -1,0 +1,127 @@
+"""The job handler of sync runs: runs the engine, then records the outcome, the sync state and
+the events (`sync-finished` always, `data-changed` when something changed) in one transaction."""
+
+from __future__ import annotations
+
+import logging
+
+from lmsbridge.clock import utc_now
+from lmsbridge.connectors.base import ConnectorContext
+from lmsbridge.connectors.registry import build_connector
+from lmsbridge.db import Store
+from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.jobs import Job, JobContext
+from lmsbridge.sandbox.repository import SandboxStateRepository
+from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
+from lmsbridge.syncs.repository import SyncRepository, SyncRun
+
+log = logging.getLogger("lmsbridge.syncs")
+
+# data-changed names only the contract's models (hris_skills has no entry there).
+_EVENT_MODELS = {
+    "lms_users",
+    "lms_course_providers",
+    "lms_skills",
+    "lms_courses",
+    "lms_course_revisions",
+    "lms_course_progressions",
+}
+
+
+def connector_for(store: Store, box: CredentialBox, integration: Integration) -> object:
+    return build_connector(
+        integration.tool,
+        ConnectorContext(
+            integration_id=integration.id,
+            settings=integration.settings,
+            credentials=box.open(integration.credentials),
+            sandbox_state=SandboxStateRepository(store),
+        ),
+    )
+
+
+class SyncRunner:
+    def __init__(self, store: Store, box: CredentialBox) -> None:
+        self.store = store
+        self.box = box
+        self.engine = SyncEngine(store)
+
+    def _load(self, job: Job) -> tuple[SyncRun, Integration] | None:
+        with self.store.read() as conn:
+            run = SyncRepository(conn).get_run(job.payload["sync_id"])
+            if run is None or run.state not in ("QUEUED", "RUNNING"):
+                return None
+            integration = IntegrationRepository(conn).get(run.integration_id)
+        return (run, integration) if integration is not None else None
+
+    def run(self, job: Job, ctx: JobContext) -> None:
+        loaded = self._load(job)
+        if loaded is None:
+            return
+        run, integration = loaded
+        connector = connector_for(self.store, self.box, integration)
+        started = utc_now()
+        outcome = self.engine.run(run, integration, connector, ctx)  # type: ignore[arg-type]
+        self._finish(run, integration, outcome, started)
+
+    def give_up(self, job: Job, error: str) -> None:
+        loaded = self._load(job)
+        if loaded is not None:
+            run, integration = loaded
+            self._finish(
+                run,
+                integration,
+                SyncOutcome("FAILED", errors=["an internal error stopped the sync"]),
+                run.started_at or utc_now(),
+            )
+            log.error("sync %s given up: %s", run.id, error)
+
+    def _finish(self, run: SyncRun, integration: Integration, outcome: SyncOutcome, started: object) -> None:
+        ended = utc_now()
+        counts = {model: c.as_dict() for model, c in outcome.counts.items()}
+        with self.store.write() as conn:
+            repo = SyncRepository(conn)
+            current = repo.get_run(run.id)
+            if current is None or current.state not in ("QUEUED", "RUNNING"):
+                return
+            repo.finish_run(run.id, outcome.state, counts, "; ".join(outcome.errors) or None)
+            state = repo.state(integration.id)
+            values: dict[str, object] = {}
+            begun = current.started_at or ended
+            if outcome.state in ("SUCCEEDED", "PARTIALLY_FAILED"):
+                if run.type == "FULL":
+                    values["last_full_started_at"] = begun
+                    if state.first_synced_at is None:
+                        values["first_synced_at"] = ended
+                else:
+                    values["last_delta_started_at"] = begun
+                if outcome.state == "SUCCEEDED":
+                    values["delta_cursor"] = begun
+            elif run.type == "FULL" and state.last_full_started_at is None:
+                # A failed first sync is retried on the next schedule, not at once in a loop.
+                values["last_full_started_at"] = begun
+            if values:
+                repo.save_state(integration.id, **values)
+            repo.add_event(
+                integration.environment_id,
+                integration.id,
+                "sync-finished",
+                finished_payload(
+                    current, integration, outcome.state, current.started_at, ended, run.public_url
+                ),
+            )
+            changed = [m for m in outcome.changed_models() if m in _EVENT_MODELS]
+            if changed:
+                repo.add_event(
+                    integration.environment_id,
+                    integration.id,
+                    "data-changed",
+                    {
+                        "integration_id": integration.id,
+                        "integration_tool": integration.tool,
+                        "integration_category": "LMS",
+                        "changed_models": [{"name": m} for m in changed],
+                    },
+                )
+        log.info("sync %s of %s: %s %s", run.id, integration.id, outcome.state, counts)
