@@ -8,7 +8,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import Field, field_validator
@@ -25,7 +25,7 @@ from lmsbridge.connectors.base import (
     SkillUpsert,
     WriteAction,
 )
-from lmsbridge.connectors.errors import AuthenticationInvalidError, ItemError
+from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
 from lmsbridge.connectors.records import (
     CourseRecord,
     HrisSkillRecord,
@@ -53,7 +53,7 @@ class SandboxState(Protocol):
     def ensure_generated(self, integration_id: str, size: Any) -> None: ...
 
     def pages(
-        self, integration_id: str, model: str, since: datetime | None
+        self, integration_id: str, model: str, since: datetime | None, page_size: int
     ) -> Iterator[list[tuple[str, dict[str, Any]]]]: ...
 
     def written(self, table_name: str, integration_id: str, since: datetime | None) -> list[Any]: ...
@@ -82,8 +82,15 @@ class SandboxSettings(ConnectorSettings):
         "origin_id, so the same items fail on every run.",
     )
     auth_invalid: bool = Field(False, description="Every task, sync and action fails: credentials rejected.")
+    page_size: int = Field(
+        1000, ge=1, le=10_000, description="Records per page when a sync reads the Sandbox."
+    )
+    fail_read_models: list[str] = Field(
+        default_factory=list,
+        description="Models whose sync read fails with REMOTE.SERVICE_UNAVAILABLE after the first page.",
+    )
 
-    @field_validator("fail_origin_ids", mode="before")
+    @field_validator("fail_origin_ids", "fail_read_models", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -212,8 +219,14 @@ class SandboxConnector:
     def read(self, model: str, since: datetime | None) -> Iterator[Sequence[Record]]:
         self._check_credentials()
         self.state.ensure_generated(self.integration_id, self._size())
-        source = "lms_skills" if model == "lms_skills" else model
-        for page in self.state.pages(self.integration_id, source, since):
+        for number, page in enumerate(
+            self.state.pages(self.integration_id, model, since, self.settings.page_size)
+        ):
+            if number and model in self.settings.fail_read_models:
+                raise ConnectorError(
+                    f"The Sandbox failed while reading {model} (setting fail_read_models).",
+                    code=ErrorCode.REMOTE_SERVICE_UNAVAILABLE,
+                )
             yield [_map(model, remote_id, data) for remote_id, data in page]
         if model == "lms_courses":
             rows = self.state.written("courses", self.integration_id, since)
@@ -323,7 +336,7 @@ class SandboxConnector:
                 "revision": revision_remote_id,
                 "course": course_remote_id,
                 "state": "ENROLLED",
-                "enrolled": datetime.now().astimezone().isoformat(),
+                "enrolled": datetime.now(UTC).isoformat(),
                 "completed": None,
                 "score": None,
             }
