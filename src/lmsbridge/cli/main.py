@@ -42,7 +42,20 @@ def _worker(store: Store, settings: Settings, concurrency: int) -> Any:
     return build_worker(store, settings, _box(settings), concurrency)
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns an unreachable store into one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from lmsbridge.errors import StoreUnavailableError
+
+        try:
+            return super().invoke(ctx)
+        except StoreUnavailableError as error:
+            url = get_settings().database_url.split("@")[-1]
+            raise click.ClickException(f"{error.message} (LMSBRIDGE_DATABASE_URL: ...{url})") from error
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="lmsbridge")
 def cli() -> None:
     """lmsbridge: a self-hosted unified API for learning systems."""
@@ -249,7 +262,7 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A JSON file of the remote credentials; stored encrypted.",
 )
-@click.option("--environment", default="default", show_default=True)
+@click.option("--environment", default="default", show_default=True, help="The environment that owns it.")
 def integrations_create(
     tool: str, name: str | None, settings_: tuple[str, ...], credentials_file: Path | None, environment: str
 ) -> None:
