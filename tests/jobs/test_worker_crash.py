@@ -1,0 +1,359 @@
+"""Real `lmsbridge worker` processes: one is SIGKILLed in the middle of a 2,000-item task and a
+second one finishes it without losing or duplicating an item; one gets SIGTERM, hands its job
+back and exits cleanly, and a new worker finishes the task.
+
+These tests run on a store of their own (a fresh SQLite file, or a fresh PostgreSQL database
+with --db=postgres) and an API server without a worker: the session `server` fixture's
+in-process worker, if an earlier test started it, must not be able to claim these jobs."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy import func, select
+
+from lmsbridge.api.app import create_app
+from lmsbridge.auth.service import create_key
+from lmsbridge.config import Settings
+from lmsbridge.db import Store
+from lmsbridge.db.migrations import migrate
+from lmsbridge.db.tables import jobs, sandbox_courses, task_items
+from lmsbridge.ids import derived_id
+from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integrations.service import create_integration
+from lmsbridge.tasks.service import RUN_TASK_JOB
+from tests.conftest import POSTGRES_ADMIN_URL, free_port, make_settings, wipe
+
+pytestmark = pytest.mark.slow
+
+TOTAL = 2000
+LEASE_SECONDS = 2
+
+
+@dataclass
+class Stack:
+    """A store and an API server with no worker in it; workers are processes the tests start."""
+
+    database_url: str
+    url: str
+    store: Store
+    settings: Settings
+    box: CredentialBox
+    tmp: Path
+
+
+@dataclass
+class Tenant:
+    key: str
+    integration: str
+
+
+@pytest.fixture(scope="module")
+def own_database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if db_kind == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('crash-store') / 'lmsbridge.db'}"
+        return
+    name = f"lmsbridge_crash_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def stack(own_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("crash")
+    settings = make_settings(own_database_url, tmp)
+    store = Store(settings.database_url)
+    migrate(store)
+    box = CredentialBox(load_secret_key(settings, create=True))
+    port = free_port()
+    uv = uvicorn.Server(
+        uvicorn.Config(create_app(store, settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uv.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    yield Stack(own_database_url, f"http://127.0.0.1:{port}", store, settings, box, tmp)
+    uv.should_exit = True
+    thread.join(10)
+    store.dispose()
+
+
+@pytest.fixture
+def tenant(stack: Stack) -> Tenant:
+    wipe(stack.store)
+    with stack.store.write() as conn:
+        key = create_key(conn, name="crash-test", environment="default")
+        integration = create_integration(
+            conn, stack.box, tool="sandbox", environment="default", settings={"latency_ms": 2}
+        )
+    return Tenant(key.secret, integration.id)
+
+
+@pytest.fixture
+def api(stack: Stack, tenant: Tenant) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {tenant.key}", "X-Integration-Id": tenant.integration}
+    with httpx.Client(base_url=stack.url, headers=headers, timeout=30) as client:
+        yield client
+
+
+class Workers:
+    """`lmsbridge worker` processes; whatever is still running at the end is killed."""
+
+    def __init__(self, stack: Stack, tmp_path: Path) -> None:
+        self.stack = stack
+        self.tmp_path = tmp_path
+        self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
+        self.signalled: set[int] = set()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "LMSBRIDGE_DATABASE_URL": self.stack.database_url,
+            "LMSBRIDGE_SECRET_KEY": str(self.stack.settings.secret_key),
+            "LMSBRIDGE_SECRET_KEY_FILE": str(self.tmp_path / "unused.key"),
+            "LMSBRIDGE_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+            "LMSBRIDGE_JOB_POLL_SECONDS": "0.05",
+            "LMSBRIDGE_TASK_FLUSH_SECONDS": "0.1",
+        }
+        log = self.tmp_path / f"worker-{len(self.procs)}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lmsbridge", "worker", "--concurrency", "1"],
+                env=env,
+                cwd=self.tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.procs.append((proc, log))
+        return proc
+
+    def signal(self, proc: subprocess.Popen[bytes], signum: int) -> None:
+        self.signalled.add(proc.pid)
+        proc.send_signal(signum)
+
+    def check_alive(self) -> None:
+        """Fail at once, with the logs, if a worker the test did not signal has exited."""
+        for proc, _ in self.procs:
+            if proc.pid not in self.signalled and proc.poll() is not None:
+                pytest.fail(f"worker {proc.pid} exited unexpectedly\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {log.name} (exit {proc.returncode}) ---\n{log.read_text()}" for proc, log in self.procs
+        )
+
+    def stop_all(self) -> None:
+        for proc, _ in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture
+def workers(stack: Stack, tmp_path: Path) -> Iterator[Workers]:
+    started = Workers(stack, tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+def courses(total: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "origin_id": f"course-{n:04d}",
+            "course": {
+                "type": "EXTERNAL",
+                "title": f"Course {n}",
+                "course_url": f"https://learning.example.com/courses/{n}",
+            },
+        }
+        for n in range(total)
+    ]
+
+
+def submit(api: httpx.Client, total: int) -> str:
+    response = api.post("/v1/lms/courses/bulk", json={"items": courses(total)})
+    assert response.status_code == 200, response.text
+    return str(response.json()["data"]["task_id"])
+
+
+def outcomes(store: Store, task_id: str) -> int:
+    with store.read() as conn:
+        return int(
+            conn.scalar(
+                select(func.count())
+                .select_from(task_items)
+                .where(task_items.c.task_id == task_id, task_items.c.status.is_not(None))
+            )
+            or 0
+        )
+
+
+def the_job(store: Store, task_id: str) -> Any:
+    """The job that runs the task (workers may also hold other jobs, e.g. scheduled syncs)."""
+    with store.read() as conn:
+        rows = conn.execute(select(jobs).where(jobs.c.kind == RUN_TASK_JOB)).all()
+    [job] = [row for row in rows if row.payload["task_id"] == task_id]
+    return job
+
+
+def wait_for(
+    condition: Callable[[], bool], timeout: float, what: str, workers: Workers, interval: float = 0.02
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        workers.check_alive()
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g}s waiting for {what}\n{workers.logs()}")
+        time.sleep(interval)
+
+
+def sandbox_rows(store: Store, integration_id: str) -> int:
+    with store.read() as conn:
+        return int(
+            conn.scalar(
+                select(func.count())
+                .select_from(sandbox_courses)
+                .where(sandbox_courses.c.integration_id == integration_id)
+            )
+            or 0
+        )
+
+
+def wait_until_mid_task(store: Store, task_id: str, workers: Workers) -> None:
+    """Until a few batches of items, and at most half of them, have outcomes."""
+
+    def started() -> bool:
+        done = outcomes(store, task_id)
+        if done > TOTAL // 2:
+            pytest.fail(
+                f"{done} of {TOTAL} items done before the test could interrupt the worker\n{workers.logs()}"
+            )
+        return done >= 300
+
+    wait_for(started, 60, "the first worker to record outcomes", workers)
+
+
+def wait_completed(api: httpx.Client, task_id: str, workers: Workers) -> dict[str, Any]:
+    view: dict[str, Any] = {}
+
+    def completed() -> bool:
+        nonlocal view
+        response = api.get(f"/v1/lms/courses/bulk/{task_id}")
+        assert response.status_code == 200, response.text
+        view = response.json()["data"]
+        assert view["status"] != "FAILED", view
+        return bool(view["status"] == "COMPLETED")
+
+    wait_for(completed, 60, f"task {task_id} to complete", workers, interval=0.2)
+    return view
+
+
+def assert_every_item_once(stack: Stack, tenant: Tenant, view: dict[str, Any]) -> None:
+    results = view["data"]
+    assert len(results) == TOTAL
+    assert view["progress"] == {"total": TOTAL, "succeeded": TOTAL, "failed": 0, "percent": 100}
+    assert Counter(r["status"] for r in results) == {"SUCCEEDED": TOTAL}
+    origin_ids = [r["origin_id"] for r in results]
+    assert len(set(origin_ids)) == TOTAL
+    assert set(origin_ids) == {item["origin_id"] for item in courses(TOTAL)}
+
+    with stack.store.read() as conn:
+        rows = conn.execute(
+            select(sandbox_courses.c.origin_id, sandbox_courses.c.remote_id).where(
+                sandbox_courses.c.integration_id == tenant.integration
+            )
+        ).all()
+    assert len(rows) == TOTAL  # the remote system holds one record per item: no duplicates
+    remote_ids = dict(rows)
+    assert len(remote_ids) == TOTAL
+    assert set(remote_ids) == set(origin_ids)
+    for result in results:
+        expected = derived_id(tenant.integration, "lms_courses", remote_ids[result["origin_id"]])
+        assert result["data"] == {"id": expected, "course_id": expected}, result
+
+
+def test_a_killed_worker_s_task_is_finished_by_another_without_loss_or_duplicates(
+    stack: Stack, tenant: Tenant, api: httpx.Client, workers: Workers
+) -> None:
+    task_id = submit(api, TOTAL)
+    first = workers.start()
+    wait_until_mid_task(stack.store, task_id, workers)
+
+    workers.signal(first, signal.SIGKILL)
+    assert first.wait(10) == -signal.SIGKILL
+    done_when_killed = outcomes(stack.store, task_id)
+    assert 0 < done_when_killed < TOTAL, "the worker was not killed in the middle of the task"
+    # Items the remote system already holds but that have no outcome yet: the next worker
+    # writes them again, which must update those records rather than duplicate them.
+    assert sandbox_rows(stack.store, tenant.integration) > done_when_killed
+    job = the_job(stack.store, task_id)
+    assert (job.state, job.attempts) == ("running", 1)  # the dead worker still holds the lease
+    dead_worker = job.locked_by
+
+    second = workers.start()
+    view = wait_completed(api, task_id, workers)
+
+    assert_every_item_once(stack, tenant, view)
+    job = the_job(stack.store, task_id)
+    assert job.state == "succeeded", workers.logs()
+    assert job.attempts == 2  # claimed again after the dead worker's lease expired
+    assert job.locked_by is None
+    assert second.poll() is None, workers.logs()  # the second worker is still up, idle
+    assert dead_worker is not None
+
+
+def test_sigterm_hands_the_job_back_and_exits_cleanly(
+    stack: Stack, tenant: Tenant, api: httpx.Client, workers: Workers
+) -> None:
+    task_id = submit(api, TOTAL)
+    first = workers.start()
+    wait_until_mid_task(stack.store, task_id, workers)
+
+    signalled = time.monotonic()
+    workers.signal(first, signal.SIGTERM)
+    try:
+        code = first.wait(10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the worker did not exit within 10s of SIGTERM\n{workers.logs()}")
+    assert code == 0, workers.logs()
+    assert time.monotonic() - signalled < 5, workers.logs()
+
+    job = the_job(stack.store, task_id)
+    done = outcomes(stack.store, task_id)
+    if job.state == "queued":  # released at a safe point: the attempt does not count
+        assert (job.attempts, job.locked_by, job.locked_until) == (0, None, None)
+        assert done < TOTAL
+    else:  # the task happened to finish before the worker reached a safe point
+        assert job.state == "succeeded", (job, workers.logs())
+        assert done == TOTAL
+
+    workers.start()
+    view = wait_completed(api, task_id, workers)
+
+    assert_every_item_once(stack, tenant, view)
+    job = the_job(stack.store, task_id)
+    assert (job.state, job.attempts, job.locked_by) == ("succeeded", 1, None), workers.logs()
