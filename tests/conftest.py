@@ -92,6 +92,7 @@ class Server:
     settings: Settings
     box: CredentialBox
     worker: Worker
+    app: Any = None
 
     def client(self, key: str | None = None, integration: str | None = None) -> httpx.Client:
         headers = {}
@@ -129,17 +130,19 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     box = CredentialBox(load_secret_key(settings, create=True))
     worker = build_worker(store, settings, box, concurrency=2)
     worker.start()
-    with running(create_app(store, settings)) as url:
-        yield Server(url, store, settings, box, worker)
+    app = create_app(store, settings)
+    with running(app) as url:
+        yield Server(url, store, settings, box, worker, app)
     worker.stop()
     store.dispose()
 
 
 def wipe(store: Store) -> None:
-    """Empty every table but the migration record, children first."""
+    """Empty every table but the migration record and the instance settings the migrations
+    seeded (the cursor key), children first."""
     with store.write() as conn:
         for table in reversed(metadata.sorted_tables):
-            if table.name != "schema_migrations":
+            if table.name not in ("schema_migrations", "instance_settings"):
                 conn.execute(text(f"DELETE FROM {table.name}"))
 
 

@@ -69,3 +69,41 @@ def checked(response: httpx.Response) -> httpx.Response:
     path = response.request.url.path.removeprefix("/v1")
     validate(response.request.method, path, response.status_code, response.json())
     return response
+
+
+def _json_schema_nullable(node: Any) -> Any:
+    """OpenAPI 3.0's `nullable: true`, which two fields of SyncFinishedWebhookPayload still carry in
+    this 3.1 document, as JSON Schema says it: null is allowed too."""
+    if isinstance(node, list):
+        return [_json_schema_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_schema_nullable(value) for key, value in node.items()}
+    if node.get("nullable") is True and isinstance(node.get("type"), str):
+        del node["nullable"]
+        node["type"] = [node["type"], "null"]
+    return node
+
+
+@cache
+def _schema_registry() -> Registry:
+    document = {
+        **_json_schema_nullable(_document()),
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    }
+    return Registry().with_resource("urn:contract", Resource.from_contents(document))
+
+
+def validate_schema(name: str, value: Any) -> None:
+    """Assert `value` validates against the contract's components/schemas/`name` (e.g. a webhook
+    payload, which no operation's response names)."""
+    assert name in _document()["components"]["schemas"], f"the contract has no schema {name!r}"
+    validator = Draft202012Validator(
+        {"$ref": f"urn:contract#/components/schemas/{name}"},
+        registry=_schema_registry(),
+        format_checker=FormatChecker(),
+    )
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))
+    assert not errors, f"{name} breaks the contract: " + "; ".join(
+        f"{list(e.path)}: {e.message}" for e in errors[:5]
+    )

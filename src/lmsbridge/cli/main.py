@@ -86,7 +86,12 @@ def _demo(store: Store, settings: Settings, host: str, port: int) -> None:
             return
         key = create_key(conn, name="demo")
         integration = create_integration(
-            conn, _box(settings), tool="sandbox", environment="default", name="Demo Sandbox"
+            conn,
+            _box(settings),
+            tool="sandbox",
+            environment="default",
+            name="Demo Sandbox",
+            public_url=settings.public_url or f"http://{host}:{port}",
         )
     url = f"http://{host}:{port}"
     body = json.dumps(
@@ -290,6 +295,7 @@ def integrations_create(
                 name=name,
                 settings=_parse_settings(settings_),
                 credentials=credentials,
+                public_url=settings.default_public_url(),
             )
     except LmsBridgeError as error:
         raise click.ClickException(error.message) from error
@@ -344,6 +350,42 @@ def sandbox_evolve(integration_id: str, changes: int) -> None:
         f"{done['updated']} changed, {done['added']} added, {done['removed']} removed; "
         f"`curl -X POST .../v1/force-sync` (or wait for the schedule) to sync them"
     )
+
+
+@cli.group()
+def emulate() -> None:
+    """Run an emulator of a remote LMS, to try a connector without an account anywhere."""
+
+
+@emulate.command("moodle")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--token", default=None, help="The web service token to accept (default: a new random one).")
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same seeded site.")
+def emulate_moodle(host: str, port: int, token: str | None, seed: int) -> None:
+    """Serve an emulated Moodle site (REST web services) with seeded users, courses, enrolments,
+    completions and competencies."""
+    import secrets
+
+    import uvicorn
+
+    from lmsbridge.testing.emulators.moodle import create_app, seeded_site
+
+    token = token or secrets.token_hex(16)
+    site = seeded_site(seed=seed, token=token)
+    url = f"http://{host}:{port}"
+    credentials = json.dumps({"token": token})
+    click.echo(f"""Moodle emulator listening on {url}
+  site_url: {url}
+  token:    {token}
+
+Connect lmsbridge to it:
+  echo '{credentials}' > moodle-credentials.json
+  lmsbridge integrations create --tool moodle --setting site_url={url} \\
+    --credentials-file moodle-credentials.json
+Inject faults: POST {url}/_emulator/faults  {{"kind": "http_status", "status": 503, "times": 2}}
+""")
+    uvicorn.run(create_app(site), host=host, port=port, log_level="warning", access_log=False)
 
 
 def main() -> None:  # pragma: no cover

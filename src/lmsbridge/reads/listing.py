@@ -42,7 +42,8 @@ def parse_bool(name: str, value: str | None) -> bool:
 def parse_page_size(value: str | None) -> int:
     if value is None:
         return DEFAULT_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+    # isascii: str.isdigit() also accepts digits such as '²' that int() refuses.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise InputInvalidError(
             f"page_size: must be a whole number from 1 to {MAX_PAGE_SIZE}, not {value!r}."
         )
@@ -89,7 +90,8 @@ class CursorCodec:
             payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (binascii.Error, ValueError) as error:
             raise InputInvalidError("cursor: not a cursor this API issued.") from error
-        if not signature or not hmac.compare_digest(signature, self._sign(payload)):
+        # As bytes: compare_digest refuses str with non-ASCII characters (TypeError, a 500).
+        if not signature or not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             raise InputInvalidError("cursor: not a cursor this API issued (it may have been altered).")
         data = orjson.loads(payload)
         if data.get("f") != fingerprint:

@@ -19,7 +19,7 @@ BLANKED = {
     "lms_courses": ("origin_id", "remote_data"),
     "lms_course_revisions": ("title", "description", "remote_url", "status", "remote_data"),
     "lms_course_progressions": ("status", "enrolled_at", "completed_at", "remote_data"),
-    "hris_skills": ("description", "ordered_levels", "remote_data"),
+    "hris_skills": ("name", "description", "ordered_levels", "remote_data"),
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lmsbridge.clock import to_wire, utc_now
+from lmsbridge.clock import to_wire
 from lmsbridge.connectors.base import Connector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
 from lmsbridge.connectors.records import SYNC_MODELS
@@ -23,7 +23,7 @@ from lmsbridge.db import Store
 from lmsbridge.integrations.repository import Integration
 from lmsbridge.jobs import JobContext, JobReleased
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
-from lmsbridge.syncs.stamps import take_stamp
+from lmsbridge.syncs.stamps import store_now, take_stamp
 from lmsbridge.syncs.writer import TABLES, Counts, RecordWriter
 
 log = logging.getLogger("lmsbridge.syncs")
@@ -53,8 +53,8 @@ class SyncEngine:
     def run(
         self, run: SyncRun, integration: Integration, connector: Connector, ctx: JobContext
     ) -> SyncOutcome:
-        started = utc_now()
         with self.store.write() as conn:
+            started = store_now(conn)
             repo = SyncRepository(conn)
             state = repo.state(integration.id)
             repo.start_run(run.id, started)

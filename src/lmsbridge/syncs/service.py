@@ -90,6 +90,14 @@ def schedule_due_syncs(store: Store, settings: Settings) -> int:
             continue
         try:
             with store.write() as conn:
+                # The snapshot above may be stale: a sync that finished since moved the state. Look
+                # for a run first, then at the state, which a run's finish commits together with it.
+                repo = SyncRepository(conn)
+                if repo.active_run(integration_id) is not None:
+                    continue
+                due = _due(repo.state(integration_id), supports_delta, settings, now)
+                if due is None:
+                    continue
                 _, already = request_sync(conn, integration_id, due, settings.default_public_url())
         except IntegrityError:
             continue  # another worker queued it first

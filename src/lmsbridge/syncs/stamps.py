@@ -36,6 +36,16 @@ def take_stamp(conn: Connection, integration_id: str) -> datetime:
     return utc_now()
 
 
+def store_now(conn: Connection) -> datetime:
+    """The time on the clock stamps are taken from (the database's, on PostgreSQL), so a sync's
+    start and the stamps it compares with it come from one clock even across machines."""
+    if conn.dialect.name == "postgresql":
+        now = conn.scalar(select(func.clock_timestamp()))
+        assert isinstance(now, datetime)
+        return now
+    return utc_now()
+
+
 def pass_barrier(store: Store) -> None:
     """SQLite, before a read transaction: wait for any write in flight to commit."""
     if store.is_sqlite:

@@ -311,10 +311,14 @@ class RecordWriter:
             )
             marked += int(result.rowcount or 0)
             if model == "lms_courses":
+                # Only the revisions of the courses just marked: a spared course keeps its revisions.
                 revisions = t.lms_course_revisions
+                marked_courses = select(table.c.id).where(
+                    table.c.id.in_(chunk), table.c.remote_deleted_at.is_not(None)
+                )
                 self.conn.execute(
                     update(revisions)
-                    .where(revisions.c.course_id.in_(chunk), revisions.c.remote_deleted_at.is_(None))
+                    .where(revisions.c.course_id.in_(marked_courses), revisions.c.remote_deleted_at.is_(None))
                     .values(remote_deleted_at=self.stamp, changed_at=self.stamp, updated_stamp=self.stamp)
                 )
         return marked

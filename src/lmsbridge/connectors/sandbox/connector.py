@@ -302,6 +302,12 @@ class SandboxConnector:
         return None
 
     # -- direct actions ------------------------------------------------------------------------------
+    def _begin_action(self) -> None:
+        """Every direct action: credentials checked, then latency_ms, as for each item of a bulk write."""
+        self._check_credentials()
+        if self.settings.latency_ms:
+            time.sleep(self.settings.latency_ms / 1000)
+
     def _revision_exists(self, revision_remote_id: str) -> str | None:
         """The course remote id of a revision, or None when the Sandbox has no such revision."""
         course_remote_id = revision_remote_id.rsplit("-r", 1)[0]
@@ -316,7 +322,7 @@ class SandboxConnector:
         return course_remote_id if rows and revision_remote_id == f"{course_remote_id}-r1" else None
 
     def enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
-        self._check_credentials()
+        self._begin_action()
         if self.state.get(self.integration_id, "lms_users", user_remote_id) is None:
             raise ItemError(
                 f"The Sandbox has no user {user_remote_id!r}.", code=ErrorCode.REMOTE_INPUT_INVALID
@@ -346,7 +352,7 @@ class SandboxConnector:
     def complete(
         self, progression_remote_id: str, completed_at: datetime, score: int | None
     ) -> ProgressionRecord:
-        self._check_credentials()
+        self._begin_action()
         data = self.state.get(self.integration_id, "lms_course_progressions", progression_remote_id)
         if data is None:
             raise ItemError(
@@ -358,7 +364,7 @@ class SandboxConnector:
         return progression(progression_remote_id, data)
 
     def deactivate_course(self, course_remote_id: str) -> CourseRecord:
-        self._check_credentials()
+        self._begin_action()
         data = self.state.get(self.integration_id, "lms_courses", course_remote_id)
         if data is not None:
             for revision in data["revisions"]:
