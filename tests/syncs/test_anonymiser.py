@@ -1,5 +1,6 @@
 """Anonymisation: a record a sync found deleted is blanked once it has been deleted longer than
-`anonymise_after_seconds` (14 days by default); ids and timestamps stay."""
+`anonymise_after_seconds` (14 days by default); ids and the deletion time stay, and the blanking is
+stamped like any change, so a client polling with `updated_after` hears of it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from lmsbridge.syncs.writer import TABLES
 from tests.conftest import Server
 from tests.syncs.helpers import sandbox_remove, stored, sync, synced_tenant
 
-KEPT = ("id", "integration_id", "remote_id", "remote_created_at", "remote_deleted_at", "changed_at")
+KEPT = ("id", "integration_id", "remote_id", "remote_created_at", "remote_deleted_at")
 RETENTION = 3600.0
 
 
@@ -69,6 +70,8 @@ def test_records_deleted_longer_than_the_retention_are_blanked_but_keep_their_id
                     assert getattr(new, column) is None, (model, remote_id, column)
                 for column in KEPT:
                     assert getattr(new, column) == getattr(old, column), (model, remote_id, column)
+                assert new.changed_at > old.changed_at, (model, remote_id)
+                assert new.updated_stamp > old.updated_stamp, (model, remote_id)
             else:
                 assert new._mapping == old._mapping, (model, remote_id)  # user-2: deleted recently
     assert before["lms_users"]["user-1"].last_name is not None

@@ -53,8 +53,11 @@ def list_records(request: Request, integration: Any, name: str) -> Response:
     bound_to = fingerprint(name, integration.id, params)
     filters: dict[str, tuple[str, ...]] = {}
     for param, spec in endpoint.filters.items():
-        if param in params:
-            filters[param] = (params[param],) if spec.contains else split_list(params[param])
+        if param not in params:
+            continue
+        values = (params[param],) if spec.contains else split_list(params[param])
+        if any(values):  # an empty filter (`ids=`) is no filter, as an absent one is
+            filters[param] = values
     query = ListQuery(
         page_size=parse_page_size(params.get("page_size")),
         after=codec.decode(params["cursor"], bound_to) if params.get("cursor") else None,

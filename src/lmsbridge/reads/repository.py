@@ -115,12 +115,13 @@ def courses(conn: Connection, rows: list[Any], include_deleted: bool) -> list[di
         if provider_ids
         else {}
     )
+    # A skill the LMS deleted is no longer assigned, whatever the revision last said.
     skills = (
         {
             s.id: s
             for s in conn.execute(
                 select(skills_t.c.id, skills_t.c.remote_id, skills_t.c.name).where(
-                    skills_t.c.id.in_(skill_ids)
+                    skills_t.c.id.in_(skill_ids), skills_t.c.remote_deleted_at.is_(None)
                 )
             )
         }
