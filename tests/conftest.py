@@ -57,19 +57,27 @@ def db_kind(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--db"))
 
 
+@contextmanager
+def fresh_database(db_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[str]:
+    """The URL of a new, empty store: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    if db_kind == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(label) / 'lmsbridge.db'}"
+        return
+    name = f"lmsbridge_{label}_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty store for the session."""
-    if db_kind == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'lmsbridge.db'}"
-        return
-    name = f"lmsbridge_test_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(db_kind, tmp_path_factory, "test") as url:
+        yield url
 
 
 def make_settings(database_url: str, tmp_dir: Path, **overrides: Any) -> Settings:

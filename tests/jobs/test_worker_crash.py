@@ -9,11 +9,9 @@ in-process worker, if an earlier test started it, must not be able to claim thes
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,9 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from lmsbridge.api.app import create_app
@@ -37,7 +33,7 @@ from lmsbridge.ids import derived_id
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.tasks.service import RUN_TASK_JOB
-from tests.conftest import POSTGRES_ADMIN_URL, free_port, make_settings, wipe
+from tests.conftest import fresh_database, make_settings, running, wipe
 
 pytestmark = pytest.mark.slow
 
@@ -65,15 +61,8 @@ class Tenant:
 
 @pytest.fixture(scope="module")
 def own_database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if db_kind == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('crash-store') / 'lmsbridge.db'}"
-        return
-    name = f"lmsbridge_crash_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(db_kind, tmp_path_factory, "crash") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +72,9 @@ def stack(own_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     store = Store(settings.database_url)
     migrate(store)
     box = CredentialBox(load_secret_key(settings, create=True))
-    port = free_port()
-    uv = uvicorn.Server(
-        uvicorn.Config(create_app(store, settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    yield Stack(own_database_url, f"http://127.0.0.1:{port}", store, settings, box, tmp)
-    uv.should_exit = True
-    thread.join(10)
+    # The API only, with no worker: the workers are the processes this module starts and kills.
+    with running(create_app(store, settings)) as url:
+        yield Stack(own_database_url, url, store, settings, box, tmp)
     store.dispose()
 
 

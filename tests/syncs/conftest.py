@@ -3,16 +3,13 @@ quiet store, a database of its own that no worker watches, where what is queued 
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
-from tests.conftest import POSTGRES_ADMIN_URL, Server, wipe
+from tests.conftest import Server, fresh_database, wipe
 from tests.syncs.helpers import wait_until_idle
 
 
@@ -25,15 +22,8 @@ def live(clean_server: Server) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def quiet_database(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if db_kind == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('quiet') / 'quiet.db'}"
-        return
-    name = f"lmsbridge_quiet_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(db_kind, tmp_path_factory, "quiet") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -84,102 +86,74 @@ _COMMON = (
 )
 
 
-@router.get(
-    "/lms/users", summary="Get users", responses=ERRORS, tags=["Unified LMS API"], description=_COMMON
-)
+@dataclass
+class ListParams:
+    """The query parameters every list endpoint takes. They are read from the request by
+    `list_records` (for errors in the contract's envelope); declared here for the OpenAPI document."""
+
+    cursor: str | None = Query(None, description="The previous page's `next`.")
+    page_size: str | None = Query(None, description="1 to 250; default 100.")
+    updated_after: str | None = Query(None, description="YYYY-MM-DDTHH:mm:ss.sssZ")
+    include_deleted: str | None = Query(None, description="'true' or 'false'.")
+    ignore_unsupported_filters: str | None = Query(None, description="'true' or 'false'.")
+    ids: str | None = Query(None, description="Comma-separated ids.")
+    remote_ids: str | None = Query(None, description="Comma-separated remote ids.")
+
+
+ListParamsDep = Annotated[ListParams, Depends()]
+
+
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Response])
+
+
+def _route(path: str, summary: str, tag: str = "Unified LMS API") -> Callable[[_Endpoint], _Endpoint]:
+    decorator: Callable[[_Endpoint], _Endpoint] = router.get(
+        path, summary=summary, responses=ERRORS, tags=[tag], description=_COMMON
+    )
+    return decorator
+
+
+@_route("/lms/users", "Get users")
 def get_users(
     request: Request,
     integration: IntegrationDep,
-    cursor: str | None = Query(None),
-    page_size: str | None = Query(None),
-    updated_after: str | None = Query(None),
-    include_deleted: str | None = Query(None),
-    ignore_unsupported_filters: str | None = Query(None),
-    ids: str | None = Query(None),
-    remote_ids: str | None = Query(None),
+    _: ListParamsDep,
     work_emails: str | None = Query(None, description="Comma-separated, case-insensitive."),
 ) -> Response:
     """Learners who can enroll in and complete courses."""
     return list_records(request, integration, "lms_users")
 
 
-@router.get(
-    "/lms/courses", summary="Get courses", responses=ERRORS, tags=["Unified LMS API"], description=_COMMON
-)
-def get_courses(
-    request: Request,
-    integration: IntegrationDep,
-    cursor: str | None = Query(None),
-    page_size: str | None = Query(None),
-    updated_after: str | None = Query(None),
-    include_deleted: str | None = Query(None),
-    ignore_unsupported_filters: str | None = Query(None),
-    ids: str | None = Query(None),
-    remote_ids: str | None = Query(None),
-) -> Response:
+@_route("/lms/courses", "Get courses")
+def get_courses(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Courses with their provider and revisions (and each revision's skills)."""
     return list_records(request, integration, "lms_courses")
 
 
-@router.get(
-    "/lms/course-progressions",
-    summary="Get course progressions",
-    responses=ERRORS,
-    tags=["Unified LMS API"],
-    description=_COMMON,
-)
+@_route("/lms/course-progressions", "Get course progressions")
 def get_course_progressions(
     request: Request,
     integration: IntegrationDep,
-    cursor: str | None = Query(None),
-    page_size: str | None = Query(None),
-    updated_after: str | None = Query(None),
-    include_deleted: str | None = Query(None),
-    ignore_unsupported_filters: str | None = Query(None),
-    ids: str | None = Query(None),
-    remote_ids: str | None = Query(None),
-    user_ids: str | None = Query(None),
-    course_ids: str | None = Query(None),
+    _: ListParamsDep,
+    user_ids: str | None = Query(None, description="Comma-separated user ids."),
+    course_ids: str | None = Query(None, description="Comma-separated course ids."),
 ) -> Response:
     """Users' enrolments and completions."""
     return list_records(request, integration, "lms_course_progressions")
 
 
-@router.get(
-    "/lms/skills", summary="Get skills", responses=ERRORS, tags=["Unified LMS API"], description=_COMMON
-)
-def get_lms_skills(
-    request: Request,
-    integration: IntegrationDep,
-    cursor: str | None = Query(None),
-    page_size: str | None = Query(None),
-    updated_after: str | None = Query(None),
-    include_deleted: str | None = Query(None),
-    ignore_unsupported_filters: str | None = Query(None),
-    ids: str | None = Query(None),
-    remote_ids: str | None = Query(None),
-) -> Response:
+@_route("/lms/skills", "Get skills")
+def get_lms_skills(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Skills that course revisions teach."""
     return list_records(request, integration, "lms_skills")
 
 
-@router.get(
-    "/hris/skills",
-    summary="Get skills (HRIS)",
-    responses=ERRORS,
-    tags=["Unified HRIS API"],
-    description=_COMMON,
-)
+@_route("/hris/skills", "Get skills (HRIS)", tag="Unified HRIS API")
 def get_hris_skills(
     request: Request,
     integration: IntegrationDep,
-    cursor: str | None = Query(None),
-    page_size: str | None = Query(None),
-    updated_after: str | None = Query(None),
-    include_deleted: str | None = Query(None),
-    ids: str | None = Query(None),
-    remote_ids: str | None = Query(None),
-    name_contains: str | None = Query(None),
+    _: ListParamsDep,
+    name_contains: str | None = Query(None, description="Part of the skill's name, case-insensitive."),
 ) -> Response:
     """The skill catalog."""
     return list_records(request, integration, "hris_skills")
