@@ -1,1 +1,0 @@
-"""Tests of connectors and of the shared remote HTTP client."""

@@ -1,1 +1,0 @@
-"""The Moodle connector and its emulator, over real HTTP on loopback."""
