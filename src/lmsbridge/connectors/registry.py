@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from lmsbridge.connectors.base import Connector, ConnectorContext, ConnectorSettings
+from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
 
 CONNECTORS: dict[str, type[Any]] = {
     SandboxConnector.tool: SandboxConnector,
+    MoodleConnector.tool: MoodleConnector,
 }
 
 

@@ -1,0 +1,1 @@
+"""The Moodle connector (REST web services) and what it needs from a Moodle site."""

@@ -1,0 +1,1 @@
+"""Tests of connectors and of the shared remote HTTP client."""

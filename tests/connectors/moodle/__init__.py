@@ -1,0 +1,1 @@
+"""The Moodle connector and its emulator, over real HTTP on loopback."""
