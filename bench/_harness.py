@@ -91,6 +91,8 @@ def service_env(database_url: str, extra: dict[str, str] | None = None) -> dict[
         {
             "LMSBRIDGE_DATABASE_URL": database_url,
             "LMSBRIDGE_SECRET_KEY": SECRET_KEY,
+            # Benchmarks measure the service, not the per-key rate limit (DESIGN.md section 5).
+            "LMSBRIDGE_RATE_LIMIT_PER_MINUTE": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )

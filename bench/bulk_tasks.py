@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     DEFAULT_POSTGRES_URL,
     ROOT,
+    CpuMeter,
     LoadResult,
     Service,
     cli,
@@ -299,15 +300,20 @@ def bench_status_rps(
         (f"{BULK}/{pending_id}", {**auth, "X-Integration-Id": slow}),
     ]
     sizes = [len(client.get(path, headers=headers).content) for path, headers in targets]
-    meter_holder: list[Any] = []
+    meter_holder: list[CpuMeter] = []
 
     def measure() -> LoadResult:
-        common = {"concurrency": concurrency, "seconds": seconds, "warmup": warmup}
         if load == "wrk":
-            return hammer_wrk(service.url, targets, workdir=workdir, **common)
-        if load == "httpx":
-            return hammer_httpx(service.url, targets, **common)
-        return hammer_keepalive(service.url, targets, **common)
+            return hammer_wrk(
+                service.url,
+                targets,
+                concurrency=concurrency,
+                seconds=seconds,
+                warmup=warmup,
+                workdir=workdir,
+            )
+        generator = hammer_httpx if load == "httpx" else hammer_keepalive
+        return generator(service.url, targets, concurrency=concurrency, seconds=seconds, warmup=warmup)
 
     # The CPU meter starts after the warm-up, the latencies too (the generators skip it).
 

@@ -12,7 +12,9 @@ def utc_now() -> datetime:
 def to_wire(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime's %Y does not pad these to four digits; isoformat does
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # The same string as above, faster (a page of records formats about a thousand of them).
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"

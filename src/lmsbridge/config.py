@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         14 * 86400, gt=0, description="Deleted records are blanked after this."
     )
     action_concurrency_limit: int = Field(30, ge=1, description="Write actions in flight per integration.")
+    rate_limit_per_minute: int = Field(
+        6000, ge=0, description="Requests a minute per API key (per API process); 0 turns it off."
+    )
 
     def default_public_url(self) -> str:
         return (self.public_url or "http://127.0.0.1:8000").rstrip("/")

@@ -17,6 +17,25 @@ def _encode(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+# _encode(number, ID_LENGTH) two digits at a time: the same string, about three times faster
+# (a sync derives several ids per record).
+_PAIRS = [a + b for a in ALPHABET for b in ALPHABET]
+_B2, _B4, _B8, _B16, _B24 = 58**2, 58**4, 58**8, 58**16, 58**ID_LENGTH
+
+
+def _eight(number: int) -> str:
+    """The 8 digits of a number below 58**8."""
+    high, low = divmod(number, _B4)
+    p = _PAIRS
+    return p[high // _B2] + p[high % _B2] + p[low // _B2] + p[low % _B2]
+
+
+def _encode_id(number: int) -> str:
+    high, rest = divmod(number % _B24, _B16)
+    middle, low = divmod(rest, _B8)
+    return _eight(high) + _eight(middle) + _eight(low)
+
+
 def new_id() -> str:
     """A random id (about 140 bits of entropy)."""
     return "".join(secrets.choice(ALPHABET) for _ in range(ID_LENGTH))
@@ -25,7 +44,7 @@ def new_id() -> str:
 def derived_id(*parts: str) -> str:
     """The same id for the same parts, e.g. (integration, model, remote id), after every re-sync."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return _encode(int.from_bytes(digest, "big"), ID_LENGTH)
+    return _encode_id(int.from_bytes(digest, "big"))
 
 
 def integration_id(tool: str) -> str:

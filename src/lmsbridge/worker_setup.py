@@ -13,26 +13,45 @@ from lmsbridge.syncs.runner import SyncRunner
 from lmsbridge.syncs.service import RUN_SYNC_JOB, schedule_due_syncs
 from lmsbridge.tasks.runner import BulkTaskRunner
 from lmsbridge.tasks.service import RUN_TASK_JOB
+from lmsbridge.webhooks.delivery import DeliveryRunner
+from lmsbridge.webhooks.service import DELIVER_JOB, fan_out
+from lmsbridge.webhooks.settings import WebhookSettings
 
 
-def handlers(store: Store, settings: Settings, box: CredentialBox) -> dict[str, Handler]:
+def handlers(
+    store: Store, settings: Settings, box: CredentialBox, webhooks: WebhookSettings | None = None
+) -> dict[str, Handler]:
     return {
         RUN_TASK_JOB: BulkTaskRunner(store, settings, box),
         RUN_SYNC_JOB: SyncRunner(store, box),
+        DELIVER_JOB: DeliveryRunner(store, box, webhooks or WebhookSettings()),
     }
 
 
-def build_worker(store: Store, settings: Settings, box: CredentialBox, concurrency: int) -> Worker:
+def build_worker(
+    store: Store,
+    settings: Settings,
+    box: CredentialBox,
+    concurrency: int,
+    webhooks: WebhookSettings | None = None,
+) -> Worker:
+    webhooks = webhooks or WebhookSettings()
+    fan_out_events = partial(fan_out, store, webhooks)
+    fan_out_events.__name__ = "fan_out_events"  # type: ignore[attr-defined]
     schedule = partial(schedule_due_syncs, store, settings)
     schedule.__name__ = "schedule_due_syncs"  # type: ignore[attr-defined]
     anonymise = partial(anonymise_deleted, store, settings)
     anonymise.__name__ = "anonymise_deleted"  # type: ignore[attr-defined]
     return Worker(
         store,
-        handlers(store, settings, box),
+        handlers(store, settings, box, webhooks),
         concurrency=concurrency,
         lease_seconds=settings.job_lease_seconds,
         poll_seconds=settings.job_poll_seconds,
         max_attempts=settings.job_max_attempts,
-        periodic=[(settings.sync_schedule_check_seconds, schedule), (3600.0, anonymise)],
+        periodic=[
+            (settings.sync_schedule_check_seconds, schedule),
+            (3600.0, anonymise),
+            (webhooks.fanout_seconds, fan_out_events),
+        ],
     )

@@ -15,6 +15,8 @@ from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
 from lmsbridge.api import errors
 from lmsbridge.api.content_type import JsonByDefault
+from lmsbridge.api.nul_guard import NulGuard
+from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store
 from lmsbridge.errors import NotFoundError
@@ -26,7 +28,9 @@ from lmsbridge.logs.repository import InteractionWriter
 from lmsbridge.reads.endpoints import router as reads_router
 from lmsbridge.syncs.endpoints import pages as sync_pages
 from lmsbridge.syncs.endpoints import router as syncs_router
+from lmsbridge.syncs.status_endpoint import router as sync_status_router
 from lmsbridge.tasks.endpoints import router as tasks_router
+from lmsbridge.webhooks.endpoints import router as webhooks_router
 
 
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
@@ -57,7 +61,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     for router in (integrations_router, tasks_router, reads_router, actions_router, syncs_router):
         app.include_router(router, prefix="/v1")
     app.include_router(logs_router)
+    app.include_router(sync_status_router, prefix="/v1")
     app.include_router(sync_pages)
+    app.include_router(webhooks_router)  # /v1/webhooks (extensions) and /logs/webhooks/{id}
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> Response:
@@ -74,6 +80,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
             raise NotFoundError(f"No file {name!r}.")
         return Response(path.read_bytes(), media_type="image/svg+xml")
 
+    app.add_middleware(NulGuard)
     app.add_middleware(JsonByDefault)
     app.add_middleware(
         InteractionRecorder,
@@ -82,4 +89,6 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         log_body_bytes=settings.log_body_bytes,
         configured_public_url=settings.public_url,
     )
+    # Outermost: a refused call costs no body read and no store write.
+    app.add_middleware(RateLimiter, per_minute=settings.rate_limit_per_minute)
     return app

@@ -19,24 +19,33 @@ def store_of(request: Request) -> Store:
     return store
 
 
+def _remember(request: Request, **values: str) -> None:
+    """What the interaction log records about the call."""
+    request.scope.setdefault("state", {}).update(values)
+
+
 def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
     with store_of(request).read() as conn:
         who = authenticate(conn, authorization)
-    request.scope.setdefault("state", {})["environment_id"] = who.environment_id
+    _remember(request, environment_id=who.environment_id)
     return who
 
 
 def integration(
     request: Request,
-    who: Annotated[Principal, Depends(principal)],
+    authorization: Annotated[str | None, Header()] = None,
     x_integration_id: Annotated[
         str | None, Header(description="ID of the integration you want to interact with.")
     ] = None,
 ) -> Integration:
-    if not x_integration_id:
-        raise InputInvalidError("The X-Integration-Id header is required for this endpoint.")
-    request.scope.setdefault("state", {})["integration_id"] = x_integration_id
+    """The caller's integration named by X-Integration-Id. The key and the integration are looked
+    up in one transaction: this runs on every integration-scoped call."""
     with store_of(request).read() as conn:
+        who = authenticate(conn, authorization)
+        _remember(request, environment_id=who.environment_id)
+        if not x_integration_id:
+            raise InputInvalidError("The X-Integration-Id header is required for this endpoint.")
+        _remember(request, integration_id=x_integration_id)
         return get_integration(conn, x_integration_id, who.environment_id)
 
 

@@ -390,3 +390,12 @@ Inject faults: POST {url}/_emulator/faults  {{"kind": "http_status", "status": 5
 
 def main() -> None:  # pragma: no cover
     sys.exit(cli())
+
+
+from lmsbridge.cli.remote import register as _register_remote  # noqa: E402 (after the group exists)
+
+_register_remote(cli)
+
+from lmsbridge.cli.webhooks import webhooks as _webhooks  # noqa: E402 (after the group exists)
+
+cli.add_command(_webhooks)

@@ -143,10 +143,12 @@ class Connector(Protocol):
 
 @dataclass(frozen=True)
 class ConnectorContext:
-    """What a connector is built from: its integration, settings, credentials and, for the
-    Sandbox only, the place where the simulated LMS keeps its state."""
+    """What a connector is built from: its integration, settings, credentials, the pacer its
+    remote calls take slots from (`connectors.pacing.Pacer`; None: unpaced) and, for the Sandbox
+    only, the place where the simulated LMS keeps its state."""
 
     integration_id: str
     settings: dict[str, Any]
     credentials: dict[str, Any]
     sandbox_state: Any = None
+    pacer: Any = None

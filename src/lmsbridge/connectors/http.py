@@ -16,13 +16,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from lmsbridge.connectors.pacing import Pace, Pacer
 
 log = logging.getLogger("lmsbridge.connectors.http")
 
@@ -105,7 +108,11 @@ class Redactor:
 
 
 class RemoteHttpClient:
-    """A synchronous client for one remote system. `service` names it in messages ("Moodle")."""
+    """A synchronous client for one remote system. `service` names it in messages ("Moodle").
+
+    With a `pacer` and a `pace_key` (the integration's id), every attempt first takes a slot from
+    the integration's shared bucket, and a 429 pauses every caller of that integration for its
+    Retry-After (instead of this caller's own backoff)."""
 
     def __init__(
         self,
@@ -120,8 +127,12 @@ class RemoteHttpClient:
         on_exchange: Callable[[Exchange], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        pacer: Pacer | None = None,
+        pace_key: str | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.service = service
+        self.pacing = (pacer, pace_key, pace) if pacer and pace_key is not None and pace is not None else None
         self.retry = retry or RetryPolicy()
         self.redactor = Redactor(secrets, secret_params)
         self.on_exchange = on_exchange
@@ -168,6 +179,9 @@ class RemoteHttpClient:
         shown = self.redactor.url(request.url)
         attempts = max(1, self.retry.attempts)
         for attempt in range(1, attempts + 1):
+            if self.pacing is not None:
+                pacer, key, pace = self.pacing
+                pacer.acquire(key, pace)
             started = time.monotonic()
             try:
                 response = self._client.send(request)
@@ -192,6 +206,13 @@ class RemoteHttpClient:
                 return response
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             give_up = attempt == attempts or (wait is not None and wait > self.retry.max_retry_after)
+            if response.status_code == 429 and self.pacing is not None:
+                # The pause is shared: every worker calling this integration waits it out.
+                pacer, key, pace = self.pacing
+                pacer.throttled(key, pace, wait)
+                if give_up:
+                    raise self._status_error(response.status_code, attempt, wait)
+                continue
             if give_up:
                 raise self._status_error(response.status_code, attempt, wait)
             self._pause(attempt, wait, shown, f"HTTP {response.status_code}")

@@ -67,6 +67,19 @@ MIGRATIONS: list[Migration] = [
     Migration(
         2, "synced records, sync runs, events outbox, sandbox records, instance settings", _records_and_syncs
     ),
+    Migration(3, "remote pacing: a token bucket per integration", _create(t.remote_pacing)),
+    Migration(
+        4,
+        "webhooks: endpoints, callback secrets, task callbacks, fan-outs, deliveries, attempts",
+        _create(
+            t.webhook_endpoints,
+            t.webhook_callback_secrets,
+            t.task_callbacks,
+            t.webhook_fanouts,
+            t.webhook_deliveries,
+            t.webhook_attempts,
+        ),
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -351,4 +353,92 @@ instance_settings = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# One token bucket per integration that paces remote calls across every worker (connectors/pacing.py).
+# Times are seconds since the epoch, as the workers' clocks (NTP-synchronised) give them.
+remote_pacing = Table(
+    "remote_pacing",
+    metadata,
+    Column("pace_key", String(80), primary_key=True),
+    Column("tokens", Float, nullable=False, doc="may be negative: calls reserved ahead"),
+    Column("updated_at", Float, nullable=False),
+    Column("blocked_until", Float, nullable=False, server_default=text("0")),
+    Column("slowdown", Float, nullable=False, server_default=text("1"), doc="share of the rate after 429s"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks (migration 4): endpoints per environment, the events each was handed, one delivery per
+# (event, endpoint) and one row per attempt. See webhooks/.
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("environment_id", String(24), ForeignKey("environments.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False, doc="Fernet token of the signing secret."),
+    Column("events", JSON, doc="The event types delivered; NULL: every type."),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+    Index("ix_webhook_endpoints_environment", "environment_id"),
+)
+
+# The secret that signs tasks' callback_url deliveries, one per environment.
+webhook_callback_secrets = Table(
+    "webhook_callback_secrets",
+    metadata,
+    Column("environment_id", String(24), ForeignKey("environments.id"), primary_key=True),
+    Column("secret", Text, nullable=False, doc="Fernet token of the signing secret."),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+task_callbacks = Table(
+    "task_callbacks",
+    metadata,
+    Column("task_id", String(24), ForeignKey("tasks.id"), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Events already turned into deliveries (the fan-out's progress through the outbox).
+webhook_fanouts = Table(
+    "webhook_fanouts",
+    metadata,
+    Column("event_id", String(24), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("event_id", String(24), nullable=False),
+    Column("endpoint_id", String(24), nullable=False, doc="An endpoint's id, or 'callback'."),
+    Column("environment_id", String(24), nullable=False),
+    Column("url", Text, nullable=False),
+    # pending -> delivered | failed | cancelled (the endpoint was removed)
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    UniqueConstraint("event_id", "endpoint_id", name="ux_webhook_deliveries_event_endpoint"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("delivery_id", String(24), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
 )

@@ -2,6 +2,6 @@
 enqueued inside the caller's transaction, claimed with a lease, renewed while they run."""
 
 from lmsbridge.jobs.queue import Job, JobQueue, enqueue
-from lmsbridge.jobs.worker import Handler, JobContext, JobReleased, Worker
+from lmsbridge.jobs.worker import Handler, JobContext, JobDeferred, JobReleased, Worker
 
-__all__ = ["Handler", "Job", "JobContext", "JobQueue", "JobReleased", "Worker", "enqueue"]
+__all__ = ["Handler", "Job", "JobContext", "JobDeferred", "JobQueue", "JobReleased", "Worker", "enqueue"]

@@ -185,14 +185,19 @@ class JobQueue:
             )
             return bool(result.rowcount == 1)
 
-    def release(self, job_id: int, worker_id: str) -> bool:
-        """Hand a job back untouched (the worker is stopping); the attempt does not count."""
+    def release(self, job_id: int, worker_id: str, delay_seconds: float = 0.0) -> bool:
+        """Hand a job back untouched (the worker is stopping, or the job must wait `delay_seconds`
+        before it can go on); the attempt does not count."""
+        values: dict[str, Any] = {
+            "state": "queued",
+            "attempts": jobs.c.attempts - 1,
+            "locked_by": None,
+            "locked_until": None,
+        }
+        if delay_seconds > 0:
+            values["run_after"] = utc_now() + timedelta(seconds=delay_seconds)
         with self.store.write() as conn:
-            result = conn.execute(
-                update(jobs)
-                .where(self._held(job_id, worker_id))
-                .values(state="queued", attempts=jobs.c.attempts - 1, locked_by=None, locked_until=None)
-            )
+            result = conn.execute(update(jobs).where(self._held(job_id, worker_id)).values(**values))
             return bool(result.rowcount == 1)
 
     def counts(self) -> dict[str, int]:

@@ -22,6 +22,16 @@ class JobReleased(Exception):
     """Raised by a handler that stopped at a safe point: the job goes back to the queue as is."""
 
 
+class JobDeferred(JobReleased):
+    """Raised by a handler that must wait before it can go on (a remote asks it to slow down):
+    the job goes back to the queue, runnable again in `delay_seconds`, and the thread is free for
+    other jobs meanwhile. The attempt does not count."""
+
+    def __init__(self, delay_seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"deferred for {delay_seconds:.2f}s")
+        self.delay_seconds = delay_seconds
+
+
 @dataclass
 class JobContext:
     job: Job
@@ -131,8 +141,11 @@ class Worker:
             return
         try:
             handler.run(job, ctx)
+        except JobDeferred as deferred:
+            log.info("job %s (%s) deferred for %.2fs: %s", job.id, job.kind, deferred.delay_seconds, deferred)
+            self._quietly(self.queue.release, job.id, self.worker_id, deferred.delay_seconds)
         except JobReleased:
-            self.queue.release(job.id, self.worker_id)
+            self._quietly(self.queue.release, job.id, self.worker_id)
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             message = f"{type(error).__name__}: {error}"

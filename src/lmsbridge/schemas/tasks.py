@@ -36,6 +36,26 @@ class ExternalCourse(_Strict):
         return value
 
 
+def _absolute_http_url(value: str | None) -> str | None:
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+CallbackUrl = Annotated[
+    str | None,
+    Field(
+        None,
+        max_length=2000,
+        description="Extension: receives the task's `task-completed` event once it ends, signed "
+        "with the environment's callback secret (X-Kombo-Signature).",
+    ),
+]
+
+
 class CourseBulkItem(_Strict):
     origin_id: OriginId
     course: ExternalCourse
@@ -43,6 +63,9 @@ class CourseBulkItem(_Strict):
 
 class CoursesBulkRequest(_Strict):
     items: list[CourseBulkItem]
+    callback_url: CallbackUrl = None
+
+    check_callback_url = field_validator("callback_url")(_absolute_http_url)
 
 
 class SkillBulkItem(_Strict):
@@ -53,6 +76,9 @@ class SkillBulkItem(_Strict):
 
 class SkillsBulkRequest(_Strict):
     items: list[SkillBulkItem]
+    callback_url: CallbackUrl = None
+
+    check_callback_url = field_validator("callback_url")(_absolute_http_url)
 
 
 class TaskCreated(BaseModel):

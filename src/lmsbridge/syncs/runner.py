@@ -7,6 +7,7 @@ import logging
 
 from lmsbridge.clock import utc_now
 from lmsbridge.connectors.base import ConnectorContext
+from lmsbridge.connectors.pacing import StorePacer
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
 from lmsbridge.integrations.credentials import CredentialBox
@@ -37,6 +38,7 @@ def connector_for(store: Store, box: CredentialBox, integration: Integration) ->
             settings=integration.settings,
             credentials=box.open(integration.credentials),
             sandbox_state=SandboxStateRepository(store),
+            pacer=StorePacer(store),
         ),
     )
 

@@ -62,6 +62,7 @@ def _submit(
                     items=items,
                     idempotency_key=idempotency_key,
                     public_url=public_url(request),
+                    callback_url=body.callback_url,
                 )
             break
         except IntegrityError:

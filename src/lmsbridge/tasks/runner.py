@@ -13,6 +13,7 @@ from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connectors.base import ConnectorContext, CourseUpsert, ItemOutcome, SkillUpsert
 from lmsbridge.connectors.errors import IntegrationError
+from lmsbridge.connectors.pacing import StorePacer
 from lmsbridge.connectors.records import Record
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
@@ -20,12 +21,12 @@ from lmsbridge.errors import ErrorCode
 from lmsbridge.ids import derived_id
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
-from lmsbridge.jobs import Job, JobContext, JobReleased
+from lmsbridge.jobs import Job, JobContext, JobDeferred, JobReleased
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.stamps import take_stamp
 from lmsbridge.syncs.writer import RecordWriter
 from lmsbridge.tasks.repository import ItemRow, Outcome, Task, TaskRepository
-from lmsbridge.tasks.service import KINDS, TaskKind
+from lmsbridge.tasks.service import KINDS, TaskKind, record_completed
 
 log = logging.getLogger("lmsbridge.tasks")
 
@@ -53,6 +54,7 @@ class BulkTaskRunner:
         self.store = store
         self.settings = settings
         self.box = box
+        self.pacer = StorePacer(store)
 
     def run(self, job: Job, ctx: JobContext) -> None:
         task_id = job.payload["task_id"]
@@ -95,6 +97,7 @@ class BulkTaskRunner:
                 settings=integration.settings,
                 credentials=self.box.open(integration.credentials),
                 sandbox_state=SandboxStateRepository(self.store),
+                pacer=self.pacer,
             ),
         )
         stream: Iterator[ItemOutcome]
@@ -123,25 +126,32 @@ class BulkTaskRunner:
         buffer: list[Outcome] = []
         records: list[Record] = []
         last_flush = time.monotonic()
-        for outcome in stream:
-            position = positions.get(outcome.origin_id)
-            if position is None:
-                log.warning("task %s: connector returned unknown origin_id %r", task.id, outcome.origin_id)
-                continue
-            buffer.append(self._outcome(task, kind, position, outcome))
-            if outcome.record is not None and outcome.error is None:
-                records.append(outcome.record)
-            if (
-                len(buffer) >= self.settings.task_flush_items
-                or time.monotonic() - last_flush >= self.settings.task_flush_seconds
-            ):
-                self._flush(task, kind, buffer, records)
-                buffer, records, last_flush = [], [], time.monotonic()
-                if ctx.should_stop():
-                    raise JobReleased
-                if utc_now() >= task.deadline_at:
-                    self._time_out(task)
-                    return False
+        try:
+            for outcome in stream:
+                position = positions.get(outcome.origin_id)
+                if position is None:
+                    log.warning(
+                        "task %s: connector returned unknown origin_id %r", task.id, outcome.origin_id
+                    )
+                    continue
+                buffer.append(self._outcome(task, kind, position, outcome))
+                if outcome.record is not None and outcome.error is None:
+                    records.append(outcome.record)
+                if (
+                    len(buffer) >= self.settings.task_flush_items
+                    or time.monotonic() - last_flush >= self.settings.task_flush_seconds
+                ):
+                    self._flush(task, kind, buffer, records)
+                    buffer, records, last_flush = [], [], time.monotonic()
+                    if ctx.should_stop():
+                        raise JobReleased
+                    if utc_now() >= task.deadline_at:
+                        self._time_out(task)
+                        return False
+        except JobDeferred:
+            # The remote asks us to slow down: keep what is done, come back when it is time.
+            self._flush(task, kind, buffer, records)
+            raise
         self._flush(task, kind, buffer, records)
         return True
 
@@ -173,7 +183,8 @@ class BulkTaskRunner:
 
     def _complete(self, task: Task) -> None:
         with self.store.write() as conn:
-            TaskRepository(conn).complete_if_done(task.id)
+            if TaskRepository(conn).complete_if_done(task.id):
+                record_completed(conn, task.id)
 
     def _time_out(self, task: Task) -> None:
         self._stop(
@@ -191,6 +202,8 @@ class BulkTaskRunner:
             repo = TaskRepository(conn)
             if repo.has_outcomes(task.id):
                 repo.fail_pending_items(task.id, code, message)
-                repo.complete_if_done(task.id)
+                ended = repo.complete_if_done(task.id)
             else:
-                repo.fail_task(task.id, code, message)
+                ended = repo.fail_task(task.id, code, message)
+            if ended:  # the task-completed event commits with the task's end
+                record_completed(conn, task.id)

@@ -25,9 +25,12 @@ from lmsbridge.errors import (
 from lmsbridge.ids import new_id
 from lmsbridge.integrations.repository import Integration
 from lmsbridge.jobs import JobQueue
+from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.tasks.repository import Task, TaskRepository
+from lmsbridge.webhooks.repository import WebhookRepository
 
 RUN_TASK_JOB = "tasks.run_bulk"
+TASK_COMPLETED_EVENT = "task-completed"
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,20 @@ def submit(
     items: list[dict[str, Any]],
     idempotency_key: str | None,
     public_url: str,
+    callback_url: str | None = None,
 ) -> tuple[str, bool]:
     """Create the task, its items and its job in the caller's transaction, or return the task an
-    identical earlier request created. Returns (task_id, created)."""
+    identical earlier request created. Returns (task_id, created). A `callback_url` (not part of
+    the idempotent body) receives the task's `task-completed` event once, signed with the
+    environment's callback secret, which must exist."""
+    if (
+        callback_url is not None
+        and WebhookRepository(conn).callback_secret(integration.environment_id) is None
+    ):
+        raise InputInvalidError(
+            "callback_url: this environment has no callback secret to sign callbacks with; create it "
+            "first (POST /v1/webhooks/callback-secret or `lmsbridge webhooks callback-secret`)."
+        )
     digest = body_hash(items)
     scope = f"key:{idempotency_key}" if idempotency_key is not None else f"body:{digest}"
     repo = TaskRepository(conn)
@@ -127,8 +141,40 @@ def submit(
         digest,
         now + timedelta(seconds=settings.idempotency_window_seconds),
     )
+    if callback_url is not None:
+        WebhookRepository(conn).add_task_callback(task.id, callback_url)
     queue.enqueue(conn, RUN_TASK_JOB, {"task_id": task.id})
     return task.id, True
+
+
+def progress_of(task: Task) -> dict[str, int]:
+    done = task.succeeded + task.failed
+    return {
+        "total": task.total,
+        "succeeded": task.succeeded,
+        "failed": task.failed,
+        "percent": 100 * done // task.total if task.total else 100,
+    }
+
+
+def record_completed(conn: Connection, task_id: str) -> None:
+    """Write the `task-completed` event of a task that has just ended (COMPLETED or FAILED) to the
+    events outbox, in the transaction that ended it."""
+    task = TaskRepository(conn).get(task_id)
+    if task is None or task.status == "PENDING":
+        return
+    SyncRepository(conn).add_event(
+        task.environment_id,
+        task.integration_id,
+        TASK_COMPLETED_EVENT,
+        {
+            "task_id": task.id,
+            "integration_id": task.integration_id,
+            "status": task.status,
+            "completed_at": to_wire(task.completed_at),
+            "progress": progress_of(task),
+        },
+    )
 
 
 def log_url(task: Task) -> str:
@@ -141,18 +187,12 @@ def _error(code: str | None, message: str, url: str) -> dict[str, Any]:
 
 def status_view(task: Task, results: list[Any] | None) -> dict[str, Any]:
     """The task in the contract's shape for its status, plus the `progress` extension."""
-    done = task.succeeded + task.failed
     view: dict[str, Any] = {
         "task_id": task.id,
         "created_at": to_wire(task.created_at),
         "status": task.status,
         "completed_at": to_wire(task.completed_at),
-        "progress": {
-            "total": task.total,
-            "succeeded": task.succeeded,
-            "failed": task.failed,
-            "percent": 100 * done // task.total if task.total else 100,
-        },
+        "progress": progress_of(task),
     }
     url = log_url(task)
     if task.status == "FAILED":

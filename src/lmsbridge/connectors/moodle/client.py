@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -21,6 +21,9 @@ from lmsbridge.connectors.errors import (
 )
 from lmsbridge.connectors.http import Exchange, RemoteHttpClient, RetryPolicy
 from lmsbridge.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from lmsbridge.connectors.pacing import Pace, Pacer
 
 REST_PATH = "/webservice/rest/server.php"
 EXTERNAL_SERVICES_PAGE = "Site administration > Server > Web services > External services"
@@ -152,6 +155,9 @@ class MoodleClient:
         on_exchange: Callable[[Exchange], None] | None = None,
         sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        pacer: Pacer | None = None,
+        pace_key: str | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.site_url = site_url.rstrip("/")
         self._token = token
@@ -165,6 +171,9 @@ class MoodleClient:
             secret_params=["wstoken"],
             on_exchange=on_exchange,
             transport=transport,
+            pacer=pacer,
+            pace_key=pace_key,
+            pace=pace,
             **options,
         )
 
@@ -181,13 +190,15 @@ class MoodleClient:
         response = self.http.request("POST", REST_PATH, params=query, data=form)
         body = self._decode(function, response)
         if isinstance(body, dict) and "exception" in body and "errorcode" in body:
+            # A site in debug mode may echo the token back in its message or debuginfo.
+            redact = self.http.redactor.text
             raise classify(
                 MoodleFault(
                     function,
                     str(body.get("exception")),
                     str(body.get("errorcode")),
-                    str(body.get("message", "")),
-                    str(body["debuginfo"]) if body.get("debuginfo") is not None else None,
+                    redact(str(body.get("message", ""))),
+                    redact(str(body["debuginfo"])) if body.get("debuginfo") is not None else None,
                 )
             )
         return body

@@ -51,6 +51,7 @@ from lmsbridge.connectors.moodle.mapping import (
     skill_record,
     user_record,
 )
+from lmsbridge.connectors.pacing import Pace
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
 from lmsbridge.errors import ErrorCode
 
@@ -81,6 +82,15 @@ class MoodleSettings(ConnectorSettings):
     retry_base_delay_seconds: float = Field(
         1.0, ge=0, le=60, description="First retry delay; each next one doubles, with jitter."
     )
+    rate_limit_per_second: float | None = Field(
+        None,
+        gt=0,
+        le=10_000,
+        description="Calls per second the site accepts from lmsbridge, all workers together. Core "
+        "Moodle declares no limit (a web server or WAF in front may): unset, calls are paced only "
+        "by the 429s the site answers.",
+    )
+    rate_limit_burst: float = Field(1.0, ge=1, le=10_000, description="Calls that may go at once.")
 
     @field_validator("site_url")
     @classmethod
@@ -169,6 +179,8 @@ class MoodleConnector:
 
     def __init__(self, context: ConnectorContext) -> None:
         self.settings = MoodleSettings.model_validate(context.settings)
+        self._pacer = context.pacer
+        self._integration_id = context.integration_id
         token = context.credentials.get("token")
         self._token = token.strip() if isinstance(token, str) and token.strip() else None
         self._site: SiteInfo | None = None
@@ -190,6 +202,9 @@ class MoodleConnector:
             self._token,
             timeout=s.timeout_seconds,
             retry=RetryPolicy(attempts=s.max_attempts, base_delay=s.retry_base_delay_seconds),
+            pacer=self._pacer,
+            pace_key=self._integration_id,
+            pace=Pace(s.rate_limit_per_second, s.rate_limit_burst),
         )
         try:
             try:

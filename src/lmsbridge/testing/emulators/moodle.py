@@ -12,13 +12,16 @@ services or the REST protocol are off. Course completion is recorded by a comple
 Moodle's scheduled task does, not at the moment an activity is completed.
 
 Fault injection (`Fault`) stands in for what sits in front of a real site: HTTP errors from a
-proxy (with Retry-After), slow answers, timeouts, and functions removed from the service.
+proxy (with Retry-After), slow answers, timeouts, connections dropped mid-answer, and functions
+removed from the service. `MoodleSite.limit_rate` puts a rate limiter in front (a token bucket
+per token answering 429 with Retry-After), and `latency_seconds` delays every answer.
 Messages are this emulator's own wording; exception classes, error codes and shapes are Moodle's.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import threading
@@ -391,7 +394,7 @@ class Fault:
 
     kinds: "http_status" (an HTTP error from a proxy, with an optional Retry-After), "timeout"
     (no answer for `seconds`), "latency" (answer after `seconds`), "moodle_error" (Moodle's error
-    body, HTTP 200)."""
+    body, HTTP 200), "reset" (the connection closes half-way through the answer's body)."""
 
     kind: str
     function: str | None = None
@@ -461,6 +464,11 @@ class MoodleSite:
         self.tokens: dict[str, Token] = {}
         self.faults: list[Fault] = []
         self.calls: list[Call] = []
+        self.latency_seconds = 0.0
+        self.rate_limit: tuple[float, float] | None = None  # (calls per second, burst) per token
+        self._buckets: dict[str, tuple[float, float]] = {}  # token -> (tokens, at)
+        self.admitted = 0
+        self.throttled = 0
         self._next: dict[str, int] = {}
         self._completion_task_ran = clock()
         self.courses[self.site_id] = Course(
@@ -630,6 +638,32 @@ class MoodleSite:
     def enable_function(self, function: str, service: str = SERVICE) -> None:
         with self.lock:
             self.services[service].functions.add(function)
+
+    def limit_rate(self, per_second: float | None, burst: float | None = None) -> None:
+        """Answer 429 (Retry-After in whole seconds, as proxies send it) to the calls of a token
+        beyond `per_second`, with bursts of up to `burst` (default: one second's worth)."""
+        with self.lock:
+            self.rate_limit = None if per_second is None else (per_second, burst or per_second)
+            self._buckets.clear()
+            self.admitted = self.throttled = 0
+
+    def admit(self, token: str | None) -> float | None:
+        """None when the call may go on; otherwise the seconds its caller should wait."""
+        with self.lock:
+            if self.rate_limit is None:
+                self.admitted += 1
+                return None
+            rate, burst = self.rate_limit
+            now = time.monotonic()
+            tokens, at = self._buckets.get(token or "", (burst, now))
+            tokens = min(burst, tokens + (now - at) * rate)
+            if tokens >= 1.0:
+                self._buckets[token or ""] = (tokens - 1.0, now)
+                self.admitted += 1
+                return None
+            self._buckets[token or ""] = (tokens, now)
+            self.throttled += 1
+            return (1.0 - tokens) / rate
 
     def add_fault(self, fault: Fault) -> Fault:
         with self.lock:
@@ -1845,6 +1879,19 @@ def _proxy_error(status: int) -> str:
     return f"<html><head><title>{status}</title></head><body><h1>HTTP {status}</h1></body></html>"
 
 
+class _DroppedResponse(Response):
+    """Headers that promise a body, half of it, then the connection closes (an ASGI error makes
+    the server drop it): what a crashing proxy or a reset connection looks like to a client."""
+
+    def __init__(self) -> None:
+        super().__init__(b"")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
+        await send({"type": "http.response.body", "body": b"{" * 500, "more_body": True})
+        raise ConnectionResetError("the emulator drops this connection (fault 'reset')")
+
+
 def create_app(site: MoodleSite) -> Starlette:
     """The emulator as an ASGI app: Moodle's REST endpoint, and a small control API under
     /_emulator for injecting faults while it runs as `lmsbridge emulate moodle`. The site is
@@ -1861,8 +1908,16 @@ def create_app(site: MoodleSite) -> Starlette:
         is_form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
         form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True) if is_form else []
         wsfunction = dict(form).get("wsfunction") or dict(query).get("wsfunction")
+        wait = site.admit(dict(form).get("wstoken") or dict(query).get("wstoken"))
+        if wait is not None:
+            retry_after = str(max(1, math.ceil(wait)))
+            return Response(_proxy_error(429), 429, {"Retry-After": retry_after}, media_type="text/html")
+        if site.latency_seconds > 0:
+            await anyio.sleep(site.latency_seconds)
         fault = site.take_fault(wsfunction)
         if fault is not None:
+            if fault.kind == "reset":
+                return _DroppedResponse()
             if fault.kind in ("latency", "timeout"):
                 await anyio.sleep(fault.seconds)
             if fault.kind == "http_status":

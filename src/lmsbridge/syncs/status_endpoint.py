@@ -1,0 +1,38 @@
+"""Extension: the state of one sync run, for clients that trigger a sync and wait for it
+(`lmsbridge sync --wait`). Not in Kombo's contract, which has no sync-status endpoint."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from lmsbridge.api.deps import IntegrationDep, store_of
+from lmsbridge.api.responses import ERRORS, success
+from lmsbridge.clock import to_wire
+from lmsbridge.errors import NotFoundError
+from lmsbridge.syncs.repository import SyncRepository
+
+router = APIRouter()
+
+
+@router.get("/syncs/{sync_id}", summary="Get sync status (extension)", responses=ERRORS, tags=["General"])
+def get_sync(request: Request, integration: IntegrationDep, sync_id: str) -> Response:
+    """One sync run of the integration: its state (QUEUED, RUNNING, SUCCEEDED, PARTIALLY_FAILED,
+    AUTHENTICATION_FAILED, FAILED), type, times and the records added, updated, unchanged and
+    deleted per model."""
+    with store_of(request).read() as conn:
+        run = SyncRepository(conn).get_run(sync_id)
+    if run is None or run.integration_id != integration.id:
+        raise NotFoundError(f"No sync {sync_id!r} exists for this integration.")
+    return success(
+        {
+            "sync_id": run.id,
+            "state": run.state,
+            "type": run.type,
+            "created_at": to_wire(run.created_at),
+            "started_at": to_wire(run.started_at),
+            "ended_at": to_wire(run.ended_at),
+            "counts": run.counts,
+            "error": run.error,
+        }
+    )
