@@ -15,11 +15,12 @@ from sqlalchemy import update
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.connectors.moodle import functions as fn
-from lmsbridge.connectors.pacing import Pace, PacingDeferred, StorePacer
+from lmsbridge.connectors.pacing import Pace, PacingDeferred
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.testing.emulators.moodle import Fault, create_app, seeded_site
 from tests.api.helpers import courses, submit
 from tests.conftest import Server, fresh_database, running

@@ -7,12 +7,12 @@ import logging
 
 from lmsbridge.clock import utc_now
 from lmsbridge.connectors.base import ConnectorContext
-from lmsbridge.connectors.pacing import StorePacer
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
+from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
 from lmsbridge.syncs.repository import SyncRepository, SyncRun

@@ -13,7 +13,6 @@ from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connectors.base import ConnectorContext, CourseUpsert, ItemOutcome, SkillUpsert
 from lmsbridge.connectors.errors import IntegrationError
-from lmsbridge.connectors.pacing import StorePacer
 from lmsbridge.connectors.records import Record
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
@@ -22,6 +21,7 @@ from lmsbridge.ids import derived_id
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext, JobDeferred, JobReleased
+from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.stamps import take_stamp
 from lmsbridge.syncs.writer import RecordWriter
