@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import api_keys, environments
@@ -29,6 +29,12 @@ class ApiKeyRecord:
     key_prefix: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+# Built once: authentication runs on every request.
+_PRINCIPAL_BY_HASH = select(api_keys.c.id, api_keys.c.environment_id).where(
+    api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)
+)
 
 
 class AuthRepository:
@@ -58,11 +64,7 @@ class AuthRepository:
         return key_id
 
     def principal_by_hash(self, key_hash: str) -> Principal | None:
-        row = self.conn.execute(
-            select(api_keys.c.id, api_keys.c.environment_id).where(
-                api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
-            )
-        ).first()
+        row = self.conn.execute(_PRINCIPAL_BY_HASH, {"key_hash": key_hash}).first()
         return Principal(row.id, row.environment_id) if row else None
 
     def list_keys(self) -> list[ApiKeyRecord]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from lmsbridge.db.tables import environments, integrations
 
@@ -36,6 +36,11 @@ def _integration(row: Any) -> Integration:
     )
 
 
+# Built once: every integration-scoped request looks its integration up.
+_BY_ID = select(integrations).where(integrations.c.id == bindparam("integration_id"))
+_BY_ID_IN_ENVIRONMENT = _BY_ID.where(integrations.c.environment_id == bindparam("environment_id"))
+
+
 class IntegrationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -55,10 +60,12 @@ class IntegrationRepository:
         )
 
     def get(self, integration_id: str, *, environment_id: str | None = None) -> Integration | None:
-        query = select(integrations).where(integrations.c.id == integration_id)
-        if environment_id is not None:
-            query = query.where(integrations.c.environment_id == environment_id)
-        row = self.conn.execute(query).first()
+        if environment_id is None:
+            row = self.conn.execute(_BY_ID, {"integration_id": integration_id}).first()
+        else:
+            row = self.conn.execute(
+                _BY_ID_IN_ENVIRONMENT, {"integration_id": integration_id, "environment_id": environment_id}
+            ).first()
         return _integration(row) if row else None
 
     def list_all(self) -> list[tuple[Integration, str]]:

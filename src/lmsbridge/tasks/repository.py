@@ -87,6 +87,9 @@ _SET_OUTCOME = (
 )
 
 
+_TASK_BY_ID = select(tasks).where(tasks.c.id == bindparam("task_id"))
+
+
 class TaskRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -162,7 +165,7 @@ class TaskRepository:
         )
 
     def get(self, task_id: str) -> Task | None:
-        row = self.conn.execute(select(tasks).where(tasks.c.id == task_id)).first()
+        row = self.conn.execute(_TASK_BY_ID, {"task_id": task_id}).first()
         return _task(row) if row else None
 
     def pending_items(self, task_id: str) -> list[ItemRow]:
