@@ -34,7 +34,7 @@ from lmsbridge.ids import derived_id
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from tests.conftest import free_port
-from tests.faults.processes import Processes, wait_for, worker_env
+from tests.processes import FAST_WORKER, Processes, wait_for, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +142,7 @@ def test_the_api_answers_503_while_postgres_is_down_and_every_task_completes_aft
         integration = create_integration(
             conn, box, tool="sandbox", environment="default", settings={"latency_ms": 5}
         ).id
-    processes = Processes(worker_env(pg.url, SECRET, tmp_path), tmp_path)
+    processes = Processes(worker_env(pg.url, SECRET, tmp_path, **FAST_WORKER), tmp_path)
     port = free_port()
     try:
         processes.serve(port)

@@ -28,7 +28,7 @@ from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.syncs.writer import TABLES
 from tests.conftest import fresh_database, make_settings, running
-from tests.faults.processes import Processes, wait_for, worker_env
+from tests.processes import FAST_WORKER, Processes, wait_for, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +104,9 @@ def test_a_kill_9_loop_of_workers_loses_and_duplicates_nothing(database_url: str
     # (LMSBRIDGE_JOB_MAX_ATTEMPTS, 10): with 10 of the 20 kills on one job, its task's remaining
     # items would fail with PLATFORM.UNKNOWN_ERROR. Giving up is another test's subject; this one
     # allows 100 attempts (`settings` above is the API's, which enqueues the jobs).
-    processes = Processes(worker_env(database_url, str(settings.secret_key), tmp_path), tmp_path)
+    processes = Processes(
+        worker_env(database_url, str(settings.secret_key), tmp_path, **FAST_WORKER), tmp_path
+    )
     try:
         with running(create_app(store, settings)) as url:
             clients = {

@@ -8,10 +8,8 @@ in-process worker, if an earlier test started it, must not be able to claim thes
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -34,6 +32,7 @@ from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.tasks.service import RUN_TASK_JOB
 from tests.conftest import fresh_database, make_settings, running, wipe
+from tests.processes import Processes, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -96,63 +95,16 @@ def api(stack: Stack, tenant: Tenant) -> Iterator[httpx.Client]:
         yield client
 
 
-class Workers:
-    """`lmsbridge worker` processes; whatever is still running at the end is killed."""
-
-    def __init__(self, stack: Stack, tmp_path: Path) -> None:
-        self.stack = stack
-        self.tmp_path = tmp_path
-        self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
-        self.signalled: set[int] = set()
-
-    def start(self) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "LMSBRIDGE_DATABASE_URL": self.stack.database_url,
-            "LMSBRIDGE_SECRET_KEY": str(self.stack.settings.secret_key),
-            "LMSBRIDGE_SECRET_KEY_FILE": str(self.tmp_path / "unused.key"),
-            "LMSBRIDGE_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
-            "LMSBRIDGE_JOB_POLL_SECONDS": "0.05",
-            "LMSBRIDGE_TASK_FLUSH_SECONDS": "0.1",
-        }
-        log = self.tmp_path / f"worker-{len(self.procs)}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "lmsbridge", "worker", "--concurrency", "1"],
-                env=env,
-                cwd=self.tmp_path,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        self.procs.append((proc, log))
-        return proc
-
-    def signal(self, proc: subprocess.Popen[bytes], signum: int) -> None:
-        self.signalled.add(proc.pid)
-        proc.send_signal(signum)
-
-    def check_alive(self) -> None:
-        """Fail at once, with the logs, if a worker the test did not signal has exited."""
-        for proc, _ in self.procs:
-            if proc.pid not in self.signalled and proc.poll() is not None:
-                pytest.fail(f"worker {proc.pid} exited unexpectedly\n{self.logs()}")
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {log.name} (exit {proc.returncode}) ---\n{log.read_text()}" for proc, log in self.procs
-        )
-
-    def stop_all(self) -> None:
-        for proc, _ in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(10)
-
-
 @pytest.fixture
-def workers(stack: Stack, tmp_path: Path) -> Iterator[Workers]:
-    started = Workers(stack, tmp_path)
+def workers(stack: Stack, tmp_path: Path) -> Iterator[Processes]:
+    env = worker_env(
+        stack.database_url,
+        str(stack.settings.secret_key),
+        tmp_path,
+        LMSBRIDGE_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
+        LMSBRIDGE_TASK_FLUSH_SECONDS="0.1",
+    )
+    started = Processes(env, tmp_path)
     try:
         yield started
     finally:
@@ -200,7 +152,7 @@ def the_job(store: Store, task_id: str) -> Any:
 
 
 def wait_for(
-    condition: Callable[[], bool], timeout: float, what: str, workers: Workers, interval: float = 0.02
+    condition: Callable[[], bool], timeout: float, what: str, workers: Processes, interval: float = 0.02
 ) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -222,7 +174,7 @@ def sandbox_rows(store: Store, integration_id: str) -> int:
         )
 
 
-def wait_until_mid_task(store: Store, task_id: str, workers: Workers) -> None:
+def wait_until_mid_task(store: Store, task_id: str, workers: Processes) -> None:
     """Until a few batches of items, and at most half of them, have outcomes."""
 
     def started() -> bool:
@@ -236,7 +188,7 @@ def wait_until_mid_task(store: Store, task_id: str, workers: Workers) -> None:
     wait_for(started, 60, "the first worker to record outcomes", workers)
 
 
-def wait_completed(api: httpx.Client, task_id: str, workers: Workers) -> dict[str, Any]:
+def wait_completed(api: httpx.Client, task_id: str, workers: Processes) -> dict[str, Any]:
     view: dict[str, Any] = {}
 
     def completed() -> bool:
@@ -276,10 +228,10 @@ def assert_every_item_once(stack: Stack, tenant: Tenant, view: dict[str, Any]) -
 
 
 def test_a_killed_worker_s_task_is_finished_by_another_without_loss_or_duplicates(
-    stack: Stack, tenant: Tenant, api: httpx.Client, workers: Workers
+    stack: Stack, tenant: Tenant, api: httpx.Client, workers: Processes
 ) -> None:
     task_id = submit(api, TOTAL)
-    first = workers.start()
+    first = workers.worker(concurrency=1)
     wait_until_mid_task(stack.store, task_id, workers)
 
     workers.signal(first, signal.SIGKILL)
@@ -293,7 +245,7 @@ def test_a_killed_worker_s_task_is_finished_by_another_without_loss_or_duplicate
     assert (job.state, job.attempts) == ("running", 1)  # the dead worker still holds the lease
     dead_worker = job.locked_by
 
-    second = workers.start()
+    second = workers.worker(concurrency=1)
     view = wait_completed(api, task_id, workers)
 
     assert_every_item_once(stack, tenant, view)
@@ -306,10 +258,10 @@ def test_a_killed_worker_s_task_is_finished_by_another_without_loss_or_duplicate
 
 
 def test_sigterm_hands_the_job_back_and_exits_cleanly(
-    stack: Stack, tenant: Tenant, api: httpx.Client, workers: Workers
+    stack: Stack, tenant: Tenant, api: httpx.Client, workers: Processes
 ) -> None:
     task_id = submit(api, TOTAL)
-    first = workers.start()
+    first = workers.worker(concurrency=1)
     wait_until_mid_task(stack.store, task_id, workers)
 
     signalled = time.monotonic()
@@ -330,7 +282,7 @@ def test_sigterm_hands_the_job_back_and_exits_cleanly(
         assert job.state == "succeeded", (job, workers.logs())
         assert done == TOTAL
 
-    workers.start()
+    workers.worker(concurrency=1)
     view = wait_completed(api, task_id, workers)
 
     assert_every_item_once(stack, tenant, view)

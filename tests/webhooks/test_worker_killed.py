@@ -5,10 +5,7 @@ processes it starts."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +24,7 @@ from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.webhooks.service import DELIVER_JOB
 from tests.conftest import fresh_database, make_settings, running
+from tests.processes import Processes, worker_env
 from tests.webhooks.conftest import Stack
 from tests.webhooks.receiver import Receiver
 
@@ -49,51 +47,19 @@ def bare_stack(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             store.dispose()
 
 
-class Workers:
-    def __init__(self, stack: Stack, tmp_path: Path) -> None:
-        self.stack = stack
-        self.tmp_path = tmp_path
-        self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "LMSBRIDGE_DATABASE_URL": self.stack.settings.database_url,
-            "LMSBRIDGE_SECRET_KEY": str(self.stack.settings.secret_key),
-            "LMSBRIDGE_SECRET_KEY_FILE": str(self.tmp_path / "unused.key"),
-            "LMSBRIDGE_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
-            "LMSBRIDGE_JOB_POLL_SECONDS": "0.05",
-            "LMSBRIDGE_WEBHOOK_FANOUT_SECONDS": "0.1",
-            # Longer than the receiver hangs: the worker is killed while it waits.
-            "LMSBRIDGE_WEBHOOK_TIMEOUT_SECONDS": "30",
-            "LMSBRIDGE_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
-        }
-        log = self.tmp_path / f"worker-{len(self.procs)}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "lmsbridge", "worker", "--concurrency", "1"],
-                env=env,
-                cwd=self.tmp_path,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        self.procs.append((proc, log))
-        return proc
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {log.name} ---\n{log.read_text()}" for _, log in self.procs)
-
-    def stop_all(self) -> None:
-        for proc, _ in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(10)
-
-
 @pytest.fixture
-def workers(bare_stack: Stack, tmp_path: Path) -> Iterator[Workers]:
-    started = Workers(bare_stack, tmp_path)
+def workers(bare_stack: Stack, tmp_path: Path) -> Iterator[Processes]:
+    env = worker_env(
+        bare_stack.settings.database_url,
+        str(bare_stack.settings.secret_key),
+        tmp_path,
+        LMSBRIDGE_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
+        LMSBRIDGE_WEBHOOK_FANOUT_SECONDS="0.1",
+        # Longer than the receiver hangs: the worker is killed while it waits.
+        LMSBRIDGE_WEBHOOK_TIMEOUT_SECONDS="30",
+        LMSBRIDGE_WEBHOOK_RETRY_BASE_SECONDS="0.2",
+    )
+    started = Processes(env, tmp_path)
     try:
         yield started
     finally:
@@ -101,7 +67,7 @@ def workers(bare_stack: Stack, tmp_path: Path) -> Iterator[Workers]:
 
 
 def test_a_worker_killed_mid_delivery_loses_no_event_and_the_redelivery_keeps_its_id(
-    bare_stack: Stack, workers: Workers
+    bare_stack: Stack, workers: Processes
 ) -> None:
     receiver = Receiver(hang_first=1, hang_seconds=8.0)
     with running(receiver) as base:
@@ -119,7 +85,7 @@ def test_a_worker_killed_mid_delivery_loses_no_event_and_the_redelivery_keeps_it
             assert submitted.status_code == 200, submitted.text
             task_id = submitted.json()["data"]["task_id"]
 
-        first = workers.start()
+        first = workers.worker(concurrency=1)
         try:
             receiver.wait_for(lambda: len(receiver.requests) == 1, 60, "the first delivery to arrive")
         except AssertionError:
@@ -137,7 +103,7 @@ def test_a_worker_killed_mid_delivery_loses_no_event_and_the_redelivery_keeps_it
             [job] = list(conn.execute(select(jobs).where(jobs.c.kind == DELIVER_JOB)))
             assert job.state == "running"  # the dead worker's lease, until it expires
 
-        workers.start()
+        workers.worker(concurrency=1)
         try:
             receiver.wait_for(
                 lambda: any(r.answered == 200 for r in receiver.requests), 60, "the redelivery to succeed"

@@ -1,6 +1,6 @@
-"""Real `lmsbridge` processes for the fault tests: workers (and API servers) started through the
-CLI, as an operator runs them, on loopback, killed or stopped by the tests; their logs are kept
-for the failure message."""
+"""Real `lmsbridge` processes for the tests that kill them: workers (and API servers) started
+through the CLI, as an operator runs them, on loopback, killed or stopped by the tests; their logs
+are kept for the failure message."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# What the fault tests add: outcomes committed often, the sync schedule looked at every second.
+FAST_WORKER = {"LMSBRIDGE_TASK_FLUSH_SECONDS": "0.1", "LMSBRIDGE_SYNC_SCHEDULE_CHECK_SECONDS": "1"}
+
 
 def worker_env(database_url: str, secret_key: str, tmp: Path, **extra: str) -> dict[str, str]:
     return {
@@ -24,8 +27,6 @@ def worker_env(database_url: str, secret_key: str, tmp: Path, **extra: str) -> d
         "LMSBRIDGE_SECRET_KEY_FILE": str(tmp / "unused.key"),
         "LMSBRIDGE_JOB_LEASE_SECONDS": "2",
         "LMSBRIDGE_JOB_POLL_SECONDS": "0.05",
-        "LMSBRIDGE_TASK_FLUSH_SECONDS": "0.1",
-        "LMSBRIDGE_SYNC_SCHEDULE_CHECK_SECONDS": "1",
         **extra,
     }
 
@@ -72,9 +73,13 @@ class Processes:
                 pytest.fail(f"serve did not become healthy\n{self.logs()}")
             time.sleep(0.05)
 
-    def kill(self, proc: subprocess.Popen[bytes]) -> int:
+    def signal(self, proc: subprocess.Popen[bytes], signum: int) -> None:
+        """Signal a process; check_alive no longer expects it to be running."""
         self.signalled.add(proc.pid)
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(signum)
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> int:
+        self.signal(proc, signal.SIGKILL)
         return proc.wait(10)
 
     def check_alive(self) -> None:
