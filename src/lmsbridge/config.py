@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         6000, ge=0, description="Requests a minute per API key (per API process); 0 turns it off."
     )
 
+    connect_link_ttl_seconds: float = Field(
+        7 * 86400, gt=0, description="How long a connection link works (it is single-use too)."
+    )
+    dashboard_session_seconds: float = Field(
+        12 * 3600, gt=0, description="How long a dashboard sign-in lasts."
+    )
+
     def default_public_url(self) -> str:
         return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 

@@ -85,6 +85,12 @@ class ConnectorSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class NoCredentials(BaseModel):
+    """For a tool that needs no credentials (the Sandbox)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 @dataclass(frozen=True)
 class CourseUpsert:
     origin_id: str
@@ -123,6 +129,11 @@ class Connector(Protocol):
     label: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     settings_model: ClassVar[type[ConnectorSettings]]
+    # Markdown steps an LMS administrator follows to get the settings and credentials below; the
+    # connection page and the connector docs show this same text.
+    setup_text: ClassVar[str]
+    # The credential fields the connection page asks for (SecretStr for secrets).
+    credentials_model: ClassVar[type[BaseModel]]
 
     def upsert_courses(self, items: Sequence[CourseUpsert]) -> Iterator[ItemOutcome]: ...
 

@@ -80,6 +80,11 @@ MIGRATIONS: list[Migration] = [
             t.webhook_attempts,
         ),
     ),
+    Migration(
+        19,
+        "connection flow and dashboard: connection links, frame origins, dashboard sessions",
+        _create(t.connection_links, t.connect_frame_origins, t.dashboard_sessions),
+    ),
 ]
 
 

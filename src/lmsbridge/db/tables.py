@@ -442,3 +442,48 @@ webhook_attempts = Table(
     Column("error", Text),
     Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# The hosted connection flow and the dashboard (migration 19). See connect/ and dashboard/.
+
+# A link a customer opens to connect their LMS (or to give an integration new credentials: relink).
+# Only hashes of the link's token and of the activation token are kept: both are capabilities.
+connection_links = Table(
+    "connection_links",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("environment_id", String(24), ForeignKey("environments.id"), nullable=False),
+    Column("link_type", String(16), nullable=False, doc="EMBEDDED | MAGIC_LINK"),
+    Column("tool", String(40), doc="NULL: the customer picks the tool."),
+    Column("language", String(8)),
+    Column("end_user", JSON, nullable=False),
+    Column("relink_integration_id", String(80), doc="Set on a relink: the integration it updates."),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Column("integration_id", String(80), doc="The integration the flow created or updated."),
+    Column("activation_token_hash", String(64), unique=True),
+    Index("ix_connection_links_environment", "environment_id", "created_at"),
+)
+
+# Origins allowed to frame the connection page (Content-Security-Policy: frame-ancestors).
+connect_frame_origins = Table(
+    "connect_frame_origins",
+    metadata,
+    Column("environment_id", String(24), ForeignKey("environments.id"), primary_key=True),
+    Column("origin", String(300), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Signed-in dashboard browsers: the cookie holds the session's secret, the store its hash.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("key_id", String(24), ForeignKey("api_keys.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

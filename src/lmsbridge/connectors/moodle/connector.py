@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from lmsbridge.connectors.base import (
     Capabilities,
@@ -102,6 +102,31 @@ class MoodleSettings(ConnectorSettings):
         return value
 
 
+class MoodleCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: SecretStr = Field(
+        min_length=1,
+        description="The web service token created for the lmsbridge user and service "
+        "(Site administration > Server > Web services > Manage tokens).",
+    )
+
+
+SETUP_TEXT = """\
+1. **Enable web services**: *Site administration > General > Advanced features >
+   Enable web services*.
+2. **Enable the REST protocol**: *Site administration > Server > Web services > Manage protocols*,
+   enable *REST*.
+3. **Create a user for lmsbridge** (for example `lmsbridge`) with a system role that grants the
+   capabilities the Moodle connector guide lists; a site administrator works too.
+4. **Add an external service**: *Site administration > Server > Web services > External services >
+   Add*, named `lmsbridge` and *Enabled*; under *Functions* add the 14 functions the guide lists.
+5. **Create a token**: *Site administration > Server > Web services > Manage tokens > Create token*,
+   for the lmsbridge user and the `lmsbridge` service.
+6. Enter your site's address (its `wwwroot`, such as `https://lms.example.com`) and the token below.
+"""
+
+
 @dataclass(frozen=True)
 class SiteInfo:
     functions: frozenset[str]
@@ -139,6 +164,8 @@ class MoodleConnector:
     tool: ClassVar[str] = "moodle"
     label: ClassVar[str] = "Moodle"
     settings_model: ClassVar[type[ConnectorSettings]] = MoodleSettings
+    setup_text: ClassVar[str] = SETUP_TEXT
+    credentials_model: ClassVar[type[BaseModel]] = MoodleCredentials
     capabilities: ClassVar[Capabilities] = Capabilities(
         read_models={
             "lms_users": ModelCoverage(

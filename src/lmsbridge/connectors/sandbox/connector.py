@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from lmsbridge.connectors.base import (
     READ_MODEL_LABELS,
@@ -22,6 +22,7 @@ from lmsbridge.connectors.base import (
     Coverage,
     ItemOutcome,
     ModelCoverage,
+    NoCredentials,
     SkillUpsert,
     WriteAction,
 )
@@ -187,10 +188,19 @@ def _map(model: str, remote_id: str, data: dict[str, Any]) -> Record:
     )
 
 
+SETUP_TEXT = """\
+1. Nothing to set up: the Sandbox is a simulated LMS inside lmsbridge, with generated users,
+   courses and progressions.
+2. Optionally choose how many records it holds (under *More settings*), then connect.
+"""
+
+
 class SandboxConnector:
     tool: ClassVar[str] = "sandbox"
     label: ClassVar[str] = "Sandbox"
     settings_model: ClassVar[type[ConnectorSettings]] = SandboxSettings
+    setup_text: ClassVar[str] = SETUP_TEXT
+    credentials_model: ClassVar[type[BaseModel]] = NoCredentials
     capabilities: ClassVar[Capabilities] = Capabilities(
         read_models={model: ModelCoverage(Coverage.SUPPORTED) for model in READ_MODEL_LABELS},
         write_actions=dict.fromkeys(WriteAction, Coverage.SUPPORTED),
