@@ -6,9 +6,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, delete, select, update
 
-from lmsbridge.db.tables import environments, integrations
+from lmsbridge.db.tables import (
+    environments,
+    events,
+    integrations,
+    jobs,
+    metadata,
+    remote_pacing,
+    sync_runs,
+    task_callbacks,
+    task_items,
+    tasks,
+    webhook_deliveries,
+    webhook_fanouts,
+)
+
+
+def _job_of(payload: Any, conn: Connection, integration_id: str) -> bool:
+    """Whether a job (a sync run or a task, by its payload) belongs to the integration."""
+    if not isinstance(payload, dict):
+        return False
+    if "sync_id" in payload:
+        owner = conn.scalar(select(sync_runs.c.integration_id).where(sync_runs.c.id == payload["sync_id"]))
+        return bool(owner == integration_id)
+    if "task_id" in payload:
+        owner = conn.scalar(select(tasks.c.integration_id).where(tasks.c.id == payload["task_id"]))
+        return bool(owner == integration_id)
+    return payload.get("integration_id") == integration_id
 
 
 @dataclass(frozen=True)
@@ -21,6 +47,8 @@ class Integration:
     credentials: str
     status: str
     created_at: datetime
+    end_user: dict[str, Any] | None = None
+    updated_at: datetime | None = None
 
 
 def _integration(row: Any) -> Integration:
@@ -33,7 +61,19 @@ def _integration(row: Any) -> Integration:
         row.credentials,
         row.status,
         row.created_at,
+        dict(row.end_user) if row.end_user else None,
+        row.updated_at,
     )
+
+
+def end_user_of(integration: Integration) -> dict[str, Any]:
+    """The contract's end_user: the connection link's, or the integration's name as organisation."""
+    given = integration.end_user or {}
+    return {
+        "organization_name": given.get("organization_name") or integration.name,
+        "creator_email": given.get("creator_email"),
+        "origin_id": given.get("origin_id"),
+    }
 
 
 # Built once: every integration-scoped request looks its integration up.
@@ -56,8 +96,48 @@ class IntegrationRepository:
                 credentials=integration.credentials,
                 status=integration.status,
                 created_at=integration.created_at,
+                end_user=integration.end_user,
+                updated_at=integration.updated_at,
             )
         )
+
+    def save(self, integration_id: str, **values: Any) -> None:
+        self.conn.execute(update(integrations).where(integrations.c.id == integration_id).values(**values))
+
+    def delete_everything_of(self, integration_id: str) -> dict[str, int]:
+        """Every row of the integration in every table, children first; returns rows per table.
+        Tables are found by their `integration_id` column, so one added later is covered too."""
+        removed: dict[str, int] = {}
+        task_ids = select(tasks.c.id).where(tasks.c.integration_id == integration_id)
+        event_ids = select(events.c.id).where(events.c.integration_id == integration_id)
+        # Queued or running jobs of its tasks and syncs: a running one loses its lease and stops.
+        job_ids = [
+            row.id
+            for row in self.conn.execute(
+                select(jobs.c.id, jobs.c.payload).where(jobs.c.state.in_(("queued", "running")))
+            )
+            if _job_of(row.payload, self.conn, integration_id)
+        ]
+        if job_ids:
+            removed["jobs"] = self.conn.execute(delete(jobs).where(jobs.c.id.in_(job_ids))).rowcount
+        for table, where in (
+            (task_items, task_items.c.task_id.in_(task_ids)),
+            (task_callbacks, task_callbacks.c.task_id.in_(task_ids)),
+            (webhook_deliveries, webhook_deliveries.c.event_id.in_(event_ids)),
+            (webhook_fanouts, webhook_fanouts.c.event_id.in_(event_ids)),
+            (remote_pacing, remote_pacing.c.pace_key == integration_id),
+        ):
+            removed[table.name] = self.conn.execute(delete(table).where(where)).rowcount
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "integrations" and "integration_id" in table.c:
+                where = table.c.integration_id == integration_id
+                count = self.conn.execute(delete(table).where(where)).rowcount
+                if count:
+                    removed[table.name] = count
+        removed["integrations"] = self.conn.execute(
+            delete(integrations).where(integrations.c.id == integration_id)
+        ).rowcount
+        return removed
 
     def get(self, integration_id: str, *, environment_id: str | None = None) -> Integration | None:
         if environment_id is None:

@@ -192,6 +192,17 @@ class SandboxStateRepository:
                 returning=["remote_id"],
             )
 
+    def remove(self, integration_id: str, model: str, remote_id: str) -> bool:
+        with self.store.write() as conn:
+            removed = conn.execute(
+                delete(RECORDS).where(
+                    RECORDS.c.integration_id == integration_id,
+                    RECORDS.c.model == model,
+                    RECORDS.c.remote_id == remote_id,
+                )
+            ).rowcount
+        return bool(removed)
+
     # -- evolution ------------------------------------------------------------------------------------
     def evolve(self, integration_id: str, changes: int, size: SandboxSize) -> dict[str, int]:
         """Change the Sandbox as a living LMS changes: edit, add and remove records."""

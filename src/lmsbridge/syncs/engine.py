@@ -20,7 +20,7 @@ from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorErr
 from lmsbridge.connectors.records import SYNC_MODELS
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integrations.repository import Integration, end_user_of
 from lmsbridge.jobs import JobContext, JobReleased
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.stamps import store_now, take_stamp
@@ -134,6 +134,6 @@ def finished_payload(
         "integration_id": integration.id,
         "integration_tool": integration.tool,
         "integration_category": "LMS",
-        "end_user": {"organization_name": integration.name, "creator_email": None, "origin_id": None},
+        "end_user": end_user_of(integration),
         "log_url": f"{public_url}/logs/syncs/{run.id}" if public_url else None,
     }

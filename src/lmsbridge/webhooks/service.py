@@ -22,7 +22,14 @@ from lmsbridge.webhooks.signing import new_secret
 log = logging.getLogger("lmsbridge.webhooks")
 
 DELIVER_JOB = "webhooks.deliver"
-EVENT_TYPES = ("data-changed", "sync-finished", "task-completed")
+EVENT_TYPES = (
+    "data-changed",
+    "sync-finished",
+    "task-completed",
+    "integration-created",
+    "integration-deleted",
+    "integration-state-changed",
+)
 FANOUT_BATCH = 500
 
 

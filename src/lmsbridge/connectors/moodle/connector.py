@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -23,7 +23,10 @@ from lmsbridge.connectors.base import (
     Coverage,
     ItemOutcome,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     SkillUpsert,
+    SkillWrite,
     WriteAction,
 )
 from lmsbridge.connectors.errors import (
@@ -37,11 +40,13 @@ from lmsbridge.connectors.http import RetryPolicy
 from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.connectors.moodle.client import (
     EXTERNAL_SERVICES_PAGE,
+    REST_PATH,
     MoodleCallError,
     MoodleClient,
     MoodleFault,
     UnexpectedAnswerError,
     classify,
+    php_form,
 )
 from lmsbridge.connectors.moodle.mapping import (
     completion_time,
@@ -52,6 +57,7 @@ from lmsbridge.connectors.moodle.mapping import (
     user_record,
 )
 from lmsbridge.connectors.pacing import Pace
+from lmsbridge.connectors.passthrough import caller_headers, relay, target_url, unknown_api
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
 from lmsbridge.errors import ErrorCode
 
@@ -196,6 +202,9 @@ class MoodleConnector:
         write_actions={
             WriteAction.UPSERT_COURSES: S,
             WriteAction.UPSERT_SKILLS: N,
+            WriteAction.CREATE_SKILL: N,
+            WriteAction.UPDATE_SKILL: N,
+            WriteAction.DELETE_SKILL: N,
             WriteAction.ENROL: S,
             WriteAction.COMPLETE: S,
             WriteAction.DEACTIVATE_COURSE: S,
@@ -203,6 +212,8 @@ class MoodleConnector:
         # No core function answers "changed since": every sync reads everything.
         supports_delta=False,
     )
+
+    passthrough_apis: ClassVar[dict[str, str]] = {"rest": "{site_url}" + REST_PATH}
 
     def __init__(self, context: ConnectorContext) -> None:
         self.settings = MoodleSettings.model_validate(context.settings)
@@ -265,6 +276,77 @@ class MoodleConnector:
                 f"{'s' if len(missing) > 1 else ''} lmsbridge needs: {', '.join(missing)}. Add "
                 f"{'them' if len(missing) > 1 else 'it'} in {EXTERNAL_SERVICES_PAGE} > Functions."
             )
+
+    # -- preflight and passthrough --------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        """Site info answers with the token (else the error says what to fix); functions the
+        token's service lacks for reads fail, those lacking only for writes are warnings."""
+        with self._session(fn.READS, fatal=True):
+            pass
+        assert self._site is not None
+        missing = [name for name in fn.ALL if name not in self._site.functions]
+        if not missing:
+            return []
+        return [
+            f"The token's external service lacks {', '.join(missing)}: the writes that need "
+            f"{'them' if len(missing) > 1 else 'it'} will fail. Add {'them' if len(missing) > 1 else 'it'} "
+            f"in {EXTERNAL_SERVICES_PAGE} > Functions."
+        ]
+
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
+        """A call of Moodle's REST server with the integration's token added (in the form body,
+        or the query of a GET); an object or array `data` is sent as Moodle reads it, a PHP-style
+        form. Answers are relayed as they come, Moodle's exceptions included."""
+        if api not in self.passthrough_apis:
+            raise unknown_api(api, self.passthrough_apis, self.label)
+        if self._token is None:
+            raise AuthenticationInvalidError(
+                'The integration has no Moodle web service token: give credentials as {"token": "..."}.'
+            )
+        base = self.passthrough_apis[api].format(site_url=self.settings.site_url)
+        params = dict(request.params)
+        params.setdefault("moodlewsrestformat", "json")
+        form: list[tuple[str, str]] = []
+        if isinstance(request.data, str):
+            form = parse_qsl(request.data, keep_blank_values=True)
+        elif request.data is not None:
+            form = php_form(request.data if isinstance(request.data, dict) else {"data": request.data})
+        if request.method in ("GET", "DELETE"):
+            params["wstoken"] = self._token
+        else:
+            form = [("wstoken", self._token), *form]
+        url = target_url(base, request.path, params)
+        s = self.settings
+        client = MoodleClient(
+            s.site_url,
+            self._token,
+            timeout=s.timeout_seconds,
+            retry=RetryPolicy(attempts=s.max_attempts, base_delay=s.retry_base_delay_seconds),
+            pacer=self._pacer,
+            pace_key=self._integration_id,
+            pace=Pace(s.rate_limit_per_second, s.rate_limit_burst),
+        )
+        try:
+            response = client.http.request(
+                request.method,
+                url,
+                data=form or None,
+                headers=caller_headers(request),
+            )
+            return relay(response, client.http.redactor, as_base64=request.response_as_base64)
+        finally:
+            client.close()
+
+    # HRIS skills are not Moodle's (its competencies live in frameworks): declared NOT_IMPLEMENTED,
+    # so the API answers INTEGRATION.ACTION_NOT_AVAILABLE before these are reached.
+    def create_skill(self, skill: SkillWrite) -> Record:
+        raise ItemError("Moodle has no HRIS skill catalog.", code=ErrorCode.REMOTE_INPUT_INVALID)
+
+    def update_skill(self, skill_remote_id: str, skill: SkillWrite) -> Record:
+        raise ItemError("Moodle has no HRIS skill catalog.", code=ErrorCode.REMOTE_INPUT_INVALID)
+
+    def delete_skill(self, skill_remote_id: str) -> None:
+        raise ItemError("Moodle has no HRIS skill catalog.", code=ErrorCode.REMOTE_INPUT_INVALID)
 
     @property
     def _site_id(self) -> int:

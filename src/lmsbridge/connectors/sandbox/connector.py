@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -23,10 +24,14 @@ from lmsbridge.connectors.base import (
     ItemOutcome,
     ModelCoverage,
     NoCredentials,
+    PassthroughRequest,
+    PassthroughResponse,
     SkillUpsert,
+    SkillWrite,
     WriteAction,
 )
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
+from lmsbridge.connectors.passthrough import target_url, unknown_api
 from lmsbridge.connectors.records import (
     CourseRecord,
     HrisSkillRecord,
@@ -38,6 +43,7 @@ from lmsbridge.connectors.records import (
     UserRecord,
 )
 from lmsbridge.errors import ErrorCode
+from lmsbridge.ids import new_id
 
 
 class SandboxState(Protocol):
@@ -64,6 +70,8 @@ class SandboxState(Protocol):
     def put(self, integration_id: str, model: str, remote_id: str, data: dict[str, Any]) -> None: ...
 
     def set_written_course_active(self, integration_id: str, remote_id: str, active: bool) -> Any: ...
+
+    def remove(self, integration_id: str, model: str, remote_id: str) -> bool: ...
 
 
 class SandboxSettings(ConnectorSettings):
@@ -195,9 +203,26 @@ SETUP_TEXT = """\
 """
 
 
+# The Sandbox's own REST API, answered in-process (see `SandboxConnector.passthrough`).
+SANDBOX_API = "https://sandbox.lmsbridge.invalid/api/v1"
+_PASSTHROUGH_MODELS = {
+    "users": "lms_users",
+    "course-providers": "lms_course_providers",
+    "courses": "lms_courses",
+    "skills": "lms_skills",
+    "course-progressions": "lms_course_progressions",
+    "hris-skills": "hris_skills",
+}
+
+
+def _no_skill(remote_id: str) -> ItemError:
+    return ItemError(f"The Sandbox has no skill {remote_id!r}.", code=ErrorCode.REMOTE_INPUT_INVALID)
+
+
 class SandboxConnector:
     tool: ClassVar[str] = "sandbox"
     label: ClassVar[str] = "Sandbox"
+    passthrough_apis: ClassVar[dict[str, str]] = {"v1": SANDBOX_API}
     settings_model: ClassVar[type[ConnectorSettings]] = SandboxSettings
     setup_text: ClassVar[str] = SETUP_TEXT
     credentials_model: ClassVar[type[BaseModel]] = NoCredentials
@@ -212,6 +237,75 @@ class SandboxConnector:
         if context.sandbox_state is None:
             raise ValueError("the Sandbox connector needs its state")
         self.state: SandboxState = context.sandbox_state
+
+    # -- preflight and passthrough --------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        self._check_credentials()
+        warnings = []
+        if self.settings.fail_read_models:
+            warnings.append(
+                f"Syncs will fail reading {', '.join(self.settings.fail_read_models)} "
+                "(setting fail_read_models)."
+            )
+        return warnings
+
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
+        """The Sandbox's REST API: `GET /{model}` lists (`?limit=`, default 100) and
+        `GET /{model}/{remote_id}` reads one of users, course-providers, courses, skills,
+        course-progressions and hris-skills; rejected credentials answer 401, anything else 404."""
+        if api not in self.passthrough_apis:
+            raise unknown_api(api, self.passthrough_apis, self.label)
+        url = target_url(SANDBOX_API, request.path, request.params)
+        headers = {"content-type": "application/json"}
+
+        def answer(status: int, body: Any) -> PassthroughResponse:
+            return PassthroughResponse(url, status, headers, body)
+
+        if self.settings.auth_invalid:
+            return answer(401, {"error": "invalid_token", "message": "The access token is not valid."})
+        parts = urlsplit(url)
+        segments = parts.path[len(urlsplit(SANDBOX_API).path) :].strip("/").split("/")
+        model = _PASSTHROUGH_MODELS.get(segments[0]) if segments[0] else None
+        if request.method != "GET" or model is None or len(segments) > 2:
+            return answer(404, {"error": "not_found", "message": f"No route {request.method} {parts.path}."})
+        self.state.ensure_generated(self.integration_id, self._size())
+        if len(segments) == 2:
+            data = self.state.get(self.integration_id, model, segments[1])
+            if data is None:
+                return answer(404, {"error": "not_found", "message": f"No record {segments[1]!r}."})
+            return answer(200, {"id": segments[1], **data})
+        limit = int(dict(parse_qsl(parts.query)).get("limit", "100") or 100)
+        rows: list[dict[str, Any]] = []
+        for page in self.state.pages(self.integration_id, model, None, max(1, min(limit, 1000))):
+            rows += [{"id": remote_id, **data} for remote_id, data in page]
+            if len(rows) >= limit:
+                break
+        return answer(200, {"results": rows[:limit]})
+
+    # -- HRIS skills ----------------------------------------------------------------------------------
+    def create_skill(self, skill: SkillWrite) -> Record:
+        self._begin_action()
+        remote_id = f"skill-{new_id()}"
+        data = {"name": skill.name, "description": None, "levels": list(skill.levels or ())}
+        self.state.put(self.integration_id, "hris_skills", remote_id, data)
+        return _map("hris_skills", remote_id, data)
+
+    def update_skill(self, skill_remote_id: str, skill: SkillWrite) -> Record:
+        self._begin_action()
+        data = self.state.get(self.integration_id, "hris_skills", skill_remote_id)
+        if data is None:
+            raise _no_skill(skill_remote_id)
+        if skill.name is not None:
+            data["name"] = skill.name
+        if skill.levels is not None:
+            data["levels"] = list(skill.levels)
+        self.state.put(self.integration_id, "hris_skills", skill_remote_id, data)
+        return _map("hris_skills", skill_remote_id, data)
+
+    def delete_skill(self, skill_remote_id: str) -> None:
+        self._begin_action()
+        if not self.state.remove(self.integration_id, "hris_skills", skill_remote_id):
+            raise _no_skill(skill_remote_id)
 
     def _check_credentials(self) -> None:
         if self.settings.auth_invalid:
