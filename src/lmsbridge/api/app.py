@@ -13,11 +13,14 @@ from fastapi.responses import JSONResponse, Response
 from lmsbridge import __version__
 from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
-from lmsbridge.api import errors
+from lmsbridge.api import docs, errors
 from lmsbridge.api.content_type import JsonByDefault
 from lmsbridge.api.nul_guard import NulGuard
 from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
+from lmsbridge.connect.endpoints import pages as connect_pages
+from lmsbridge.connect.endpoints import router as connect_router
+from lmsbridge.dashboard.rendering import static_router as dashboard_static
 from lmsbridge.db import Store
 from lmsbridge.errors import NotFoundError
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
@@ -48,7 +51,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         description="A self-hosted unified API for learning systems, wire-compatible with Kombo's "
         "Unified LMS API.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # api/docs.py serves /docs and /redoc from packaged files
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -58,8 +61,18 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.box = CredentialBox(load_secret_key(settings, create=True))
     app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)
-    for router in (integrations_router, tasks_router, reads_router, actions_router, syncs_router):
+    docs.install(app)
+    for router in (
+        integrations_router,
+        tasks_router,
+        reads_router,
+        actions_router,
+        syncs_router,
+        connect_router,
+    ):
         app.include_router(router, prefix="/v1")
+    app.include_router(connect_pages)
+    app.include_router(dashboard_static)
     app.include_router(logs_router)
     app.include_router(sync_status_router, prefix="/v1")
     app.include_router(sync_pages)

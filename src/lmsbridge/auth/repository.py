@@ -49,6 +49,12 @@ class AuthRepository:
         self.conn.execute(environments.insert().values(id=env_id, name=name, created_at=utc_now()))
         return env_id
 
+    def environment_name(self, environment_id: str) -> str | None:
+        name: str | None = self.conn.scalar(
+            select(environments.c.name).where(environments.c.id == environment_id)
+        )
+        return name
+
     def insert_key(self, environment_id: str, name: str, key_hash: str, key_prefix: str) -> str:
         key_id = new_id()
         self.conn.execute(

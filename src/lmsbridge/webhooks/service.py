@@ -29,6 +29,7 @@ EVENT_TYPES = (
     "integration-created",
     "integration-deleted",
     "integration-state-changed",
+    "connection-flow-failed",
 )
 FANOUT_BATCH = 500
 
