@@ -20,6 +20,7 @@ from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.connect.endpoints import pages as connect_pages
 from lmsbridge.connect.endpoints import router as connect_router
+from lmsbridge.dashboard.endpoints import router as dashboard_router
 from lmsbridge.dashboard.rendering import static_router as dashboard_static
 from lmsbridge.db import Store
 from lmsbridge.errors import NotFoundError
@@ -73,6 +74,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/v1")
     app.include_router(connect_pages)
     app.include_router(dashboard_static)
+    app.include_router(dashboard_router)
     app.include_router(logs_router)
     app.include_router(sync_status_router, prefix="/v1")
     app.include_router(sync_pages)

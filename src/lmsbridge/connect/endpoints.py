@@ -15,7 +15,7 @@ from lmsbridge.api.deps import PrincipalDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connect import service
 from lmsbridge.connect.form import CREDENTIAL, SETTING, attempt_from, fields_of
-from lmsbridge.connect.repository import ConnectionLink, FrameOriginRepository
+from lmsbridge.connect.repository import ConnectionLink, ConnectionLinkRepository, FrameOriginRepository
 from lmsbridge.connect.service import AttemptRejectedError, LinkUnusableError
 from lmsbridge.connectors.registry import UnknownToolError, connector_class
 from lmsbridge.dashboard.rendering import render
@@ -50,9 +50,7 @@ def create_link(request: Request, who: PrincipalDep, body: CreateLinkRequest = B
     return success({"link": link})
 
 
-@router.get(
-    "/connect/integration-by-token/{token}", summary="Get integration by token", responses=ERRORS
-)
+@router.get("/connect/integration-by-token/{token}", summary="Get integration by token", responses=ERRORS)
 def integration_by_token(request: Request, token: str, who: PrincipalDep) -> Response:
     """The integration a connection flow created, by the activation token the flow handed to the
     product's frontend (`showKomboConnect` resolves with it)."""
@@ -226,4 +224,19 @@ def _attempt(
         organization=link.end_user.get("organization_name"),
         relink=link.relink_integration_id is not None,
         warnings=warnings,
+    )
+
+
+@pages.get("/logs/connect/{link_id}")
+def link_log_page(request: Request, link_id: str) -> HTMLResponse:
+    """What became of a connection link, and why its failed attempts failed (the log_url of
+    `connection-flow-failed`). Reached by the link's unguessable id, as the other log pages."""
+    with store_of(request).read() as conn:
+        repo = ConnectionLinkRepository(conn)
+        link = repo.by_id(link_id)
+        if link is None:
+            raise NotFoundError(f"No connection link {link_id!r} exists.")
+        failures = repo.failures(link)
+    return render(
+        "connect_log.html", link=link, failures=failures, end_user=service.end_user_view(link.end_user)
     )

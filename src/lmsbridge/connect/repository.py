@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from lmsbridge.clock import utc_now
-from lmsbridge.db.tables import connect_frame_origins, connection_links
+from lmsbridge.db.tables import connect_frame_origins, connection_links, events
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,29 @@ class ConnectionLinkRepository:
             select(connection_links).where(connection_links.c.token_hash == token_hash)
         ).first()
         return _link(row) if row else None
+
+    def by_id(self, link_id: str) -> ConnectionLink | None:
+        row = self.conn.execute(select(connection_links).where(connection_links.c.id == link_id)).first()
+        return _link(row) if row else None
+
+    def failures(self, link: ConnectionLink, limit: int = 200) -> list[tuple[datetime, dict[str, Any]]]:
+        """The link's failed attempts: its `connection-flow-failed` events, newest first."""
+        rows = self.conn.execute(
+            select(events.c.created_at, events.c.payload)
+            .where(
+                events.c.environment_id == link.environment_id,
+                events.c.type == "connection-flow-failed",
+                events.c.created_at >= link.created_at,
+            )
+            .order_by(events.c.created_at.desc())
+            .limit(limit)
+        )
+        mine = f"/logs/connect/{link.id}"
+        return [
+            (row.created_at, dict(row.payload["data"]))
+            for row in rows
+            if str(row.payload["data"].get("log_url", "")).endswith(mine)
+        ]
 
     def by_activation_hash(self, activation_hash: str, environment_id: str) -> ConnectionLink | None:
         row = self.conn.execute(

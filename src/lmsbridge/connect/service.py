@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import Connection
@@ -25,6 +26,19 @@ from lmsbridge.integrations.service import create_integration, get_integration, 
 from lmsbridge.syncs.repository import SyncRepository
 
 LINK_PATH = "/connect/"
+
+
+def normalise_origin(value: str) -> str:
+    """An origin as browsers compare them: scheme://host[:port], lower case, no path."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise InputInvalidError(
+            f"{value!r} is not an origin: give scheme, host and port only, such as https://app.example.com"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise InputInvalidError(f"{value!r} is not an origin: it may not carry a query, fragment or user.")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 
 def token_hash(token: str) -> str:

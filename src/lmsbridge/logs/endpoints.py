@@ -10,28 +10,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from lmsbridge.clock import to_wire
+from lmsbridge.dashboard.rendering import render
 from lmsbridge.errors import NotFoundError
 from lmsbridge.logs.repository import InteractionRepository
 from lmsbridge.tasks.repository import TaskRepository
 
 router = APIRouter(include_in_schema=False)
 
-_STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1d2433}
-h1{font-size:1.3rem} table{border-collapse:collapse;width:100%;margin:1rem 0}
-td,th{border:1px solid #d8dde6;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f5f9;width:12rem} pre{white-space:pre-wrap;word-break:break-all;margin:0}
-.err{color:#b42318;font-weight:600}
-"""
-
 
 def page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
+    """A log page in the dashboard's look; `body` is HTML built from escaped values."""
+    return render("log.html", title=title, body=Markup(body))
 
 
 def rows(pairs: list[tuple[str, Any]]) -> str:
@@ -39,7 +31,7 @@ def rows(pairs: list[tuple[str, Any]]) -> str:
         f"<tr><th>{html.escape(k)}</th><td><pre>{html.escape('' if v is None else str(v))}</pre></td></tr>"
         for k, v in pairs
     )
-    return f"<table>{cells}</table>"
+    return f"<table class='kv'>{cells}</table>"
 
 
 def _pretty(body: str | None) -> str | None:

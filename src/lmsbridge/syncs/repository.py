@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import events, integration_sync_state, sync_runs
@@ -92,6 +93,25 @@ class SyncRepository:
             .limit(limit)
         )
         return [_run(r) for r in rows]
+
+    def last_runs(self, integration_ids: Sequence[str]) -> dict[str, SyncRun]:
+        """The newest run of each integration (the dashboard's list)."""
+        if not integration_ids:
+            return {}
+        newest = (
+            select(sync_runs.c.integration_id, func.max(sync_runs.c.created_at).label("at"))
+            .where(sync_runs.c.integration_id.in_(integration_ids))
+            .group_by(sync_runs.c.integration_id)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            select(sync_runs).join(
+                newest,
+                (newest.c.integration_id == sync_runs.c.integration_id)
+                & (newest.c.at == sync_runs.c.created_at),
+            )
+        )
+        return {row.integration_id: _run(row) for row in rows}
 
     def start_run(self, run_id: str, started_at: datetime) -> None:
         self.conn.execute(

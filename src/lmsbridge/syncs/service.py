@@ -67,6 +67,22 @@ def _due(state: SyncState, supports_delta: bool, settings: Settings, now: dateti
     return None
 
 
+def next_sync_at(state: SyncState, supports_delta: bool, settings: Settings) -> datetime | None:
+    """When the schedule next starts a sync (None: the first one has not started; it is queued)."""
+    if state.last_full_started_at is None:
+        return None
+    full_every = (
+        settings.sync_full_interval_seconds
+        if supports_delta
+        else settings.sync_full_interval_no_delta_seconds
+    )
+    due = state.last_full_started_at + timedelta(seconds=full_every)
+    if supports_delta:
+        last = max(filter(None, (state.last_full_started_at, state.last_delta_started_at)))
+        due = min(due, last + timedelta(seconds=settings.sync_delta_interval_seconds))
+    return due
+
+
 def schedule_due_syncs(store: Store, settings: Settings) -> int:
     """Queue the syncs the schedule says are due; several workers may call this at once."""
     now = utc_now()

@@ -168,6 +168,15 @@ class TaskRepository:
         row = self.conn.execute(_TASK_BY_ID, {"task_id": task_id}).first()
         return _task(row) if row else None
 
+    def recent(self, environment_id: str, limit: int = 50) -> list[Task]:
+        rows = self.conn.execute(
+            select(tasks)
+            .where(tasks.c.environment_id == environment_id)
+            .order_by(tasks.c.created_at.desc())
+            .limit(limit)
+        )
+        return [_task(row) for row in rows]
+
     def pending_items(self, task_id: str) -> list[ItemRow]:
         rows = self.conn.execute(
             select(task_items.c.position, task_items.c.origin_id, task_items.c.payload)
