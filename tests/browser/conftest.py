@@ -6,7 +6,6 @@ library. Each page a test visits is saved as a screenshot in tests/browser/scree
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,8 +150,3 @@ def moodle_url() -> Iterator[str]:
     app.state.site = seeded_site(token=MOODLE_TOKEN, completion_task_interval=None)
     with running(app) as base:
         yield base
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fresh_screenshots() -> None:
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
