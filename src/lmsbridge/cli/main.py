@@ -399,3 +399,7 @@ _register_remote(cli)
 from lmsbridge.cli.webhooks import webhooks as _webhooks  # noqa: E402 (after the group exists)
 
 cli.add_command(_webhooks)
+
+from lmsbridge.cli.connect import connect as _connect  # noqa: E402 (after the group exists)
+
+cli.add_command(_connect)
