@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from lmsbridge.connectors.registry import CONNECTORS
-from lmsbridge.dashboard.markdown import render_markdown
+from lmsbridge.pages.markdown import render_markdown
 from tests.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,6 @@ from lmsbridge.config import Settings, get_settings
 from lmsbridge.connect.endpoints import pages as connect_pages
 from lmsbridge.connect.endpoints import router as connect_router
 from lmsbridge.dashboard.endpoints import router as dashboard_router
-from lmsbridge.dashboard.rendering import static_router as dashboard_static
 from lmsbridge.db import Store
 from lmsbridge.errors import NotFoundError
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
@@ -29,6 +28,7 @@ from lmsbridge.integrations.endpoints import router as integrations_router
 from lmsbridge.logs.endpoints import router as logs_router
 from lmsbridge.logs.recorder import InteractionRecorder
 from lmsbridge.logs.repository import InteractionWriter
+from lmsbridge.pages.rendering import static_router as page_files
 from lmsbridge.reads.endpoints import router as reads_router
 from lmsbridge.syncs.endpoints import pages as sync_pages
 from lmsbridge.syncs.endpoints import router as syncs_router
@@ -73,7 +73,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(connect_pages)
-    app.include_router(dashboard_static)
+    app.include_router(page_files)
     app.include_router(dashboard_router)
     app.include_router(logs_router)
     app.include_router(sync_status_router, prefix="/v1")

@@ -18,9 +18,9 @@ from lmsbridge.connect.form import CREDENTIAL, SETTING, attempt_from, fields_of
 from lmsbridge.connect.repository import ConnectionLink, ConnectionLinkRepository, FrameOriginRepository
 from lmsbridge.connect.service import AttemptRejectedError, LinkUnusableError
 from lmsbridge.connectors.registry import UnknownToolError, connector_class
-from lmsbridge.dashboard.rendering import render
 from lmsbridge.errors import LmsBridgeError, NotFoundError
 from lmsbridge.integrations.service import run_preflight
+from lmsbridge.pages.rendering import render
 from lmsbridge.schemas.connect import CreateLinkRequest, RelinkRequest
 
 router = APIRouter(tags=["Kombo Connect"])

@@ -22,11 +22,11 @@ from lmsbridge.connectors.records import SYNC_MODELS
 from lmsbridge.connectors.registry import CONNECTORS, connector_class
 from lmsbridge.dashboard import sessions
 from lmsbridge.dashboard.charts import Row, Segment, bar_chart
-from lmsbridge.dashboard.rendering import render
 from lmsbridge.dashboard.repository import DashboardRepository, SessionRow
 from lmsbridge.errors import AuthenticationInvalidError, InputInvalidError, LmsBridgeError
 from lmsbridge.integrations.repository import Integration, IntegrationRepository, end_user_of
 from lmsbridge.integrations.service import get_integration, set_enabled
+from lmsbridge.pages.rendering import render
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import effective_type, next_sync_at, request_sync
 from lmsbridge.tasks.repository import TaskRepository

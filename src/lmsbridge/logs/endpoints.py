@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from lmsbridge.clock import to_wire
-from lmsbridge.dashboard.rendering import render
 from lmsbridge.errors import NotFoundError
 from lmsbridge.logs.repository import InteractionRepository
+from lmsbridge.pages.rendering import render
 from lmsbridge.tasks.repository import TaskRepository
 
 router = APIRouter(include_in_schema=False)

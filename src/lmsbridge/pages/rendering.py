@@ -1,5 +1,7 @@
-"""One Jinja2 environment for every HTML page (dashboard, connection flow, log pages), the
-security headers those pages carry, and the route of their static files."""
+"""One Jinja2 environment for every HTML page, the security headers those pages carry, and the
+route of their static files. Templates are found in this package (the base and the log pages)
+and beside the code that renders them (`connect/templates`, `dashboard/templates`); they are
+looked up by package name, so this module imports neither."""
 
 from __future__ import annotations
 
@@ -9,13 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from lmsbridge.clock import to_wire
-from lmsbridge.dashboard.markdown import render_markdown
 from lmsbridge.errors import NotFoundError
+from lmsbridge.pages.markdown import render_markdown
 
-STATIC = "/dashboard/static"
+STATIC = "/static/pages"
 _TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 
 static_router = APIRouter(include_in_schema=False)
@@ -38,7 +40,9 @@ def _duration(seconds: float | None) -> str:
 
 
 environment = Environment(
-    loader=PackageLoader("lmsbridge.dashboard", "templates"),
+    loader=ChoiceLoader(
+        [PackageLoader(f"lmsbridge.{package}", "templates") for package in ("pages", "connect", "dashboard")]
+    ),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
@@ -79,7 +83,7 @@ def render(
 @static_router.get(STATIC + "/{name}")
 def static_file(name: str) -> Response:
     suffix = name[name.rfind(".") :] if "." in name else ""
-    path = resources.files("lmsbridge.dashboard") / "static" / name
+    path = resources.files("lmsbridge.pages") / "static" / name
     if "/" in name or suffix not in _TYPES or not path.is_file():
         raise NotFoundError(f"No file {name!r}.")
     return Response(
