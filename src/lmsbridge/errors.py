@@ -9,6 +9,7 @@ contract's code, a static title and an HTTP status; it is rendered in one place 
     ├── NotFoundError                404 (no code)
     ├── PayloadTooLargeError         413 PLATFORM.INPUT_INVALID
     ├── ActionNotAvailableError      400 INTEGRATION.ACTION_NOT_AVAILABLE
+    ├── IntegrationInactiveError     403 INTEGRATION.INACTIVE
     ├── StoreUnavailableError        503 PLATFORM.UNKNOWN_ERROR
     └── UnknownError                 500 PLATFORM.UNKNOWN_ERROR
 """
@@ -126,6 +127,20 @@ class MethodNotAllowedError(LmsBridgeError):
 class ActionNotAvailableError(LmsBridgeError):
     code = ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE
     status_code = 400
+
+
+class IntegrationInactiveError(LmsBridgeError):
+    code = ErrorCode.INTEGRATION_INACTIVE
+    status_code = 403
+
+
+def require_active(status: str, integration_id: str) -> None:
+    """Writes, syncs and passthrough of a paused integration answer INTEGRATION.INACTIVE."""
+    if status == "INACTIVE":
+        raise IntegrationInactiveError(
+            f"The integration {integration_id} is paused (INACTIVE). Resume it with `lmsbridge integrations "
+            f'activate {integration_id}` or PUT /v1/integrations/{integration_id}/enabled {{"value": true}}.'
+        )
 
 
 class StoreUnavailableError(LmsBridgeError):

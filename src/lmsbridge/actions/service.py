@@ -4,7 +4,7 @@ store, so the next read shows it without waiting for a sync."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, select
@@ -21,9 +21,10 @@ from lmsbridge.errors import (
     InputInvalidError,
     NotFoundError,
     RemoteActionError,
+    require_active,
 )
 from lmsbridge.integrations.repository import Integration
-from lmsbridge.reads.repository import courses, progression, progressions_query
+from lmsbridge.reads.repository import courses, hris_skills, progression, progressions_query
 from lmsbridge.syncs.stamps import take_stamp
 from lmsbridge.syncs.writer import RecordWriter
 
@@ -34,10 +35,14 @@ ACTION_LABELS = {
     WriteAction.ENROL: "Enroll user",
     WriteAction.COMPLETE: "Complete course progression",
     WriteAction.DEACTIVATE_COURSE: "Deactivate course",
+    WriteAction.CREATE_SKILL: "Create skill",
+    WriteAction.UPDATE_SKILL: "Update skill",
+    WriteAction.DELETE_SKILL: "Delete skill",
 }
 
 
 def require(integration: Integration, action: WriteAction) -> None:
+    require_active(integration.status, integration.id)
     cls = connector_class(integration.tool)
     if not cls.capabilities.can(action):
         raise ActionNotAvailableError(
@@ -100,6 +105,31 @@ def course_view(store: Store, integration_id: str, remote_id: str) -> dict[str, 
         ).first()
         assert row is not None
         return courses(conn, [row], False)[0]
+
+
+def skill_view(store: Store, integration_id: str, remote_id: str) -> dict[str, Any]:
+    table = t.hris_skills
+    with store.read() as conn:
+        row = conn.execute(
+            select(table).where(table.c.integration_id == integration_id, table.c.remote_id == remote_id)
+        ).first()
+    assert row is not None
+    return hris_skills(conn, [row], True)[0]
+
+
+def mark_skill_deleted(store: Store, integration_id: str, remote_id: str) -> None:
+    """The remote deleted the skill: the store shows it with `remote_deleted_at` at once."""
+    table = t.hris_skills
+    with store.write() as conn:
+        stamp = take_stamp(conn, integration_id)
+        ids = list(
+            conn.scalars(
+                select(table.c.id).where(
+                    table.c.integration_id == integration_id, table.c.remote_id == remote_id
+                )
+            )
+        )
+        RecordWriter(conn, integration_id, stamp).mark_deleted("hris_skills", ids, stamp + timedelta(days=1))
 
 
 def parse_completed_at(value: str | None) -> datetime:

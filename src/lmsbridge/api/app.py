@@ -25,6 +25,7 @@ from lmsbridge.integrations.endpoints import router as integrations_router
 from lmsbridge.logs.endpoints import router as logs_router
 from lmsbridge.logs.recorder import InteractionRecorder
 from lmsbridge.logs.repository import InteractionWriter
+from lmsbridge.passthrough.endpoints import router as passthrough_router
 from lmsbridge.reads.endpoints import router as reads_router
 from lmsbridge.syncs.endpoints import pages as sync_pages
 from lmsbridge.syncs.endpoints import router as syncs_router
@@ -58,7 +59,14 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.box = CredentialBox(load_secret_key(settings, create=True))
     app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)
-    for router in (integrations_router, tasks_router, reads_router, actions_router, syncs_router):
+    for router in (
+        integrations_router,
+        tasks_router,
+        reads_router,
+        actions_router,
+        syncs_router,
+        passthrough_router,
+    ):
         app.include_router(router, prefix="/v1")
     app.include_router(logs_router)
     app.include_router(sync_status_router, prefix="/v1")

@@ -20,6 +20,7 @@ from lmsbridge.errors import (
     ActionNotAvailableError,
     IdempotencyConflictError,
     InputInvalidError,
+    require_active,
     title_of,
 )
 from lmsbridge.ids import new_id
@@ -51,6 +52,7 @@ KINDS = {kind.name: kind for kind in (COURSES_BULK, SKILLS_BULK)}
 
 
 def require_action(integration: Integration, kind: TaskKind) -> None:
+    require_active(integration.status, integration.id)
     cls = connector_class(integration.tool)
     if not cls.capabilities.can(kind.action):
         raise ActionNotAvailableError(
