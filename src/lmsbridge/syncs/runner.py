@@ -52,8 +52,7 @@ class SyncRunner:
         self.store = store
         self.box = box
         self.engine = SyncEngine(store)
-        # Runs queued without a request (CLI, schedule) link to the address the server listens on.
-        self.default_url = (settings or Settings()).default_public_url()
+        self.settings = settings or Settings()
 
     def _load(self, job: Job) -> tuple[SyncRun, Integration] | None:
         with self.store.read() as conn:
@@ -138,7 +137,8 @@ class SyncRunner:
                     outcome.state,
                     current.started_at,
                     ended,
-                    run.public_url or self.default_url,
+                    # Queued without a request (CLI, schedule): the address the server listens on.
+                    run.public_url or self.settings.default_public_url(),
                 ),
             )
             changed = [m for m in outcome.changed_models() if m in _EVENT_MODELS]

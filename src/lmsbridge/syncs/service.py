@@ -160,7 +160,7 @@ def schedule_due_syncs(store: Store, settings: Settings) -> int:
                 due = _due(repo.state(integration_id), supports_delta, settings, now, failures)
                 if due is None:
                     continue
-                _, already = request_sync(conn, integration_id, due, settings.default_public_url())
+                _, already = request_sync(conn, integration_id, due, settings.public_url or "")
         except IntegrityError:
             continue  # another worker queued it first
         queued += 0 if already else 1
