@@ -128,6 +128,8 @@ def delete(
 ) -> Response:
     """Delete the integration with its credentials, synced records, syncs, tasks and queued jobs;
     a running sync or task stops. This cannot be undone."""
+    # Calls logged but not yet written would outlive the integration's interaction rows.
+    request.app.state.interactions.flush()
     with store_of(request).write() as conn:
         delete_integration(conn, integration_id, environment_id=who.environment_id)
     return success({})

@@ -77,6 +77,8 @@ class SyncEngine:
             try:
                 for page in connector.read(model, since):
                     with self.store.write() as conn:
+                        if SyncRepository(conn).get_run(run.id) is None:
+                            raise JobReleased  # the integration was deleted: write nothing more of it
                         stamp = take_stamp(conn, integration.id)
                         written, ids = RecordWriter(conn, integration.id, stamp).write(model, page)
                     counts.add(written)
