@@ -6,7 +6,7 @@ contract's code, a static title and an HTTP status; it is rendered in one place 
     │   └── IdempotencyConflictError 409 PLATFORM.INPUT_INVALID
     ├── AuthenticationInvalidError   401 PLATFORM.AUTHENTICATION_INVALID
     ├── IntegrationNotFoundError     404 PLATFORM.INTEGRATION_NOT_FOUND
-    ├── NotFoundError                404 (no code)
+    ├── NotFoundError                404 PLATFORM.INPUT_INVALID (the contract has no not-found code)
     ├── PayloadTooLargeError         413 PLATFORM.INPUT_INVALID
     ├── ActionNotAvailableError      400 INTEGRATION.ACTION_NOT_AVAILABLE
     ├── IntegrationInactiveError     403 INTEGRATION.INACTIVE
@@ -113,9 +113,15 @@ class IntegrationNotFoundError(LmsBridgeError):
 
 
 class NotFoundError(LmsBridgeError):
-    code = None
+    # The contract's enum has no "not found"; the id the caller gave is its nearest: invalid input.
+    code = ErrorCode.INPUT_INVALID
     status_code = 404
     title = "Not found."
+
+
+def not_found(what: str, value: str, where: str = "in this integration") -> NotFoundError:
+    """The one wording of a missing task, sync or record."""
+    return NotFoundError(f"No {what} with id {value!r} {where}.")
 
 
 class MethodNotAllowedError(LmsBridgeError):

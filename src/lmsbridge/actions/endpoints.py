@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from lmsbridge.actions import service
-from lmsbridge.api.deps import IntegrationDep, store_of
+from lmsbridge.api.deps import IntegrationDep, ObjectBody, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import SkillWrite, WriteAction
 from lmsbridge.db import tables as t
@@ -60,6 +60,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
     summary="Complete course progression",
     responses=ERRORS,
     tags=["Unified LMS API"],
+    dependencies=[ObjectBody],
 )
 def complete(
     request: Request,
@@ -94,6 +95,7 @@ def complete(
     summary="Deactivate course",
     responses=ERRORS,
     tags=["Unified LMS API"],
+    dependencies=[ObjectBody],
 )
 def deactivate(request: Request, integration: IntegrationDep, course_id: str) -> Response:
     """Make a course unavailable for new enrolments; existing progress is kept."""

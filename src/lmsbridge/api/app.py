@@ -15,6 +15,7 @@ from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
 from lmsbridge.api import errors
 from lmsbridge.api.content_type import JsonByDefault
+from lmsbridge.api.head import HeadAsGet
 from lmsbridge.api.nul_guard import NulGuard
 from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
@@ -90,6 +91,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(NulGuard)
     app.add_middleware(JsonByDefault)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         InteractionRecorder,
         writer=writer,

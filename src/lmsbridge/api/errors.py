@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from lmsbridge.errors import (
     InputInvalidError,
@@ -54,6 +55,20 @@ def describe_validation(error: RequestValidationError, limit: int = 20) -> str:
     return "Invalid request: " + "; ".join(problems[:limit]) + more + "."
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (Starlette's own 405 names only the first
+    route's), with HEAD wherever GET is."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route):
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LmsBridgeError)
     async def _known(request: Request, error: LmsBridgeError) -> Response:
@@ -68,7 +83,11 @@ def install(app: FastAPI) -> None:
         if error.status_code == 404:
             failure: LmsBridgeError = NotFoundError(f"No route {request.method} {request.url.path}.")
         elif error.status_code == 405:
-            failure = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}.")
+            allowed = allowed_methods(request)
+            failure = MethodNotAllowedError(
+                f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}.",
+                headers={"Allow": allowed},
+            )
         elif error.status_code == 400:
             failure = InputInvalidError(f"The request body could not be read: {error.detail}.")
         else:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
-from lmsbridge.api.deps import PrincipalDep, public_url, store_of
+from lmsbridge.api.deps import ObjectBody, PrincipalDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.integrations.repository import Integration
 from lmsbridge.integrations.service import (
@@ -121,7 +121,11 @@ def put_enabled(integration_id: str, request: Request, who: PrincipalDep, body: 
 
 
 @router.delete(
-    "/integrations/{integration_id}", summary="Delete integration", responses=ERRORS, tags=["General"]
+    "/integrations/{integration_id}",
+    summary="Delete integration",
+    responses=ERRORS,
+    tags=["General"],
+    dependencies=[ObjectBody],
 )
 def delete(
     integration_id: str, request: Request, who: PrincipalDep, body: EmptyRequest | None = Body(None)

@@ -26,8 +26,11 @@ class EnabledRequest(_Strict):
     value: bool = Field(description="false pauses the integration (INACTIVE), true resumes it.")
 
 
-class EmptyRequest(_Strict):
-    """The contract's empty request body (`{}`), which may also be left out."""
+class EmptyRequest(BaseModel):
+    """The contract's empty request body (`{}`), which may also be left out; unknown fields are
+    ignored, as Kombo does."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class PassthroughBody(BaseModel):

@@ -8,7 +8,7 @@ import json
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lmsbridge.api.deps import IntegrationDep, public_url, store_of
+from lmsbridge.api.deps import IntegrationDep, ObjectBody, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError, require_active
@@ -21,7 +21,9 @@ router = APIRouter()
 pages = APIRouter(include_in_schema=False)
 
 
-@router.post("/force-sync", summary="Trigger sync", responses=ERRORS, tags=["General"])
+@router.post(
+    "/force-sync", summary="Trigger sync", responses=ERRORS, tags=["General"], dependencies=[ObjectBody]
+)
 def force_sync(
     request: Request, integration: IntegrationDep, body: ForceSyncRequest | None = Body(None)
 ) -> Response:
