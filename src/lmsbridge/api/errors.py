@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import compile_path
 
 from lmsbridge.errors import (
     InputInvalidError,
@@ -59,11 +60,10 @@ def allowed_methods(request: Request) -> str:
     """Every method some route answers on this path (Starlette's own 405 names only the first
     route's), with HEAD wherever GET is."""
     methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route):
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods or set()
+    path = request.scope["path"]
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
+            methods |= set(route.methods)
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
