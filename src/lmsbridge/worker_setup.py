@@ -23,7 +23,7 @@ def handlers(
 ) -> dict[str, Handler]:
     return {
         RUN_TASK_JOB: BulkTaskRunner(store, settings, box),
-        RUN_SYNC_JOB: SyncRunner(store, box),
+        RUN_SYNC_JOB: SyncRunner(store, box, settings),
         DELIVER_JOB: DeliveryRunner(store, box, webhooks or WebhookSettings()),
     }
 

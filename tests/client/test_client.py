@@ -213,7 +213,8 @@ def test_error_answers_raise_one_class_per_family_with_the_envelope(live: Server
         pytest.raises(IntegrationError) as pending,
     ):
         list(client.users.list())
-    assert pending.value.code == "INTEGRATION.SETUP_SYNC_PENDING"
+    # The first sync failed on the credentials: the answer says so (not "wait").
+    assert pending.value.code == "INTEGRATION.AUTHENTICATION_INVALID"
     assert pending.value.status_code == 409
 
 

@@ -108,7 +108,9 @@ def changed_since(api: httpx.Client, path: str, moment: str, **params: Any) -> s
 
 
 # -- before the first sync -------------------------------------------------------------------------
-def test_every_read_answers_409_setup_sync_pending_until_a_first_sync_succeeds(server: Server) -> None:
+def test_every_read_answers_409_naming_the_rejected_credentials_until_a_first_sync_succeeds(
+    server: Server,
+) -> None:
     tenant = make_tenant(server, auth_invalid=True)
     with server.client(tenant.key, tenant.integration) as api:
         wait_idle(server, tenant.integration)
@@ -116,8 +118,8 @@ def test_every_read_answers_409_setup_sync_pending_until_a_first_sync_succeeds(s
         assert setup_status(api, tenant.integration) == "FINAL_SYNC_PENDING"
         for path in READ_PATHS:
             error = error_of(api.get(path), 409)
-            assert error["code"] == "INTEGRATION.SETUP_SYNC_PENDING"
-            assert "first sync" in error["message"]
+            assert error["code"] == "INTEGRATION.AUTHENTICATION_INVALID"
+            assert "first sync" in error["message"] and "credentials" in error["message"]
         set_settings(server, tenant.integration, auth_invalid=False)
         assert sync_now(server, api) == "SUCCEEDED"
         assert setup_status(api, tenant.integration) == "COMPLETED"

@@ -8,23 +8,26 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from lmsbridge.actions import service
-from lmsbridge.api.deps import IntegrationDep, store_of
+from lmsbridge.api.deps import IntegrationDep, ObjectBody, store_of
 from lmsbridge.api.responses import ERRORS, success
-from lmsbridge.connectors.base import WriteAction
+from lmsbridge.connectors.base import SkillWrite, WriteAction
 from lmsbridge.db import tables as t
 from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
+from lmsbridge.schemas.integrations import EmptyRequest, SkillCreateRequest, SkillUpdateRequest
 
 router = APIRouter()
 
 
-def _run(request: Request, integration: Any, action: WriteAction, work: Any) -> Response:
+def _run(
+    request: Request, integration: Any, action: WriteAction, work: Any, *, warnings: bool = True
+) -> Response:
     service.require(integration, action)
     limiter = request.app.state.action_limiter
     with limiter.slot(integration.id) as remaining:
         data = work()
     return success(
         data,
-        warnings=[],
+        warnings=[] if warnings else None,
         headers={"Concurrency-Limit": str(limiter.limit), "Concurrency-Remaining": str(remaining)},
     )
 
@@ -57,6 +60,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
     summary="Complete course progression",
     responses=ERRORS,
     tags=["Unified LMS API"],
+    dependencies=[ObjectBody],
 )
 def complete(
     request: Request,
@@ -91,6 +95,7 @@ def complete(
     summary="Deactivate course",
     responses=ERRORS,
     tags=["Unified LMS API"],
+    dependencies=[ObjectBody],
 )
 def deactivate(request: Request, integration: IntegrationDep, course_id: str) -> Response:
     """Make a course unavailable for new enrolments; existing progress is kept."""
@@ -106,3 +111,57 @@ def deactivate(request: Request, integration: IntegrationDep, course_id: str) ->
         return service.course_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.DEACTIVATE_COURSE, work)
+
+
+@router.post("/hris/skills", summary="Create skill", responses=ERRORS, tags=["Unified HRIS API"])
+def create_skill(request: Request, integration: IntegrationDep, body: SkillCreateRequest) -> Response:
+    """Create a skill in the remote system's catalog; it reads back from `GET /hris/skills` at once."""
+    store = store_of(request)
+
+    def work() -> dict[str, Any]:
+        connector = service.connector_of(store, request.app.state.box, integration)
+        skill = SkillWrite(body.name, tuple(body.levels) if body.levels is not None else None)
+        record = service.call(lambda: connector.create_skill(skill))
+        service.write_through(store, integration.id, "hris_skills", record)
+        return service.skill_view(store, integration.id, record.remote_id)
+
+    return _run(request, integration, WriteAction.CREATE_SKILL, work, warnings=False)
+
+
+@router.patch("/hris/skills/{skill_id}", summary="Update skill", responses=ERRORS, tags=["Unified HRIS API"])
+def update_skill(
+    request: Request, integration: IntegrationDep, skill_id: str, body: SkillUpdateRequest
+) -> Response:
+    """Rename a skill or replace its levels; fields left out stay as they are."""
+    store = store_of(request)
+
+    def work() -> dict[str, Any]:
+        remote = service.remote_id_of(
+            store, t.hris_skills, integration.id, skill_id, "skill_id", in_body=False
+        )
+        connector = service.connector_of(store, request.app.state.box, integration)
+        skill = SkillWrite(body.name, tuple(body.levels) if body.levels is not None else None)
+        record = service.call(lambda: connector.update_skill(remote, skill))
+        service.write_through(store, integration.id, "hris_skills", record)
+        return service.skill_view(store, integration.id, record.remote_id)
+
+    return _run(request, integration, WriteAction.UPDATE_SKILL, work, warnings=False)
+
+
+@router.delete("/hris/skills/{skill_id}", summary="Delete skill", responses=ERRORS, tags=["Unified HRIS API"])
+def delete_skill(
+    request: Request, integration: IntegrationDep, skill_id: str, body: EmptyRequest | None = Body(None)
+) -> Response:
+    """Delete a skill from the remote catalog; answers the skill with `remote_deleted_at` set."""
+    store = store_of(request)
+
+    def work() -> dict[str, Any]:
+        remote = service.remote_id_of(
+            store, t.hris_skills, integration.id, skill_id, "skill_id", in_body=False
+        )
+        connector = service.connector_of(store, request.app.state.box, integration)
+        service.call(lambda: connector.delete_skill(remote))
+        service.mark_skill_deleted(store, integration.id, remote)
+        return service.skill_view(store, integration.id, remote)
+
+    return _run(request, integration, WriteAction.DELETE_SKILL, work, warnings=False)

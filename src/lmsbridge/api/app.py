@@ -15,6 +15,7 @@ from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
 from lmsbridge.api import docs, errors
 from lmsbridge.api.content_type import JsonByDefault
+from lmsbridge.api.head import HeadAsGet
 from lmsbridge.api.nul_guard import NulGuard
 from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
@@ -29,6 +30,7 @@ from lmsbridge.logs.endpoints import router as logs_router
 from lmsbridge.logs.recorder import InteractionRecorder
 from lmsbridge.logs.repository import InteractionWriter
 from lmsbridge.pages.rendering import static_router as page_files
+from lmsbridge.passthrough.endpoints import router as passthrough_router
 from lmsbridge.reads.endpoints import router as reads_router
 from lmsbridge.syncs.endpoints import pages as sync_pages
 from lmsbridge.syncs.endpoints import router as syncs_router
@@ -70,6 +72,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         actions_router,
         syncs_router,
         connect_router,
+        passthrough_router,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(connect_pages)
@@ -97,6 +100,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(NulGuard)
     app.add_middleware(JsonByDefault)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         InteractionRecorder,
         writer=writer,

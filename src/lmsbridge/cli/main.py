@@ -143,6 +143,10 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
 
     _logging()
     settings = get_settings()
+    if settings.public_url is None:
+        # Links (log_url of syncs queued without a request) name the address this server answers on.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        settings.listen_url = f"http://{shown}:{port}"
     store = _store()
     migrate(store)
     if demo:
@@ -245,7 +249,7 @@ def keys_revoke(key_id: str) -> None:
 
 @cli.group()
 def integrations() -> None:
-    """Create and list integrations."""
+    """Create, list, update, pause, resume and delete integrations."""
 
 
 def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -297,7 +301,8 @@ def integrations_create(
                 name=name,
                 settings=_parse_settings(settings_),
                 credentials=credentials,
-                public_url=settings.default_public_url(),
+                # Unset: the first sync's links take the address the server listens on.
+                public_url=settings.public_url,
             )
     except LmsBridgeError as error:
         raise click.ClickException(error.message) from error
@@ -397,6 +402,10 @@ def main() -> None:  # pragma: no cover
 from lmsbridge.cli.remote import register as _register_remote  # noqa: E402 (after the group exists)
 
 _register_remote(cli)
+
+from lmsbridge.cli.lifecycle import register as _register_lifecycle  # noqa: E402
+
+_register_lifecycle(integrations)
 
 from lmsbridge.cli.webhooks import webhooks as _webhooks  # noqa: E402 (after the group exists)
 

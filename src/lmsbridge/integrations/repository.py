@@ -19,6 +19,7 @@ from lmsbridge.db.tables import (
     task_callbacks,
     task_items,
     tasks,
+    webhook_attempts,
     webhook_deliveries,
     webhook_fanouts,
 )
@@ -33,6 +34,13 @@ def _job_of(payload: Any, conn: Connection, integration_id: str) -> bool:
         return bool(owner == integration_id)
     if "task_id" in payload:
         owner = conn.scalar(select(tasks.c.integration_id).where(tasks.c.id == payload["task_id"]))
+        return bool(owner == integration_id)
+    if "delivery_id" in payload:
+        owner = conn.scalar(
+            select(events.c.integration_id)
+            .join(webhook_deliveries, webhook_deliveries.c.event_id == events.c.id)
+            .where(webhook_deliveries.c.id == payload["delivery_id"])
+        )
         return bool(owner == integration_id)
     return payload.get("integration_id") == integration_id
 
@@ -120,7 +128,9 @@ class IntegrationRepository:
         ]
         if job_ids:
             removed["jobs"] = self.conn.execute(delete(jobs).where(jobs.c.id.in_(job_ids))).rowcount
+        delivery_ids = select(webhook_deliveries.c.id).where(webhook_deliveries.c.event_id.in_(event_ids))
         for table, where in (
+            (webhook_attempts, webhook_attempts.c.delivery_id.in_(delivery_ids)),
             (task_items, task_items.c.task_id.in_(task_ids)),
             (task_callbacks, task_callbacks.c.task_id.in_(task_ids)),
             (webhook_deliveries, webhook_deliveries.c.event_id.in_(event_ids)),

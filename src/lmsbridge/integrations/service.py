@@ -150,7 +150,7 @@ def create_integration(
     )
     IntegrationRepository(conn).insert(integration)
     # The first full sync is queued with the integration, so its data arrives without a schedule tick.
-    request_sync(conn, integration.id, "FULL", public_url or "http://127.0.0.1:8000")
+    request_sync(conn, integration.id, "FULL", public_url or "")
     SyncRepository(conn).add_event(
         env_id,
         integration.id,
@@ -189,7 +189,7 @@ def update_integration(
     IntegrationRepository(conn).save(integration.id, **values)
     updated = get_integration(conn, integration_id, environment_id)
     if updated.status != "INACTIVE":
-        request_sync(conn, updated.id, "FULL", public_url or "http://127.0.0.1:8000")
+        request_sync(conn, updated.id, "FULL", public_url or "")
     return updated
 
 
@@ -215,7 +215,7 @@ def set_enabled(
     integration = get_integration(conn, integration_id, environment_id)
     if enabled and integration.status == "INACTIVE":
         set_status(conn, integration, "ACTIVE")
-        request_sync(conn, integration.id, "FULL", public_url or "http://127.0.0.1:8000")
+        request_sync(conn, integration.id, "FULL", public_url or "")
     elif not enabled and integration.status != "INACTIVE":
         set_status(conn, integration, "INACTIVE")
         _cancel_queued_syncs(conn, integration.id)

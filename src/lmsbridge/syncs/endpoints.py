@@ -8,10 +8,10 @@ import json
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lmsbridge.api.deps import IntegrationDep, public_url, store_of
+from lmsbridge.api.deps import IntegrationDep, ObjectBody, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
-from lmsbridge.errors import NotFoundError
+from lmsbridge.errors import NotFoundError, require_active
 from lmsbridge.logs.endpoints import page, rows
 from lmsbridge.schemas.actions import ForceSyncRequest
 from lmsbridge.syncs.repository import SyncRepository
@@ -21,11 +21,14 @@ router = APIRouter()
 pages = APIRouter(include_in_schema=False)
 
 
-@router.post("/force-sync", summary="Trigger sync", responses=ERRORS, tags=["General"])
+@router.post(
+    "/force-sync", summary="Trigger sync", responses=ERRORS, tags=["General"], dependencies=[ObjectBody]
+)
 def force_sync(
     request: Request, integration: IntegrationDep, body: ForceSyncRequest | None = Body(None)
 ) -> Response:
     """Queue a sync now, unless one is already queued or running (then its id is returned)."""
+    require_active(integration.status, integration.id)
     store = store_of(request)
     requested = effective_type(integration.tool, (body or ForceSyncRequest()).type)
     with store.write() as conn:

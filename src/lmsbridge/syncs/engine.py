@@ -38,6 +38,12 @@ class SyncOutcome:
     state: str
     counts: dict[str, Counts] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    failed_models: list[str] = field(default_factory=list)
+
+    @property
+    def read_every_model(self) -> bool:
+        """Every declared model was read to its last page (what completes an integration's setup)."""
+        return self.state in ("SUCCEEDED", "PARTIALLY_FAILED") and not self.failed_models
 
     def changed_models(self) -> list[str]:
         changed = [model for model, counts in self.counts.items() if counts.changed]
@@ -71,6 +77,8 @@ class SyncEngine:
             try:
                 for page in connector.read(model, since):
                     with self.store.write() as conn:
+                        if SyncRepository(conn).get_run(run.id) is None:
+                            raise JobReleased  # the integration was deleted: write nothing more of it
                         stamp = take_stamp(conn, integration.id)
                         written, ids = RecordWriter(conn, integration.id, stamp).write(model, page)
                     counts.add(written)
@@ -90,9 +98,12 @@ class SyncEngine:
                 log.warning("sync %s: %s failed: %s", run.id, model, error.message)
                 outcome.state = "PARTIALLY_FAILED"
                 outcome.errors.append(f"{model}: {error.message}")
+                outcome.failed_models.append(model)
                 continue
             if full:
                 counts.deleted += self._mark_unseen_as_deleted(integration.id, model, seen, started)
+        if outcome.failed_models and len(outcome.failed_models) == len(outcome.counts):
+            outcome.state = "FAILED"  # no model succeeded: nothing of this sync is usable
         return outcome
 
     def _mark_unseen_as_deleted(

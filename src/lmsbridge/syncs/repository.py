@@ -113,6 +113,16 @@ class SyncRepository:
         )
         return {row.integration_id: _run(row) for row in rows}
 
+    def finished_run_count(self, integration_id: str) -> int:
+        return int(
+            self.conn.scalar(
+                select(func.count())
+                .select_from(sync_runs)
+                .where(sync_runs.c.integration_id == integration_id, sync_runs.c.state.not_in(ACTIVE_STATES))
+            )
+            or 0
+        )
+
     def start_run(self, run_id: str, started_at: datetime) -> None:
         self.conn.execute(
             update(sync_runs).where(sync_runs.c.id == run_id).values(state="RUNNING", started_at=started_at)

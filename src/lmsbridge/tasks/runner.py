@@ -176,6 +176,8 @@ class BulkTaskRunner:
         (a course at GET /lms/courses, with its origin_id) as soon as its outcome is."""
         if outcomes:
             with self.store.write() as conn:
+                if TaskRepository(conn).get(task.id) is None:
+                    raise JobReleased  # the integration was deleted: write nothing more of it
                 if records:
                     stamp = take_stamp(conn, task.integration_id)
                     RecordWriter(conn, task.integration_id, stamp).write(kind.model, records)
