@@ -122,3 +122,10 @@ def test_revoking_the_sessions_key_ends_the_session(tenant: Tenant, browsers: Br
     assert key_id
     browser.post(f"/dashboard/keys/{key_id.group(1)}/revoke", data={"csrf_token": csrf_of(keys)})
     assert browser.get("/dashboard").status_code == 303
+
+
+def test_a_crafted_notice_is_not_shown(tenant: Tenant, browsers: Browsers) -> None:
+    browser = signed_in(browsers, tenant.key)
+    page = browser.get("/dashboard", params={"done": "Your key leaked: sign in at evil.example"})
+    assert "evil.example" not in page.text
+    assert "Key revoked." in browser.get("/dashboard", params={"done": "key-revoked"}).text

@@ -102,12 +102,18 @@ def _unusable(error: LmsBridgeError, origins: list[str] | None = None) -> HTMLRe
 
 
 def _open(request: Request, token: str) -> tuple[ConnectionLink | None, list[str], HTMLResponse | None]:
+    """The link and its environment's frame origins, or the page that says why it cannot be used
+    (framable like the flow itself, so an embedded flow shows it too)."""
     with store_of(request).read() as conn:
         try:
-            link = service.usable_link(conn, token)
-        except (LinkUnusableError, NotFoundError) as error:
+            link = service.find_link(conn, token)
+        except NotFoundError as error:
             return None, [], _unusable(error)
         origins = FrameOriginRepository(conn).origins(link.environment_id)
+    try:
+        service.check_usable(link)
+    except LinkUnusableError as error:
+        return None, origins, _unusable(error, origins)
     return link, origins, None
 
 
@@ -169,7 +175,7 @@ def connection_page(request: Request, token: str) -> HTMLResponse:
 
 @pages.post("/connect/{token}")
 async def connect(request: Request, token: str) -> HTMLResponse:
-    link, origins, refusal = _open(request, token)
+    link, origins, refusal = await run_in_threadpool(_open, request, token)
     if refusal is not None or link is None:
         return refusal or _unusable(NotFoundError("No such link."))
     tool = _chosen_tool(link, request)

@@ -120,17 +120,20 @@ def relink(
     )
 
 
-def usable_link(conn: Connection, token: str) -> ConnectionLink:
+def find_link(conn: Connection, token: str) -> ConnectionLink:
     link = ConnectionLinkRepository(conn).by_token_hash(token_hash(token))
     if link is None:
         raise NotFoundError("This connection link does not exist. Ask for a new link.")
+    return link
+
+
+def check_usable(link: ConnectionLink) -> None:
     if link.used_at is not None:
         raise LinkUnusableError(
             "This connection link has already been used, and works only once. Ask for a new link."
         )
     if link.expires_at <= utc_now():
         raise LinkUnusableError("This connection link has expired. Ask for a new link.")
-    return link
 
 
 def offered_tools(link: ConnectionLink) -> list[type[Any]]:

@@ -53,7 +53,7 @@ def _page(request: Request, session: SessionRow, template: str, nav: str, **cont
         csrf_token=session.csrf_token,
         environment_name=session.environment_name,
         nav=nav,
-        flashes=[request.query_params["done"]] if "done" in request.query_params else [],
+        flashes=[NOTICES[done]] if (done := request.query_params.get("done")) in NOTICES else [],
         **context,
     )
 
@@ -73,6 +73,18 @@ def _guarded(request: Request, csrf_token: str, act: Callable[[SessionRow], Resp
             "Reload the page and try again."
         )
     return act(session)
+
+
+# What a redirect after a form says; by code, so a crafted URL cannot put words on the page.
+NOTICES = {
+    "sync-queued": "Sync queued.",
+    "sync-already-queued": "A sync is already queued or running; it was not queued twice.",
+    "paused": "Paused: no syncs, tasks or actions run.",
+    "resumed": "Resumed: a full sync is queued.",
+    "key-revoked": "Key revoked.",
+    "origin-added": "The origin may now frame the connection page.",
+    "origin-removed": "The origin may no longer frame the connection page.",
+}
 
 
 def _back(path: str, done: str) -> RedirectResponse:
@@ -265,12 +277,12 @@ def force_sync(request: Request, integration_id: str, csrf_token: CsrfField = ""
             return _not_found(request, session, f"integration {integration_id}")
         store = store_of(request)
         with store.write() as conn:
-            run, already = request_sync(
+            _, already = request_sync(
                 conn, integration.id, effective_type(integration.tool, "FULL"), public_url(request)
             )
         store.job_enqueued.set()
-        done = f"A sync is already {'queued' if already else 'running'}" if already else "Sync queued"
-        return _back(f"/dashboard/integrations/{integration.id}", f"{done} ({run.id}).")
+        done = "sync-already-queued" if already else "sync-queued"
+        return _back(f"/dashboard/integrations/{quote(integration.id)}", done)
 
     return _guarded(request, csrf_token, act)
 
@@ -290,8 +302,7 @@ def _toggle(request: Request, integration_id: str, csrf_token: str, enabled: boo
                 public_url=public_url(request),
             )
         store.job_enqueued.set()
-        done = "Resumed: a full sync is queued." if enabled else "Paused: no syncs, tasks or actions run."
-        return _back(f"/dashboard/integrations/{integration.id}", done)
+        return _back(f"/dashboard/integrations/{quote(integration.id)}", "resumed" if enabled else "paused")
 
     return _guarded(request, csrf_token, act)
 
@@ -479,7 +490,7 @@ def revoke_key(request: Request, key_id: str, csrf_token: CsrfField = "") -> Res
             AuthRepository(conn).revoke(key_id)
         if key_id == session.key_id:  # the session's own key: signing in again needs another
             return RedirectResponse("/dashboard/login", status_code=303)
-        return _back("/dashboard/keys", "Key revoked.")
+        return _back("/dashboard/keys", "key-revoked")
 
     return _guarded(request, csrf_token, act)
 
@@ -561,7 +572,7 @@ def add_origin(request: Request, origin: Annotated[str, Form()] = "", csrf_token
             return _links_page(request, session, error=error.message)
         with store_of(request).write() as conn:
             FrameOriginRepository(conn).add(session.environment_id, clean)
-        return _back("/dashboard/links", f"{clean} may now frame the connection page.")
+        return _back("/dashboard/links", "origin-added")
 
     return _guarded(request, csrf_token, act)
 
@@ -573,6 +584,6 @@ def remove_origin(
     def act(session: SessionRow) -> Response:
         with store_of(request).write() as conn:
             FrameOriginRepository(conn).remove(session.environment_id, origin)
-        return _back("/dashboard/links", f"{origin} may no longer frame the connection page.")
+        return _back("/dashboard/links", "origin-removed")
 
     return _guarded(request, csrf_token, act)
