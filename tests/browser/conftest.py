@@ -41,8 +41,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
+    """One browser for the browser tests. Package scope, not session: Playwright's sync API keeps
+    an event loop running in this thread while it is open, which would break asyncio.run() in
+    the tests that come after."""
     missing = [str(p) for p in (Path(CHROMIUM), LIBRARY) if not p.exists()]
     if missing:
         reason = f"browser tests need {', '.join(missing)} (bash .ci/run installs them)"
