@@ -20,6 +20,7 @@ from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository, end_user_of
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import request_sync
+from lmsbridge.syncs.stamps import take_stamp
 
 STATES = ("ACTIVE", "INVALID", "INACTIVE")
 
@@ -234,6 +235,9 @@ def delete_integration(conn: Connection, integration_id: str, *, environment_id:
     tasks, queued jobs, its undelivered events); a running job loses its lease and stops. The
     `integration-deleted` event outlives it, so it carries no integration_id column."""
     integration = get_integration(conn, integration_id, environment_id)
+    # Record writers take the stamp lock before they look for their sync or task: holding it
+    # here, every write in flight commits first (and is removed), every later one finds nothing.
+    take_stamp(conn, integration.id)
     removed = IntegrationRepository(conn).delete_everything_of(integration.id)
     SyncRepository(conn).add_event(
         integration.environment_id,
