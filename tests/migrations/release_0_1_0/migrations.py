@@ -47,16 +47,6 @@ def _records_and_syncs(conn: Connection) -> None:
     conn.execute(t.instance_settings.insert().values(name="cursor_key", value=secrets.token_hex(32)))
 
 
-def _integration_lifecycle(conn: Connection) -> None:
-    # Migration 1 creates the table from today's metadata: a new store already has the columns.
-    have = {column["name"] for column in inspect(conn).get_columns("integrations")}
-    timestamp = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
-    if "end_user" not in have:
-        conn.execute(text("ALTER TABLE integrations ADD COLUMN end_user JSON"))
-    if "updated_at" not in have:
-        conn.execute(text(f"ALTER TABLE integrations ADD COLUMN updated_at {timestamp}"))
-
-
 MIGRATIONS: list[Migration] = [
     Migration(
         1,
@@ -90,7 +80,6 @@ MIGRATIONS: list[Migration] = [
             t.webhook_attempts,
         ),
     ),
-    Migration(12, "integration lifecycle: end user, updated_at", _integration_lifecycle),
 ]
 
 
