@@ -14,25 +14,13 @@ from lmsbridge.clock import to_wire, utc_now
 from lmsbridge.connectors.base import READ_MODEL_LABELS, WRITE_ACTION_LABELS, ConnectorContext, Coverage
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.registry import build_connector, connector_class, validate_settings
-from lmsbridge.errors import ErrorCode, InputInvalidError, IntegrationNotFoundError, LmsBridgeError
+from lmsbridge.errors import ErrorCode, InputInvalidError, IntegrationNotFoundError, PreflightFailedError
 from lmsbridge.ids import integration_id as new_integration_id
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository, end_user_of
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import request_sync
 from lmsbridge.syncs.stamps import take_stamp
-
-STATES = ("ACTIVE", "INVALID", "INACTIVE")
-
-
-class PreflightFailedError(LmsBridgeError):
-    """The remote refused the settings or credentials before anything was saved."""
-
-    status_code = 400
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _invalid(error: ValueError, what: str) -> InputInvalidError:
