@@ -10,6 +10,7 @@ contract's code, a static title and an HTTP status; it is rendered in one place 
     ├── PayloadTooLargeError         413 PLATFORM.INPUT_INVALID
     ├── ActionNotAvailableError      400 INTEGRATION.ACTION_NOT_AVAILABLE
     ├── IntegrationInactiveError     403 INTEGRATION.INACTIVE
+    ├── PreflightFailedError         400 with the connector's code (an update the remote refuses)
     ├── StoreUnavailableError        503 PLATFORM.UNKNOWN_ERROR
     └── UnknownError                 500 PLATFORM.UNKNOWN_ERROR
 """
@@ -187,6 +188,16 @@ REMOTE_STATUS: dict[str, int] = {
     ErrorCode.INTEGRATION_PERMISSION_MISSING: 403,
     ErrorCode.INTEGRATION_INACTIVE: 403,
 }
+
+
+class PreflightFailedError(LmsBridgeError):
+    """The remote refused an integration's new settings or credentials; nothing was saved."""
+
+    status_code = 400
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RemoteActionError(LmsBridgeError):

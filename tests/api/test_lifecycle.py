@@ -13,7 +13,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from lmsbridge.db.tables import events, integration_sync_state, integrations, jobs, metadata
+from lmsbridge.db.tables import (
+    events,
+    integration_sync_state,
+    integrations,
+    jobs,
+    metadata,
+    sync_runs,
+    tasks,
+)
 from lmsbridge.ids import new_id
 from lmsbridge.syncs.service import first_sync_retry_delay, schedule_due_syncs
 from tests.api.helpers import courses, submit, wait
@@ -322,6 +330,15 @@ def test_deleting_an_integration_leaves_nothing_of_it_in_any_table(live: Server)
     with live.client(tenant.key, tenant.integration) as api:
         assert wait(api, submit(api, courses(3)))["status"] == "COMPLETED"
         assert checked(api.post("/v1/hris/skills", json={"name": "Doomed skill"})).status_code == 200
+    with live.store.read() as conn:
+        owned = {
+            "syncs": set(
+                conn.scalars(select(sync_runs.c.id).where(sync_runs.c.integration_id == tenant.integration))
+            ),
+            "tasks": set(
+                conn.scalars(select(tasks.c.id).where(tasks.c.integration_id == tenant.integration))
+            ),
+        }
     before = rows_of(live, tenant.integration)
     assert {"lms_users", "lms_courses", "hris_skills", "sync_runs", "tasks", "sandbox_records"} <= set(before)
     kept_before = rows_of(live, keep.integration)
@@ -338,9 +355,11 @@ def test_deleting_an_integration_leaves_nothing_of_it_in_any_table(live: Server)
     assert response.json() == {"status": "success", "data": {}}
     assert rows_of(live, tenant.integration) == {}
     assert rows_of(live, keep.integration) == kept_before
-    active_jobs = select(jobs.c.id).where(jobs.c.state.in_(("queued", "running")))
     with live.store.read() as conn:
-        assert list(conn.scalars(active_jobs)) == []
+        payloads = [row.payload for row in conn.execute(select(jobs.c.payload))]
+    assert not [
+        p for p in payloads if p.get("sync_id") in owned["syncs"] or p.get("task_id") in owned["tasks"]
+    ]
 
     with live.client(tenant.key) as api:
         gone = checked(api.get(f"/v1/integrations/{tenant.integration}"))

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from lmsbridge.db import Store
@@ -80,7 +81,11 @@ def test_update_pause_resume_and_delete_from_the_command_line(lmsbridge: Cli, tm
         assert f"no integration with id {integration_id!r}" in failed.stderr
 
 
-def test_the_first_syncs_links_name_the_port_serve_listens_on(lmsbridge: Cli, serve: Any) -> None:
+def test_the_first_syncs_links_name_the_port_serve_listens_on(
+    lmsbridge: Cli, serve: Any, db_kind: str
+) -> None:
+    if db_kind == "postgres":
+        pytest.skip("the session's own worker shares this store's jobs on PostgreSQL and may run the sync")
     integration_id = last_line(lmsbridge.ok("integrations", "create", "--tool", "sandbox"))
     served = serve(lmsbridge)
     store = Store(lmsbridge.store_url)

@@ -20,11 +20,12 @@ from lmsbridge.errors import (
     ActionNotAvailableError,
     ErrorCode,
     InputInvalidError,
+    IntegrationNotFoundError,
     RemoteActionError,
     not_found,
     require_active,
 )
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.reads.repository import courses, hris_skills, progression, progressions_query
 from lmsbridge.syncs.stamps import take_stamp
 from lmsbridge.syncs.writer import RecordWriter
@@ -89,7 +90,10 @@ def call(action: Callable[[], _T]) -> _T:
 
 def write_through(store: Store, integration_id: str, model: str, record: Record) -> None:
     with store.write() as conn:
-        RecordWriter(conn, integration_id, take_stamp(conn, integration_id)).write(model, [record])
+        stamp = take_stamp(conn, integration_id)
+        if IntegrationRepository(conn).get(integration_id) is None:
+            raise IntegrationNotFoundError(f"The integration {integration_id} was deleted meanwhile.")
+        RecordWriter(conn, integration_id, stamp).write(model, [record])
 
 
 def progression_view(store: Store, integration_id: str, remote_id: str) -> dict[str, Any]:

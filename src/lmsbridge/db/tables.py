@@ -57,7 +57,7 @@ integrations = Table(
     # ACTIVE | INVALID (the remote rejected the credentials) | INACTIVE (paused)
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    # Migration 12: the end user of the connection link (organization_name, creator_email, origin_id),
+    # Revision 0012: the end user of the connection link (organization_name, creator_email, origin_id),
     # and when settings or credentials last changed (a task FAILED before that is not reused).
     Column("end_user", JSON),
     Column("updated_at", UTCDateTime),

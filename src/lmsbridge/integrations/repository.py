@@ -25,26 +25,6 @@ from lmsbridge.db.tables import (
 )
 
 
-def _job_of(payload: Any, conn: Connection, integration_id: str) -> bool:
-    """Whether a job (a sync run or a task, by its payload) belongs to the integration."""
-    if not isinstance(payload, dict):
-        return False
-    if "sync_id" in payload:
-        owner = conn.scalar(select(sync_runs.c.integration_id).where(sync_runs.c.id == payload["sync_id"]))
-        return bool(owner == integration_id)
-    if "task_id" in payload:
-        owner = conn.scalar(select(tasks.c.integration_id).where(tasks.c.id == payload["task_id"]))
-        return bool(owner == integration_id)
-    if "delivery_id" in payload:
-        owner = conn.scalar(
-            select(events.c.integration_id)
-            .join(webhook_deliveries, webhook_deliveries.c.event_id == events.c.id)
-            .where(webhook_deliveries.c.id == payload["delivery_id"])
-        )
-        return bool(owner == integration_id)
-    return payload.get("integration_id") == integration_id
-
-
 @dataclass(frozen=True)
 class Integration:
     id: str
@@ -116,19 +96,30 @@ class IntegrationRepository:
         """Every row of the integration in every table, children first; returns rows per table.
         Tables are found by their `integration_id` column, so one added later is covered too."""
         removed: dict[str, int] = {}
+        # The row first, exclusively: the Sandbox's writes hold it shared (sandbox/repository.py).
+        self.conn.execute(
+            select(integrations.c.id).where(integrations.c.id == integration_id).with_for_update()
+        )
         task_ids = select(tasks.c.id).where(tasks.c.integration_id == integration_id)
         event_ids = select(events.c.id).where(events.c.integration_id == integration_id)
-        # Queued or running jobs of its tasks and syncs: a running one loses its lease and stops.
+        # Jobs of its tasks, syncs and event deliveries, whatever their state: a queued one never
+        # runs, a running one loses its lease and stops. Payloads are JSON, so they are matched here.
+        delivery_ids = select(webhook_deliveries.c.id).where(webhook_deliveries.c.event_id.in_(event_ids))
+        owned = {
+            "task_id": set(self.conn.scalars(task_ids)),
+            "sync_id": set(
+                self.conn.scalars(select(sync_runs.c.id).where(sync_runs.c.integration_id == integration_id))
+            ),
+            "delivery_id": set(self.conn.scalars(delivery_ids)),
+        }
         job_ids = [
             row.id
-            for row in self.conn.execute(
-                select(jobs.c.id, jobs.c.payload).where(jobs.c.state.in_(("queued", "running")))
-            )
-            if _job_of(row.payload, self.conn, integration_id)
+            for row in self.conn.execute(select(jobs.c.id, jobs.c.payload))
+            if isinstance(row.payload, dict)
+            and any(row.payload.get(name) in ids for name, ids in owned.items())
         ]
         if job_ids:
             removed["jobs"] = self.conn.execute(delete(jobs).where(jobs.c.id.in_(job_ids))).rowcount
-        delivery_ids = select(webhook_deliveries.c.id).where(webhook_deliveries.c.event_id.in_(event_ids))
         for table, where in (
             (webhook_attempts, webhook_attempts.c.delivery_id.in_(delivery_ids)),
             (task_items, task_items.c.task_id.in_(task_ids)),

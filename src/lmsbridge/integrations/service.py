@@ -14,24 +14,13 @@ from lmsbridge.clock import to_wire, utc_now
 from lmsbridge.connectors.base import READ_MODEL_LABELS, WRITE_ACTION_LABELS, ConnectorContext, Coverage
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.registry import build_connector, connector_class, validate_settings
-from lmsbridge.errors import ErrorCode, InputInvalidError, IntegrationNotFoundError, LmsBridgeError
+from lmsbridge.errors import ErrorCode, InputInvalidError, IntegrationNotFoundError, PreflightFailedError
 from lmsbridge.ids import integration_id as new_integration_id
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository, end_user_of
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import request_sync
-
-STATES = ("ACTIVE", "INVALID", "INACTIVE")
-
-
-class PreflightFailedError(LmsBridgeError):
-    """The remote refused the settings or credentials before anything was saved."""
-
-    status_code = 400
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+from lmsbridge.syncs.stamps import take_stamp
 
 
 def _invalid(error: ValueError, what: str) -> InputInvalidError:
@@ -234,6 +223,9 @@ def delete_integration(conn: Connection, integration_id: str, *, environment_id:
     tasks, queued jobs, its undelivered events); a running job loses its lease and stops. The
     `integration-deleted` event outlives it, so it carries no integration_id column."""
     integration = get_integration(conn, integration_id, environment_id)
+    # Record writers take the stamp lock before they look for their sync or task: holding it
+    # here, every write in flight commits first (and is removed), every later one finds nothing.
+    take_stamp(conn, integration.id)
     removed = IntegrationRepository(conn).delete_everything_of(integration.id)
     SyncRepository(conn).add_event(
         integration.environment_id,

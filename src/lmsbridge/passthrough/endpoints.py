@@ -13,9 +13,10 @@ from lmsbridge.actions import service
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import PassthroughRequest
+from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.registry import connector_class
-from lmsbridge.errors import InputInvalidError, require_active
+from lmsbridge.errors import ErrorCode, InputInvalidError, RemoteActionError, require_active
 from lmsbridge.schemas.integrations import PassthroughBody
 
 router = APIRouter()
@@ -58,11 +59,11 @@ def passthrough(
     with limiter.slot(integration.id) as remaining:
         connector = service.connector_of(store, request.app.state.box, integration)
         try:
-            answer = service.call(lambda: connector.passthrough(api, outgoing))
-        except Exception as error:
-            if isinstance(error.__cause__, PassthroughRefusedError):
-                raise InputInvalidError(error.__cause__.message) from error
-            raise
+            answer = connector.passthrough(api, outgoing)
+        except PassthroughRefusedError as error:  # nothing was sent
+            raise InputInvalidError(error.message) from error
+        except ConnectorError as error:
+            raise RemoteActionError(ErrorCode(error.code), error.message) from error
     data: dict[str, Any] = {"url": answer.url, "status": answer.status, "headers": answer.headers}
     if answer.data is not None:
         data["data"] = answer.data

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select, update
 
 from lmsbridge.clock import utc_now
+from lmsbridge.connectors.errors import IntegrationError
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
 from lmsbridge.db.upsert import upsert_returning
@@ -21,6 +22,18 @@ from lmsbridge.sandbox.generator import SandboxSize
 
 _META = "_meta"
 RECORDS = t.sandbox_records
+
+
+def _hold_integration(conn: Any, integration_id: str) -> None:
+    """A write of the Sandbox's data holds its integration's row (shared): a deletion, which
+    locks that row first, either waits for the write or leaves it nothing to write to."""
+    found = conn.scalar(
+        select(t.integrations.c.id).where(t.integrations.c.id == integration_id).with_for_update(read=True)
+    )
+    if found is None:
+        raise IntegrationError(
+            f"The integration {integration_id} was deleted; the Sandbox keeps nothing of it."
+        )
 
 
 class SandboxStateRepository:
@@ -58,6 +71,7 @@ class SandboxStateRepository:
             for origin_id, data in rows
         ]
         with self.store.write() as conn:
+            _hold_integration(conn, integration_id)
             returned = upsert_returning(
                 conn,
                 table,
@@ -99,6 +113,7 @@ class SandboxStateRepository:
         with self.store.write() as conn:
             if self._meta(conn, integration_id) is not None:
                 return
+            _hold_integration(conn, integration_id)
             for model, remote_id, data in generator.generate(size):
                 batch.append(
                     {
@@ -175,6 +190,7 @@ class SandboxStateRepository:
 
     def put(self, integration_id: str, model: str, remote_id: str, data: dict[str, Any]) -> None:
         with self.store.write() as conn:
+            _hold_integration(conn, integration_id)
             upsert_returning(
                 conn,
                 RECORDS,

@@ -77,9 +77,9 @@ class SyncEngine:
             try:
                 for page in connector.read(model, since):
                     with self.store.write() as conn:
+                        stamp = take_stamp(conn, integration.id)  # a deletion holds it while it runs
                         if SyncRepository(conn).get_run(run.id) is None:
                             raise JobReleased  # the integration was deleted: write nothing more of it
-                        stamp = take_stamp(conn, integration.id)
                         written, ids = RecordWriter(conn, integration.id, stamp).write(model, page)
                     counts.add(written)
                     if full:

@@ -1,8 +1,5 @@
 """Integration lifecycle (issue 12): an integration's end user (from its connection link) and when
-it was last updated.
-
-Carried by branch i19, which builds on i12's lifecycle work; the same DDL as i12's interim
-migration 12. Keep one file if i12 lands its own revision 0012.
+its settings or credentials were last updated (a bulk task that FAILED before that is not reused).
 
 Revision ID: 0012
 Revises: 0001
