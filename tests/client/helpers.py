@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from lmsbridge.client import Client
+from lmsbridge.jobs import wake_workers
 from tests.conftest import Server, Tenant, make_tenant
 
 Scope = MutableMapping[str, Any]
@@ -21,7 +22,7 @@ Send = Callable[[Message], Awaitable[None]]
 def synced(server: Server, timeout: float = 120.0, **settings: Any) -> Tenant:
     """A Sandbox tenant whose first sync has completed (reads answer 409 before)."""
     tenant = make_tenant(server, **settings)
-    server.store.job_enqueued.set()
+    wake_workers()
     deadline = time.monotonic() + timeout
     with Client(server.url, tenant.key, tenant.integration) as client:
         while client.integrations.get().setup_status != "COMPLETED":

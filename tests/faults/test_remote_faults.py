@@ -19,6 +19,7 @@ from lmsbridge.auth.service import create_key
 from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.ids import derived_id
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.testing.emulators.moodle import Fault, MoodleSite, create_app, seeded_site
 from tests.api.helpers import courses, submit
 from tests.conftest import Server, running
@@ -64,7 +65,7 @@ def moodle_api(clean_server: Server, emulator: tuple[str, Any], site: MoodleSite
             settings={"site_url": url, **SETTINGS},
             credentials={"token": TOKEN},
         )
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     with clean_server.client(key.secret, integration.id) as api:
         yield api
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from lmsbridge.clock import utc_now
 from lmsbridge.connectors.records import Record
 from lmsbridge.db.tables import events, integrations, sandbox_records, sync_runs
+from lmsbridge.jobs import wake_workers
 from lmsbridge.sandbox.generator import PROVIDERS, SandboxSize
 from lmsbridge.syncs.writer import TABLES
 from tests.conftest import Server, Tenant, make_tenant
@@ -84,7 +85,7 @@ def wait_until_idle(server: Server, integration: str | None = None, timeout: flo
 def synced_tenant(server: Server, **settings: Any) -> Tenant:
     """A Sandbox tenant whose initial FULL sync has finished and succeeded."""
     tenant = make_tenant(server, **settings)
-    server.store.job_enqueued.set()
+    wake_workers()
     [first] = runs_of(server, tenant.integration)
     row = wait_for_run(server, first.id)
     assert row.state == "SUCCEEDED", (row.state, row.error)
@@ -123,7 +124,7 @@ def worker_paused(server: Server) -> Iterator[None]:
         yield
     finally:
         del queue.claim
-        server.store.job_enqueued.set()
+        wake_workers()
 
 
 class HookAfterCourses:

@@ -15,6 +15,7 @@ import pytest
 from lmsbridge.auth.service import create_key
 from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.testing.emulators.moodle import Fault
 from tests.api.helpers import course, submit, wait
@@ -39,7 +40,7 @@ def moodle_api(server: Server, moodle: Moodle, token: str = TOKEN, **settings: A
             settings={"site_url": moodle.url, **FAST, **settings},
             credentials={"token": token},
         )
-    server.store.job_enqueued.set()
+    wake_workers()
     with server.client(key.secret, integration.id) as api:
         yield api
 
@@ -64,7 +65,7 @@ def finished_run(server: Server, integration_id: str, sync_id: str | None = None
 def force_sync(server: Server, api: httpx.Client) -> SyncRun:
     response = checked(api.post("/v1/force-sync", json={"type": "FULL"}))
     assert response.status_code == 200, response.text
-    server.store.job_enqueued.set()
+    wake_workers()
     return finished_run(server, integration_of(api), response.json()["data"]["sync_id"])
 
 
