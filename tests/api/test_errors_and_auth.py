@@ -17,6 +17,7 @@ from lmsbridge.logs.repository import InteractionRepository, InteractionWriter
 from tests.api.helpers import COURSES, course
 from tests.conftest import Server, Tenant, make_tenant, running
 from tests.contract import checked
+from tests.waiting import wait_until
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None) -> dict[str, object]:
@@ -157,22 +158,19 @@ def test_every_error_log_url_leads_to_the_interaction_without_the_api_key(
 
 
 def test_successful_calls_are_recorded_too(clean_server: Server, tenant: Tenant) -> None:
-    import time
-
     from sqlalchemy import select
 
     from lmsbridge.db.tables import interactions
 
     with clean_server.client(tenant.key) as api:
         api.get("/v1/check-api-key")
-    deadline = time.monotonic() + 5
-    while True:
+
+    def recorded() -> list[Any]:
         with clean_server.store.read() as conn:
-            rows = list(conn.execute(select(interactions).where(interactions.c.path == "/v1/check-api-key")))
-        if rows or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert rows and rows[0].status_code == 200
+            return list(conn.execute(select(interactions).where(interactions.c.path == "/v1/check-api-key")))
+
+    rows = wait_until(recorded, timeout=5, message="the successful call was not recorded")
+    assert rows[0].status_code == 200
     assert rows[0].environment_id == tenant.environment_id
     assert tenant.key not in str(rows[0].request_headers)
 
