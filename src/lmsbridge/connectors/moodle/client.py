@@ -79,11 +79,29 @@ class MoodleFault:
         detail = f" ({self.debuginfo})" if self.debuginfo else ""
         return f"{self.message} [{self.exception}/{self.errorcode}]{detail}"
 
+    @property
+    def kind(self) -> str:
+        """The exception's class without its namespace: from 4.5, core's classes arrive as
+        `core\\exception\\moodle_exception`, before as `moodle_exception`."""
+        return self.exception.rsplit("\\", 1)[-1]
+
 
 class UnexpectedAnswerError(ConnectorError):
     """Something that is not a Moodle web service answered (or Moodle failed before answering)."""
 
     code = ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
+
+
+class AccessRefusedError(PermissionMissingError):
+    """Moodle's `accessexception` without a reason: a function missing from the service, an
+    address or time restriction, or (on site info) a token that just expired."""
+
+    def __init__(self, fault: MoodleFault, message: str) -> None:
+        super().__init__(message)
+        self.fault = fault
+
+
+COURSE_ACCESS_CAPABILITIES = "moodle/course:view and moodle/course:viewhiddencourses"
 
 
 class MoodleCallError(ItemError):
@@ -111,14 +129,24 @@ def classify(fault: MoodleFault) -> ConnectorError:
         debug = fault.debuginfo or ""
         if "token expired" in debug or "Invalid token" in debug:
             return AuthenticationInvalidError(f"Moodle rejected the web service token: {debug}")
-        return PermissionMissingError(
+        return AccessRefusedError(
+            fault,
             f"Moodle refused access to {fault.function} (Access control exception). Add the function "
             f"{fault.function} to the external service of the token ({EXTERNAL_SERVICES_PAGE} > "
-            "Functions); check too that the service is enabled, that the token has not expired and "
-            "allows this address, and that its user has the capability webservice/rest:use."
-            + (f" Moodle says: {debug}" if debug else "")
+            "Functions); check too that the service is enabled, that the token allows this address, "
+            "and that its user has the capability webservice/rest:use."
+            + (f" Moodle says: {debug}" if debug else ""),
         )
-    if fault.exception == "required_capability_exception" or fault.errorcode == "nopermissions":
+    if fault.errorcode in ("errorcoursecontextnotvalid", "requireloginerror") or (
+        fault.kind == "require_login_exception"
+    ):
+        # Moodle answers so, never nopermissions, when the token's user cannot enter the course.
+        return PermissionMissingError(
+            f"{where} refused: the token's user cannot enter the course ({fault.message}). Give the "
+            f"user's role {COURSE_ACCESS_CAPABILITIES}, allowed in the System context "
+            "(Site administration > Users > Permissions > Define roles)."
+        )
+    if fault.kind == "required_capability_exception" or fault.errorcode == "nopermissions":
         return PermissionMissingError(
             f"{where} needs a capability the token's user lacks: {fault.message}"
             + (f" ({fault.debuginfo})" if fault.debuginfo else "")
@@ -128,11 +156,21 @@ def classify(fault: MoodleFault) -> ConnectorError:
         return ConnectorError(
             "The Moodle site is in maintenance mode.", code=ErrorCode.REMOTE_SERVICE_UNAVAILABLE
         )
-    if fault.exception.startswith("dml_") and fault.errorcode != "invalidrecord":
+    if fault.errorcode == "invaliduser" or (
+        fault.kind == "coding_exception" and "User ID does not exist" in fault.message
+    ):
+        # 4.5 answers dml_missing_record_exception/invaliduser, 4.4 a coding_exception: both mean
+        # that no such (undeleted) user exists.
+        return MoodleCallError(
+            fault,
+            f"{where}: the user does not exist on the site or is deleted.",
+            ErrorCode.REMOTE_INPUT_INVALID,
+        )
+    if fault.kind.startswith("dml_") and fault.errorcode != "invalidrecord":
         return MoodleCallError(
             fault, f"{where} failed on its database: {fault.describe()}", ErrorCode.REMOTE_SERVICE_UNAVAILABLE
         )
-    if fault.exception in ("coding_exception", "invalid_response_exception"):
+    if fault.kind in ("coding_exception", "invalid_response_exception"):
         return MoodleCallError(
             fault, f"{where} failed: {fault.describe()}", ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
         )
