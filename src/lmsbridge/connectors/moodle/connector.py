@@ -294,12 +294,33 @@ class MoodleConnector:
                     f"its role the capability {DETAILS_CAPABILITY} (with moodle/user:viewalldetails "
                     "and moodle/site:viewuseridentity), allowed in the System context."
                 )
+            if not self._site.is_admin and self._hides_users(moodle, people):
+                raise PermissionMissingError(
+                    "Moodle hides users from the lmsbridge user (a course counts more enrolled users "
+                    "than it lists), so a sync would read them as deleted: give its role the capability "
+                    f"{DETAILS_CAPABILITY} (with moodle/user:viewalldetails and "
+                    "moodle/site:viewuseridentity), allowed in the System context."
+                )
             if others and all("firstname" not in u for u in others):
                 warnings.append(NAMES_MISSING)
             if courses:
                 options = [{"name": "userfields", "value": "id"}, {"name": "limitnumber", "value": 1}]
                 moodle.call(fn.GET_ENROLLED_USERS, {"courseid": int(courses[0]["id"]), "options": options})
         return warnings
+
+    def _hides_users(self, moodle: MoodleClient, people: list[dict[str, Any]]) -> bool:
+        """Without moodle/user:viewdetails Moodle lists only some users, silently; but it counts
+        every enrolled user of a course. A course of a user we see that lists fewer than it
+        counts gives the loss away (a few calls: the first visible users with courses)."""
+        for person in people[:5]:
+            entries = moodle.call(
+                fn.GET_USERS_COURSES, {"userid": int(person["id"]), "returnusercount": True}
+            )
+            for entry in entries[:1]:
+                counted = int(entry.get("enrolledusercount") or 0)
+                listed = self._enrolled_user_ids(moodle, int(entry["id"]))
+                return len(listed) < counted
+        return False
 
     @property
     def _site_id(self) -> int:

@@ -1943,12 +1943,15 @@ def seeded_site(
     completion_task_interval: float | None = 60.0,
     debug: bool = False,
     clock: Callable[[], float] = time.time,
+    version: str = NEWEST,
 ) -> MoodleSite:
     """A site with learners, courses (with activities, completion criteria, a hidden course and
     one without completion tracking), enrolments in every state, completions, and competency
     frameworks linked to courses. The same seed gives the same site."""
     rng = random.Random(seed)
-    site = MoodleSite(completion_task_interval=completion_task_interval, debug=debug, clock=clock)
+    site = MoodleSite(
+        completion_task_interval=completion_task_interval, debug=debug, clock=clock, version=version
+    )
     if token is not None:
         site.add_token(token)
     learners = []
@@ -2082,6 +2085,7 @@ def create_app(site: MoodleSite) -> Starlette:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 return Response(_proxy_error(fault.status), fault.status, headers, media_type="text/html")
             if fault.kind == "moodle_error":
+                # The class as the site's version names it (core\\exception\\... from 4.5 on).
                 error = MoodleError(fault.exception, fault.errorcode, fault.message)
                 fmt = (
                     "json"
