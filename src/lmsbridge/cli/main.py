@@ -353,6 +353,28 @@ def sandbox_evolve(integration_id: str, changes: int) -> None:
 
 
 @cli.group()
+def syncs() -> None:
+    """Work with sync runs."""
+
+
+@syncs.command("confirm-deletions")
+@click.argument("sync_id")
+def syncs_confirm_deletions(sync_id: str) -> None:
+    """Apply the deletions a full sync held because they looked like lost access on the remote."""
+    from lmsbridge.syncs.deletion_guard import confirm_deletions
+
+    store = _store()
+    migrate(store)
+    try:
+        with store.write() as conn:
+            deleted = confirm_deletions(conn, sync_id, None)
+    except LmsBridgeError as error:
+        raise click.ClickException(error.message) from error
+    for model, count in deleted.items():
+        click.echo(f"{model}: {count} marked deleted")
+
+
+@cli.group()
 def emulate() -> None:
     """Run an emulator of a remote LMS, to try a connector without an account anywhere."""
 

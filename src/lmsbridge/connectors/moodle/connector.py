@@ -382,7 +382,7 @@ class MoodleConnector:
 
     def _active_in_hidden(self, moodle: MoodleClient, course_id: int) -> dict[int, int]:
         """The active enrolments of a hidden course, with each learner's last access to it."""
-        options = [
+        options: list[dict[str, Any]] = [
             {"name": "onlyactive", "value": 1},
             {"name": "userfields", "value": "id,lastcourseaccess"},
         ]
