@@ -5,6 +5,7 @@ and every Moodle failure (answered with HTTP 200 and an exception body) turned i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,27 @@ _USER_REFUSED = {
     "wsaccessuserexpired": "has an expired password",
     "passwordisexpired": "has an expired password",
     "usernotconfirmed": "is not confirmed",
+}
+
+
+# Moodle names a missing capability by its English name ("... (Create courses)."), and gives its
+# id only in debug mode: the capabilities lmsbridge relies on, by those names.
+_CAPABILITIES_BY_NAME = {
+    "Create courses": "moodle/course:create",
+    "Update course settings": "moodle/course:update",
+    "Hide/show courses": "moodle/course:visibility",
+    "Change course full name": "moodle/course:changefullname",
+    "Change course summary": "moodle/course:changesummary",
+    "View participants": "moodle/course:viewparticipants",
+    "Review course enrolments": "moodle/course:enrolreview",
+    "Enrol users": "enrol/manual:enrol",
+    "Assign roles to users": "moodle/role:assign",
+    "Override activity completion status": "moodle/course:overridecompletion",
+    "View course completion report": "report/completion:view",
+    "View activity completion reports": "report/progress:view",
+    "View competency frameworks": "moodle/competency:competencyview",
+    "View course competencies": "moodle/competency:coursecompetencyview",
+    "View user details": "moodle/user:viewdetails",
 }
 
 
@@ -147,8 +169,12 @@ def classify(fault: MoodleFault) -> ConnectorError:
             "(Site administration > Users > Permissions > Define roles)."
         )
     if fault.kind == "required_capability_exception" or fault.errorcode == "nopermissions":
+        named = re.search(r"\(([^()]+)\)\.?\s*$", fault.message)
+        capability = _CAPABILITIES_BY_NAME.get(named.group(1)) if named else None
         return PermissionMissingError(
-            f"{where} needs a capability the token's user lacks: {fault.message}"
+            f"{where} needs a capability the token's user lacks"
+            + (f" ({capability})" if capability else "")
+            + f": {fault.message}"
             + (f" ({fault.debuginfo})" if fault.debuginfo else "")
             + " Give the user a role with that capability."
         )

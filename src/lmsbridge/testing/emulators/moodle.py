@@ -132,7 +132,6 @@ def capability_missing(capability: str) -> MoodleError:
         "nopermissions",
         "Sorry, but you do not currently have permissions to do that "
         f"({_CAPABILITY_NAMES.get(capability, capability)}).",
-        f"{capability}:nopermissions",
     )
 
 
@@ -1790,8 +1789,7 @@ def list_competency_frameworks(
         raise invalid_parameter("Give a context id, or a context level with an instance id.")
     _check_order(order)
     site.require_competencies()
-    if site.lacks(ctx, "moodle/competency:competencyview"):
-        return []  # Moodle lists only the frameworks the user may view: none, and no error
+    site.require(ctx, "moodle/competency:competencyview")
     rows = [
         f
         for f in site.frameworks.values()
