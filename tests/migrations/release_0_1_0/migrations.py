@@ -47,11 +47,6 @@ def _records_and_syncs(conn: Connection) -> None:
     conn.execute(t.instance_settings.insert().values(name="cursor_key", value=secrets.token_hex(32)))
 
 
-def _held_deletions(conn: Connection) -> None:
-    if "held_deletions" not in {c["name"] for c in inspect(conn).get_columns("sync_runs")}:
-        conn.execute(text("ALTER TABLE sync_runs ADD COLUMN held_deletions JSON"))
-
-
 MIGRATIONS: list[Migration] = [
     Migration(
         1,
@@ -85,7 +80,6 @@ MIGRATIONS: list[Migration] = [
             t.webhook_attempts,
         ),
     ),
-    Migration(11, "deletion guard: deletions a sync held", _held_deletions),
 ]
 
 
