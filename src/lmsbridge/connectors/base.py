@@ -152,6 +152,11 @@ class Connector(Protocol):
 
     def deactivate_course(self, course_remote_id: str) -> CourseRecord: ...
 
+    def preflight(self) -> list[str]:
+        """Cheap remote calls that prove the credentials and permissions work. Raises a
+        `ConnectorError` whose message names what to fix; returns warnings."""
+        ...
+
 
 @dataclass(frozen=True)
 class ConnectorContext:

@@ -173,3 +173,14 @@ def test_the_emulator_enrols_only_roles_the_token_user_may_assign(moodle: Moodle
     assert "wsusercannotassign" in raised.value.message
     assert isinstance(moodle.connector().enrol("3", "2"), ProgressionRecord)
     assert isinstance(read_all(moodle.connector(), "lms_courses")[0], CourseRecord)
+
+
+def test_the_emulate_command_takes_the_version_as_a_setting() -> None:
+    from click.testing import CliRunner
+
+    from lmsbridge.cli.main import cli
+
+    refused = CliRunner().invoke(cli, ["emulate", "moodle", "--setting", "version=3.9"])
+    assert refused.exit_code != 0 and "4.4, 4.5, 5.0, 5.1" in refused.output
+    unknown = CliRunner().invoke(cli, ["emulate", "moodle", "--setting", "colour=blue"])
+    assert unknown.exit_code != 0 and "unknown setting 'colour'" in unknown.output
