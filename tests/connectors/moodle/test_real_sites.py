@@ -184,3 +184,13 @@ def test_the_emulate_command_takes_the_version_as_a_setting() -> None:
     assert refused.exit_code != 0 and "4.4, 4.5, 5.0, 5.1" in refused.output
     unknown = CliRunner().invoke(cli, ["emulate", "moodle", "--setting", "colour=blue"])
     assert unknown.exit_code != 0 and "unknown setting 'colour'" in unknown.output
+
+
+def test_the_preflight_fails_on_a_missing_read_function_and_warns_on_a_write_one(moodle: Moodle) -> None:
+    moodle.site.disable_function(fn.ENROL_USERS)
+    [warning] = moodle.connector().preflight()
+    assert fn.ENROL_USERS in warning
+    moodle.site.disable_function(fn.GET_USERS)
+    with pytest.raises(PermissionMissingError) as raised:
+        moodle.connector().preflight()
+    assert fn.GET_USERS in raised.value.message

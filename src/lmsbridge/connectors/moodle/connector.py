@@ -278,27 +278,29 @@ class MoodleConnector:
                 raise refused from None
 
     def preflight(self) -> list[str]:
-        """Proves what it can before any data is trusted: the token, the functions of its service,
-        that the token's user can enter the courses, and that it sees other users (without
-        moodle/user:viewdetails Moodle silently leaves them out); warns when names are withheld."""
+        """Proves what it can before any data is trusted: the token, the functions of its service
+        (missing read functions fail; missing write functions are warnings), that the token's user
+        can enter the courses, and that it sees the other users (without moodle/user:viewdetails
+        Moodle leaves them out, silently); warns when names are withheld."""
         warnings: list[str] = []
-        with self._session(fn.ALL, fatal=True) as moodle:
+        with self._session(fn.READS, fatal=True) as moodle:
             assert self._site is not None
+            missing = [name for name in fn.ALL if name not in self._site.functions]
+            if missing:
+                them = "them" if len(missing) > 1 else "it"
+                warnings.append(
+                    f"The token's external service lacks {', '.join(missing)}: the writes that need "
+                    f"{them} will fail. Add {them} in {EXTERNAL_SERVICES_PAGE} > Functions."
+                )
             courses = self._courses(moodle)
             body = moodle.call(fn.GET_USERS, {"criteria": [{"key": "email", "value": "%"}]})
             people = [u for u in body["users"] if u.get("username") != "guest"]
             others = [u for u in people if int(u["id"]) != self._site.user_id]
-            if not others and not self._site.is_admin:
+            if not self._site.is_admin and (not others or self._hides_users(moodle, people)):
                 raise PermissionMissingError(
-                    "Moodle shows the lmsbridge user no other user, so a sync would read no one: give "
-                    f"its role the capability {DETAILS_CAPABILITY} (with moodle/user:viewalldetails "
-                    "and moodle/site:viewuseridentity), allowed in the System context."
-                )
-            if not self._site.is_admin and self._hides_users(moodle, people):
-                raise PermissionMissingError(
-                    "Moodle hides users from the lmsbridge user (a course counts more enrolled users "
-                    "than it lists), so a sync would read them as deleted: give its role the capability "
-                    f"{DETAILS_CAPABILITY} (with moodle/user:viewalldetails and "
+                    "Moodle hides users from the lmsbridge user (it sees no one else, or a course counts "
+                    "more enrolled users than it lists), so a sync would read them as deleted: give its "
+                    f"role the capability {DETAILS_CAPABILITY} (with moodle/user:viewalldetails and "
                     "moodle/site:viewuseridentity), allowed in the System context."
                 )
             if others and all("firstname" not in u for u in others):
