@@ -326,3 +326,18 @@ def test_a_capability_removed_on_moodle_holds_the_deletions_instead_of_announcin
         assert again.state == "SUCCEEDED", again.error
         assert deleted_remote_ids(clean_server, "lms_users", integration) == set()
         assert len(events_of(clean_server, integration, "data-changed")) == changed
+
+
+def test_a_sync_of_a_44_site_that_withholds_names_says_so(clean_server: Server, moodle: Moodle) -> None:
+    """C3: Moodle 4.4 returns names only with moodle/site:viewfullnames; the sync succeeds (the
+    users are real) and its record says which capability to add."""
+    from lmsbridge.testing.emulators.moodle import seeded_site
+
+    site = moodle.use(seeded_site(token=TOKEN, completion_task_interval=None, version="4.4"))
+    site.tokens[TOKEN].missing_capabilities.add("moodle/site:viewfullnames")
+    with moodle_api(clean_server, moodle) as api:
+        run = finished_run(clean_server, integration_of(api))
+        assert run.state == "SUCCEEDED"
+        assert run.error is not None and "warning:" in run.error and "moodle/site:viewfullnames" in run.error
+        users = listed(api, "/v1/lms/users")
+        assert users and all(u["first_name"] is None and u["last_name"] is None for u in users)
