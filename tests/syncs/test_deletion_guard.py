@@ -7,10 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from lmsbridge.cli.main import cli
 from lmsbridge.db.tables import sandbox_records
 from tests.conftest import Server, Tenant, make_tenant
 from tests.contract import checked
@@ -22,6 +20,7 @@ from tests.syncs.helpers import (
     sync,
     synced_tenant,
 )
+from tests.syncs.test_evolve_cli import lmsbridge
 
 SIZE = {"users": 30, "courses": 4, "progressions": 40}
 
@@ -121,14 +120,13 @@ def test_confirming_is_scoped_to_the_keys_environment(live: Server) -> None:
     assert deleted_remote_ids(live, "lms_users", tenant.integration) == set()
 
 
-def test_the_cli_confirms_held_deletions(live: Server, monkeypatch: Any) -> None:
+def test_the_cli_confirms_held_deletions(live: Server) -> None:
     tenant = synced_tenant(live, **SIZE)
     gone = remove_users(live, tenant, 20)
     run = sync(live, tenant)
-    monkeypatch.setenv("LMSBRIDGE_DATABASE_URL", live.settings.database_url)
-    result = CliRunner().invoke(cli, ["syncs", "confirm-deletions", run.id])
-    assert result.exit_code == 0, result.output
-    assert "lms_users: 20 marked deleted" in result.output
+    result = lmsbridge(live, "syncs", "confirm-deletions", run.id)
+    assert result.returncode == 0, result.stderr
+    assert "lms_users: 20 marked deleted" in result.stdout
     assert deleted_remote_ids(live, "lms_users", tenant.integration) == gone
-    refused = CliRunner().invoke(cli, ["syncs", "confirm-deletions", run.id])
-    assert refused.exit_code != 0 and "holds no deletions" in refused.output
+    refused = lmsbridge(live, "syncs", "confirm-deletions", run.id)
+    assert refused.returncode != 0 and "holds no deletions" in refused.stderr
