@@ -19,15 +19,23 @@ router = APIRouter()
 
 
 def _run(
-    request: Request, integration: Any, action: WriteAction, work: Any, *, warnings: bool = True
+    request: Request,
+    integration: Any,
+    action: WriteAction,
+    work: Any,
+    warnings: list[str] | None = None,
+    *,
+    with_warnings: bool = True,
 ) -> Response:
+    """`warnings` is filled by `work` with what the remote could not store; the HRIS skill
+    answers carry none (`with_warnings=False`), as the contract's shapes say."""
     service.require(integration, action)
     limiter = request.app.state.action_limiter
     with limiter.slot(integration.id) as remaining:
         data = work()
     return success(
         data,
-        warnings=[] if warnings else None,
+        warnings=[{"message": message} for message in warnings or []] if with_warnings else None,
         headers={"Concurrency-Limit": str(limiter.limit), "Concurrency-Remaining": str(remaining)},
     )
 
@@ -71,6 +79,7 @@ def complete(
     """Mark a progression completed, with an optional completion date and score (0 to 100)."""
     store = store_of(request)
     body = body or CompleteRequest()
+    warnings: list[str] = []
 
     def work() -> dict[str, Any]:
         completed_at = service.parse_completed_at(body.completed_at)
@@ -84,10 +93,11 @@ def complete(
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.complete(remote, completed_at, body.score))
+        warnings.extend(record.warnings)
         service.write_through(store, integration.id, "lms_course_progressions", record)
         return service.progression_view(store, integration.id, record.remote_id)
 
-    return _run(request, integration, WriteAction.COMPLETE, work)
+    return _run(request, integration, WriteAction.COMPLETE, work, warnings)
 
 
 @router.post(
@@ -125,7 +135,7 @@ def create_skill(request: Request, integration: IntegrationDep, body: SkillCreat
         service.write_through(store, integration.id, "hris_skills", record)
         return service.skill_view(store, integration.id, record.remote_id)
 
-    return _run(request, integration, WriteAction.CREATE_SKILL, work, warnings=False)
+    return _run(request, integration, WriteAction.CREATE_SKILL, work, with_warnings=False)
 
 
 @router.patch("/hris/skills/{skill_id}", summary="Update skill", responses=ERRORS, tags=["Unified HRIS API"])
@@ -145,7 +155,7 @@ def update_skill(
         service.write_through(store, integration.id, "hris_skills", record)
         return service.skill_view(store, integration.id, record.remote_id)
 
-    return _run(request, integration, WriteAction.UPDATE_SKILL, work, warnings=False)
+    return _run(request, integration, WriteAction.UPDATE_SKILL, work, with_warnings=False)
 
 
 @router.delete("/hris/skills/{skill_id}", summary="Delete skill", responses=ERRORS, tags=["Unified HRIS API"])
@@ -164,4 +174,4 @@ def delete_skill(
         service.mark_skill_deleted(store, integration.id, remote)
         return service.skill_view(store, integration.id, remote)
 
-    return _run(request, integration, WriteAction.DELETE_SKILL, work, warnings=False)
+    return _run(request, integration, WriteAction.DELETE_SKILL, work, with_warnings=False)

@@ -19,6 +19,7 @@ from lmsbridge.integrations.service import (
     set_enabled,
     update_integration,
 )
+from lmsbridge.jobs import wake_workers
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.schemas.integrations import EmptyRequest, EnabledRequest, UpdateIntegrationRequest
@@ -93,7 +94,7 @@ def patch_integration(
             name=body.name,
             public_url=public_url(request),
         )
-    store.job_enqueued.set()
+    wake_workers()
     return _details(request, updated, warnings)
 
 
@@ -116,7 +117,7 @@ def put_enabled(integration_id: str, request: Request, who: PrincipalDep, body: 
             enabled=body.value,
             public_url=public_url(request),
         )
-    store.job_enqueued.set()
+    wake_workers()
     return _details(request, integration)
 
 

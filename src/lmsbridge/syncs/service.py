@@ -14,8 +14,9 @@ from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.db.tables import integrations
 from lmsbridge.errors import ErrorCode, LmsBridgeError
-from lmsbridge.jobs import enqueue
-from lmsbridge.syncs.repository import ACTIVE_STATES, SyncRepository, SyncRun, SyncState
+from lmsbridge.jobs import enqueue, wake_workers
+from lmsbridge.syncs.repository import SyncRepository, SyncRun, SyncState
+from lmsbridge.syncs.states import ACTIVE_STATES
 
 RUN_SYNC_JOB = "syncs.run"
 
@@ -165,5 +166,5 @@ def schedule_due_syncs(store: Store, settings: Settings) -> int:
             continue  # another worker queued it first
         queued += 0 if already else 1
     if queued:
-        store.job_enqueued.set()
+        wake_workers()
     return queued
