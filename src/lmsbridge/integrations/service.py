@@ -21,6 +21,7 @@ from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import request_sync
 from lmsbridge.syncs.stamps import take_stamp
+from lmsbridge.syncs.states import SyncRunState
 
 
 def _invalid(error: ValueError, what: str) -> InputInvalidError:
@@ -215,7 +216,7 @@ def _cancel_queued_syncs(conn: Connection, integration_id: str) -> None:
     repo = SyncRepository(conn)
     run = repo.active_run(integration_id)
     if run is not None and run.state == "QUEUED":
-        repo.finish_run(run.id, "CANCELLED", {}, "the integration was paused")
+        repo.finish_run(run.id, SyncRunState.CANCELLED, {}, "the integration was paused")
 
 
 def delete_integration(conn: Connection, integration_id: str, *, environment_id: str) -> dict[str, int]:

@@ -63,7 +63,9 @@ class SyncRunner:
             integration = IntegrationRepository(conn).get(run.integration_id)
         if integration is not None and integration.status == "INACTIVE":
             with self.store.write() as conn:
-                SyncRepository(conn).finish_run(run.id, "CANCELLED", {}, "the integration is paused")
+                SyncRepository(conn).finish_run(
+                    run.id, SyncRunState.CANCELLED, {}, "the integration is paused"
+                )
             return None
         return (run, integration) if integration is not None else None
 
