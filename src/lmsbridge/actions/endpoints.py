@@ -11,6 +11,7 @@ from lmsbridge.actions import service
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import WriteAction
+from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.db import tables as t
 from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
 
@@ -18,7 +19,7 @@ router = APIRouter()
 
 
 def _run(request: Request, integration: Any, action: WriteAction, work: Any) -> Response:
-    service.require(integration, action)
+    require_capability(integration.tool, action)
     limiter = request.app.state.action_limiter
     with limiter.slot(integration.id) as remaining:
         data = work()

@@ -9,14 +9,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, select
 
-from lmsbridge.connectors.base import Connector, WriteAction
+from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.records import Record
-from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
 from lmsbridge.errors import (
-    ActionNotAvailableError,
     ErrorCode,
     InputInvalidError,
     NotFoundError,
@@ -30,19 +28,6 @@ from lmsbridge.syncs.writer import RecordWriter
 _T = TypeVar("_T")
 
 REMOTE_PREFIX = "remote:"
-ACTION_LABELS = {
-    WriteAction.ENROL: "Enroll user",
-    WriteAction.COMPLETE: "Complete course progression",
-    WriteAction.DEACTIVATE_COURSE: "Deactivate course",
-}
-
-
-def require(integration: Integration, action: WriteAction) -> None:
-    cls = connector_class(integration.tool)
-    if not cls.capabilities.can(action):
-        raise ActionNotAvailableError(
-            f'The "{ACTION_LABELS[action]}" action is not available for {cls.label} integrations.'
-        )
 
 
 def remote_id_of(
@@ -114,8 +99,7 @@ def parse_completed_at(value: str | None) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def connector_of(store: Store, box: Any, integration: Integration) -> Connector:
-    from lmsbridge.syncs.runner import connector_for
+def connector_of(store: Store, box: Any, integration: Integration) -> BaseConnector[Any]:
+    from lmsbridge.integrations.connectors import connector_for
 
-    connector: Connector = connector_for(store, box, integration)  # type: ignore[assignment]
-    return connector
+    return connector_for(store, box, integration)

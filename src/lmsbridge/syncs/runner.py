@@ -6,14 +6,11 @@ from __future__ import annotations
 import logging
 
 from lmsbridge.clock import utc_now
-from lmsbridge.connectors.base import ConnectorContext
-from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
+from lmsbridge.integrations.connectors import connector_for
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
-from lmsbridge.remote_pacing import StorePacer
-from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 
@@ -28,19 +25,6 @@ _EVENT_MODELS = {
     "lms_course_revisions",
     "lms_course_progressions",
 }
-
-
-def connector_for(store: Store, box: CredentialBox, integration: Integration) -> object:
-    return build_connector(
-        integration.tool,
-        ConnectorContext(
-            integration_id=integration.id,
-            settings=integration.settings,
-            credentials=box.open(integration.credentials),
-            sandbox_state=SandboxStateRepository(store),
-            pacer=StorePacer(store),
-        ),
-    )
 
 
 class SyncRunner:
@@ -64,7 +48,7 @@ class SyncRunner:
         run, integration = loaded
         connector = connector_for(self.store, self.box, integration)
         started = utc_now()
-        outcome = self.engine.run(run, integration, connector, ctx)  # type: ignore[arg-type]
+        outcome = self.engine.run(run, integration, connector, ctx)
         self._finish(run, integration, outcome, started)
 
     def give_up(self, job: Job, error: str) -> None:

@@ -15,9 +15,7 @@ from sqlalchemy import Connection
 from lmsbridge.clock import to_wire, utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connectors.base import WriteAction
-from lmsbridge.connectors.registry import connector_class
 from lmsbridge.errors import (
-    ActionNotAvailableError,
     IdempotencyConflictError,
     InputInvalidError,
     title_of,
@@ -48,14 +46,6 @@ class TaskKind:
 COURSES_BULK = TaskKind("lms_courses_bulk", WriteAction.UPSERT_COURSES, "lms_courses", "Upsert courses")
 SKILLS_BULK = TaskKind("hris_skills_bulk", WriteAction.UPSERT_SKILLS, "hris_skills", "Upsert skills")
 KINDS = {kind.name: kind for kind in (COURSES_BULK, SKILLS_BULK)}
-
-
-def require_action(integration: Integration, kind: TaskKind) -> None:
-    cls = connector_class(integration.tool)
-    if not cls.capabilities.can(kind.action):
-        raise ActionNotAvailableError(
-            f'The "{kind.label}" action is not available for {cls.label} integrations.'
-        )
 
 
 def check_items(items: list[dict[str, Any]], max_items: int) -> None:

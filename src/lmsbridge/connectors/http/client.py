@@ -27,7 +27,7 @@ from lmsbridge.errors import ErrorCode
 if TYPE_CHECKING:
     from lmsbridge.connectors.pacing import Pace, Pacer
 
-log = logging.getLogger("lmsbridge.connectors.http")
+log = logging.getLogger("lmsbridge.connectors.http")  # the name predates the package
 
 REDACTED = "[redacted]"
 
@@ -130,6 +130,7 @@ class RemoteHttpClient:
         pacer: Pacer | None = None,
         pace_key: str | None = None,
         pace: Pace | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.service = service
         self.pacing = (pacer, pace_key, pace) if pacer and pace_key is not None and pace is not None else None
@@ -142,6 +143,7 @@ class RemoteHttpClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": "lmsbridge", **(headers or {})},
             transport=transport,
+            auth=auth,
             follow_redirects=False,
         )
 
