@@ -185,3 +185,16 @@ def tenant(clean_server: Server) -> Tenant:
 def api(clean_server: Server, tenant: Tenant) -> Iterator[httpx.Client]:
     with clean_server.client(tenant.key, tenant.integration) as client:
         yield client
+
+
+# The conformance battery (lmsbridge.testing.conformance) asks for these two fixtures by name.
+@pytest.fixture
+def lmsbridge_server(clean_server: Server) -> Server:
+    return clean_server
+
+
+@pytest.fixture
+def contract_check() -> Any:
+    from tests.contract import checked
+
+    return checked
