@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lmsbridge.testing.emulators.kit.control import DroppedResponse, proxy_error
 from lmsbridge.testing.emulators.moodle.errors import MoodleError
 from lmsbridge.testing.emulators.moodle.protocol import REST_PATH, SERVICE
 from lmsbridge.testing.emulators.moodle.records import Call, Fault
@@ -31,21 +31,10 @@ _HEADERS = {
 }
 
 
-def _proxy_error(status: int) -> str:
-    return f"<html><head><title>{status}</title></head><body><h1>HTTP {status}</h1></body></html>"
-
-
-class _DroppedResponse(Response):
-    """Headers that promise a body, half of it, then the connection closes (an ASGI error makes
-    the server drop it): what a crashing proxy or a reset connection looks like to a client."""
-
-    def __init__(self) -> None:
-        super().__init__(b"")
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
-        await send({"type": "http.response.body", "body": b"{" * 500, "more_body": True})
-        raise ConnectionResetError("the emulator drops this connection (fault 'reset')")
+def _proxy_error(status: int, headers: dict[str, str] | None = None) -> Response:
+    response = proxy_error(status)
+    response.headers.update(headers or {})
+    return response
 
 
 def create_app(site: MoodleSite) -> Starlette:
@@ -66,19 +55,22 @@ def create_app(site: MoodleSite) -> Starlette:
         wsfunction = dict(form).get("wsfunction") or dict(query).get("wsfunction")
         wait = site.admit(dict(form).get("wstoken") or dict(query).get("wstoken"))
         if wait is not None:
-            retry_after = str(max(1, math.ceil(wait)))
-            return Response(_proxy_error(429), 429, {"Retry-After": retry_after}, media_type="text/html")
+            return _proxy_error(429, {"Retry-After": str(max(1, math.ceil(wait)))})
         if site.latency_seconds > 0:
             await anyio.sleep(site.latency_seconds)
         fault = site.take_fault(wsfunction)
         if fault is not None:
             if fault.kind == "reset":
-                return _DroppedResponse()
+                return DroppedResponse()
+            if fault.kind == "drop_after_write":
+                site.serve(query, form, f"{request.url.scheme}://{request.url.netloc}")
+                return DroppedResponse()
             if fault.kind in ("latency", "timeout"):
                 await anyio.sleep(fault.seconds)
             if fault.kind == "http_status":
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                return Response(_proxy_error(fault.status), fault.status, headers, media_type="text/html")
+                return _proxy_error(
+                    fault.status, {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                )
             if fault.kind == "moodle_error":
                 # The class as the site's version names it (core\\exception\\... from 4.5 on).
                 error = MoodleError(fault.exception, fault.errorcode, fault.message)
@@ -112,6 +104,11 @@ def create_app(site: MoodleSite) -> Starlette:
             site.enable_function(name)
         return JSONResponse({"functions": sorted(site.services[SERVICE].functions)})
 
+    async def rate_limit(request: Request) -> Response:
+        body = await request.json()
+        site_of(request).limit_rate(body.get("per_second"), body.get("burst"))
+        return JSONResponse({"per_second": body.get("per_second"), "burst": body.get("burst")})
+
     async def completion_task(request: Request) -> Response:
         return JSONResponse({"marked": site_of(request).run_completion_task()})
 
@@ -122,6 +119,7 @@ def create_app(site: MoodleSite) -> Starlette:
             Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
             Route("/_emulator/functions/{name}/{action:str}", toggle_function, methods=["POST"]),
             Route("/_emulator/tasks/completion", completion_task, methods=["POST"]),
+            Route("/_emulator/rate-limit", rate_limit, methods=["POST"]),  # as the kit's
         ]
     )
     app.state.site = site

@@ -152,7 +152,8 @@ class Fault:
 
     kinds: "http_status" (an HTTP error from a proxy, with an optional Retry-After), "timeout"
     (no answer for `seconds`), "latency" (answer after `seconds`), "moodle_error" (Moodle's error
-    body, HTTP 200), "reset" (the connection closes half-way through the answer's body)."""
+    body, HTTP 200), "reset" (the connection closes half-way through the answer's body),
+    "drop_after_write" (the call is served, its answer lost: the kit's fault of that name)."""
 
     kind: str
     function: str | None = None

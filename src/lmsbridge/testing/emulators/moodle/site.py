@@ -9,6 +9,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from lmsbridge.testing.emulators.kit.limiter import RateLimiter
 from lmsbridge.testing.emulators.moodle.calls import FUNCTIONS
 from lmsbridge.testing.emulators.moodle.errors import (
     MoodleError,
@@ -96,10 +97,7 @@ class MoodleSite:
         self.faults: list[Fault] = []
         self.calls: list[Call] = []
         self.latency_seconds = 0.0
-        self.rate_limit: tuple[float, float] | None = None  # (calls per second, burst) per token
-        self._buckets: dict[str, tuple[float, float]] = {}  # token -> (tokens, at)
-        self.admitted = 0
-        self.throttled = 0
+        self.limiter = RateLimiter()  # per token; the 429 itself is answered by app.py
         self._next: dict[str, int] = {}
         self._completion_task_ran = clock()
         self.courses[self.site_id] = Course(
@@ -273,28 +271,15 @@ class MoodleSite:
     def limit_rate(self, per_second: float | None, burst: float | None = None) -> None:
         """Answer 429 (Retry-After in whole seconds, as proxies send it) to the calls of a token
         beyond `per_second`, with bursts of up to `burst` (default: one second's worth)."""
-        with self.lock:
-            self.rate_limit = None if per_second is None else (per_second, burst or per_second)
-            self._buckets.clear()
-            self.admitted = self.throttled = 0
+        self.limiter.set(per_second, burst)
 
     def admit(self, token: str | None) -> float | None:
         """None when the call may go on; otherwise the seconds its caller should wait."""
-        with self.lock:
-            if self.rate_limit is None:
-                self.admitted += 1
-                return None
-            rate, burst = self.rate_limit
-            now = time.monotonic()
-            tokens, at = self._buckets.get(token or "", (burst, now))
-            tokens = min(burst, tokens + (now - at) * rate)
-            if tokens >= 1.0:
-                self._buckets[token or ""] = (tokens - 1.0, now)
-                self.admitted += 1
-                return None
-            self._buckets[token or ""] = (tokens, now)
-            self.throttled += 1
-            return (1.0 - tokens) / rate
+        return self.limiter.wait_for(token or "")
+
+    @property
+    def throttled(self) -> int:
+        return self.limiter.throttled
 
     def add_fault(self, fault: Fault) -> Fault:
         with self.lock:
