@@ -8,14 +8,25 @@ parameters `wstoken`, `wsfunction`, `moodlewsrestformat` (JSON, else XML) and
 service; parameters validated against each function's declared structure with Moodle's rules
 and debug messages; every function error answered with HTTP 200 and an
 `{exception, errorcode, message[, debuginfo]}` body; HTTP 403 with an empty body when web
-services or the REST protocol are off. Course completion is recorded by a completion task, as
-Moodle's scheduled task does, not at the moment an activity is completed.
+services or the REST protocol are off. It answers as one Moodle version (`MoodleSite(version=...)`:
+4.4, 4.5, 5.0 or 5.1), which decides exception class names, when names are shown and how a missing
+user is refused, and applies the token user's capabilities as Moodle does (users left out silently,
+courses it cannot enter, roles it may not assign). Course completion is aggregated at once when an
+override meets the last criterion, and otherwise by a completion task, as Moodle's scheduled task does.
+Its answers were checked against recordings of real 4.4 and 4.5 sites (tests/connectors/moodle/
+test_replay.py).
 
 Fault injection (`Fault`) stands in for what sits in front of a real site: HTTP errors from a
 proxy (with Retry-After), slow answers, timeouts, connections dropped mid-answer, and functions
 removed from the service. `MoodleSite.limit_rate` puts a rate limiter in front (a token bucket
 per token answering 429 with Retry-After), and `latency_seconds` delays every answer.
-Messages are this emulator's own wording; exception classes, error codes and shapes are Moodle's."""
+Messages are Moodle's en strings where the recordings showed them, else this emulator's wording;
+exception classes, error codes and shapes are Moodle's.
+
+The package is split by concern: `protocol`, `errors`, `params`, `records`, `site`, `calls`
+(the function registry), one module per group of functions, `seed` and `app`; the rate limiter,
+dropped responses and proxy errors come from the emulator kit.
+"""
 
 from __future__ import annotations
 
