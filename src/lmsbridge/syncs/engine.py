@@ -25,6 +25,7 @@ from lmsbridge.jobs import JobContext, JobReleased
 from lmsbridge.syncs.deletion_guard import DeletionGuard
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.stamps import store_now, take_stamp
+from lmsbridge.syncs.states import SyncRunState
 from lmsbridge.syncs.writer import TABLES, Counts, RecordWriter
 
 log = logging.getLogger("lmsbridge.syncs")
@@ -67,7 +68,7 @@ class SyncEngine:
         since = None if full or state.delta_cursor is None else state.delta_cursor - DELTA_OVERLAP
         caps = connector_class(integration.tool).capabilities
         guard = DeletionGuard.of(integration.tool, integration.settings)
-        outcome = SyncOutcome("SUCCEEDED")
+        outcome = SyncOutcome(SyncRunState.SUCCEEDED)
         for model in SYNC_MODELS:
             if not caps.reads(model):
                 continue
@@ -85,16 +86,16 @@ class SyncEngine:
                     if ctx.should_stop():
                         raise JobReleased
             except AuthenticationInvalidError as error:
-                outcome.state = "AUTHENTICATION_FAILED"
+                outcome.state = SyncRunState.AUTHENTICATION_FAILED
                 outcome.errors.append(error.message)
                 return outcome
             except IntegrationError as error:
-                outcome.state = "FAILED"
+                outcome.state = SyncRunState.FAILED
                 outcome.errors.append(error.message)
                 return outcome
             except ConnectorError as error:
                 log.warning("sync %s: %s failed: %s", run.id, model, error.message)
-                outcome.state = "PARTIALLY_FAILED"
+                outcome.state = SyncRunState.PARTIALLY_FAILED
                 outcome.errors.append(f"{model}: {error.message}")
                 continue
             if full:
@@ -130,7 +131,7 @@ class SyncEngine:
         if guard.holds(len(missing), len(live)):
             log.warning("sync %s: %s: %d of %d deletions held", sync_id, model, len(missing), len(live))
             outcome.held[model] = missing
-            outcome.state = "PARTIALLY_FAILED"
+            outcome.state = SyncRunState.PARTIALLY_FAILED
             outcome.errors.append(guard.reason(sync_id, model, len(missing), len(live)))
             return 0
         with self.store.write() as conn:
