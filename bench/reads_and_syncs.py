@@ -67,8 +67,8 @@ from lmsbridge.db import tables as t
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.repository import IntegrationRepository
 from lmsbridge.jobs import JobContext, JobQueue
-from lmsbridge.reads.listing import CursorCodec, ListQuery, fingerprint
-from lmsbridge.reads.repository import ENDPOINTS, list_page
+from lmsbridge.records.listing import CursorCodec, ListQuery, fingerprint
+from lmsbridge.records.queries import ENDPOINTS, list_page
 from lmsbridge.sandbox.generator import SandboxSize
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.engine import DELTA_OVERLAP
@@ -630,7 +630,7 @@ def bench_bare(
     *,
     repeats: int,
 ) -> dict[str, Any]:
-    """The same SELECT as the endpoint (reads/repository.py list_page with progressions_query),
+    """The same SELECT as the endpoint (records/queries.py list_page with progressions_query),
     the same serialisation and orjson.dumps of the same envelope, in this process."""
     print(
         f"\n(c) the endpoint against its bare work, in this process: the SELECT of list_page, the "

@@ -8,7 +8,7 @@ from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.jobs import Handler, Worker
-from lmsbridge.syncs.anonymiser import anonymise_deleted
+from lmsbridge.records.anonymiser import anonymise_deleted
 from lmsbridge.syncs.runner import SyncRunner
 from lmsbridge.syncs.service import RUN_SYNC_JOB, schedule_due_syncs
 from lmsbridge.tasks.runner import BulkTaskRunner

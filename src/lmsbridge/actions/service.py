@@ -23,9 +23,9 @@ from lmsbridge.errors import (
     RemoteActionError,
 )
 from lmsbridge.integrations.repository import Integration
-from lmsbridge.reads.repository import courses, progression, progressions_query
-from lmsbridge.syncs.stamps import take_stamp
-from lmsbridge.syncs.writer import RecordWriter
+from lmsbridge.records.queries import courses, progression, progressions_query
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.records.writer import RecordWriter
 
 _T = TypeVar("_T")
 

@@ -18,7 +18,7 @@ from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.db.tables import instance_settings
 from lmsbridge.errors import ModelNotAvailableError
-from lmsbridge.reads.listing import (
+from lmsbridge.records.listing import (
     CursorCodec,
     ListQuery,
     fingerprint,
@@ -27,9 +27,9 @@ from lmsbridge.reads.listing import (
     parse_updated_after,
     split_list,
 )
-from lmsbridge.reads.repository import ENDPOINTS, list_page
+from lmsbridge.records.queries import ENDPOINTS, list_page
+from lmsbridge.records.stamps import pass_barrier, share_barrier
 from lmsbridge.syncs.service import require_first_sync
-from lmsbridge.syncs.stamps import pass_barrier, share_barrier
 
 router = APIRouter()
 

@@ -22,9 +22,9 @@ from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.integrations.repository import Integration
 from lmsbridge.jobs import JobContext, JobReleased
+from lmsbridge.records.stamps import store_now, take_stamp
+from lmsbridge.records.writer import TABLES, Counts, RecordWriter
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
-from lmsbridge.syncs.stamps import store_now, take_stamp
-from lmsbridge.syncs.writer import TABLES, Counts, RecordWriter
 
 log = logging.getLogger("lmsbridge.syncs")
 

@@ -21,10 +21,10 @@ from lmsbridge.ids import derived_id
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext, JobDeferred, JobReleased
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.records.writer import RecordWriter
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
-from lmsbridge.syncs.stamps import take_stamp
-from lmsbridge.syncs.writer import RecordWriter
 from lmsbridge.tasks.repository import ItemRow, Outcome, Task, TaskRepository
 from lmsbridge.tasks.service import KINDS, TaskKind, record_completed
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Select, Table, false, func, select
 
 from lmsbridge.clock import to_wire
 from lmsbridge.db import tables as t
-from lmsbridge.reads.listing import ListQuery
+from lmsbridge.records.listing import ListQuery
 
 
 @dataclass(frozen=True)

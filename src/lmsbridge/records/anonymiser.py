@@ -12,7 +12,7 @@ from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
-from lmsbridge.syncs.stamps import take_stamp
+from lmsbridge.records.stamps import take_stamp
 
 BLANKED = {
     "lms_users": ("first_name", "last_name", "work_email", "work_email_lower", "status", "remote_data"),
