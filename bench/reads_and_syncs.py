@@ -68,7 +68,8 @@ from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.repository import IntegrationRepository
 from lmsbridge.jobs import JobContext, JobQueue
 from lmsbridge.records.listing import CursorCodec, ListQuery, fingerprint
-from lmsbridge.records.queries import ENDPOINTS, list_page
+from lmsbridge.records.queries import list_page
+from lmsbridge.records.registry import LISTED
 from lmsbridge.sandbox.generator import SandboxSize
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.engine import DELTA_OVERLAP
@@ -636,7 +637,7 @@ def bench_bare(
         f"\n(c) the endpoint against its bare work, in this process: the SELECT of list_page, the "
         f"rows' serialisation and orjson.dumps, {repeats} times per page"
     )
-    endpoint = ENDPOINTS[MODEL]
+    endpoint = LISTED[MODEL]
     with store.read() as conn:
         key = conn.scalar(
             select(t.instance_settings.c.value).where(t.instance_settings.c.name == "cursor_key")

@@ -26,7 +26,7 @@ from lmsbridge.db.tables import tasks as tasks_table
 from lmsbridge.ids import derived_id
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
-from lmsbridge.records.writer import TABLES
+from lmsbridge.records.registry import TABLES
 from tests.conftest import fresh_database, make_settings, running
 from tests.processes import FAST_WORKER, Processes, wait_for, worker_env
 

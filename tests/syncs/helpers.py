@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from lmsbridge.clock import utc_now
 from lmsbridge.connectors.records import Record
 from lmsbridge.db.tables import events, integrations, sandbox_records, sync_runs
-from lmsbridge.records.writer import TABLES
+from lmsbridge.records.registry import TABLES
 from lmsbridge.sandbox.generator import PROVIDERS, SandboxSize
 from tests.conftest import Server, Tenant, make_tenant
 from tests.contract import checked

@@ -9,12 +9,13 @@ from sqlalchemy import Connection
 
 from lmsbridge.auth.repository import AuthRepository
 from lmsbridge.clock import to_wire, utc_now
-from lmsbridge.connectors.base import READ_MODEL_LABELS, WRITE_ACTION_LABELS, Coverage
+from lmsbridge.connectors.base import WRITE_ACTION_LABELS, Coverage
 from lmsbridge.connectors.registry import connector_class, validate_settings
 from lmsbridge.errors import InputInvalidError, IntegrationNotFoundError
 from lmsbridge.ids import integration_id as new_integration_id
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.schemas.models import READ_MODEL_LABELS
 from lmsbridge.syncs.service import request_sync
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
-from lmsbridge.connectors.base import READ_MODEL_LABELS
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.db.tables import instance_settings
@@ -27,7 +26,8 @@ from lmsbridge.records.listing import (
     parse_updated_after,
     split_list,
 )
-from lmsbridge.records.queries import ENDPOINTS, list_page
+from lmsbridge.records.queries import list_page
+from lmsbridge.records.registry import LISTED
 from lmsbridge.records.stamps import pass_barrier, share_barrier
 from lmsbridge.syncs.service import require_first_sync
 
@@ -42,22 +42,22 @@ def _codec(store: Store) -> CursorCodec:
 
 
 def list_records(request: Request, integration: Any, name: str) -> Response:
-    endpoint = ENDPOINTS[name]
+    spec = LISTED[name]
     caps = connector_class(integration.tool).capabilities
     if not caps.reads(name):
         label = connector_class(integration.tool).label
         raise ModelNotAvailableError(
-            f'The "{READ_MODEL_LABELS[name]}" model is not available for {label} integrations.'
+            f'The "{spec.info.label}" model is not available for {label} integrations.'
         )
     params = dict(request.query_params)
     store = store_of(request)
     codec = _codec(store)
     bound_to = fingerprint(name, integration.id, params)
     filters: dict[str, tuple[str, ...]] = {}
-    for param, spec in endpoint.filters.items():
+    for param, spec_filter in spec.filters.items():
         if param not in params:
             continue
-        values = (params[param],) if spec.contains else split_list(params[param])
+        values = (params[param],) if spec_filter.contains else split_list(params[param])
         if any(values):  # an empty filter (`ids=`) is no filter, as an absent one is
             filters[param] = values
     query = ListQuery(
@@ -68,15 +68,13 @@ def list_records(request: Request, integration: Any, name: str) -> Response:
         ignore_unsupported=parse_bool("ignore_unsupported_filters", params.get("ignore_unsupported_filters")),
         filters=filters,
     )
-    unsupported = {
-        p for p, spec in endpoint.filters.items() if spec.field and not caps.has_field(name, spec.field)
-    }
+    unsupported = {p for p, f in spec.filters.items() if f.field and not caps.has_field(name, f.field)}
     pass_barrier(store)
     with store.read() as conn:
         share_barrier(conn, integration.id)
         require_first_sync(conn, integration.id)
-        rows, more = list_page(conn, endpoint, integration.id, query, unsupported)
-        results = endpoint.serialize(conn, rows, query.include_deleted)
+        rows, more = list_page(conn, spec, integration.id, query, unsupported)
+        results = spec.serialize(conn, rows, query.include_deleted)  # type: ignore[misc]
     return success({"next": codec.encode(rows[-1].id, bound_to) if more else None, "results": results})
 
 

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from lmsbridge.clock import to_wire
 from lmsbridge.connectors.base import Connector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
-from lmsbridge.connectors.records import SYNC_MODELS
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.integrations.repository import Integration
 from lmsbridge.jobs import JobContext, JobReleased
+from lmsbridge.records.registry import TABLES
 from lmsbridge.records.stamps import store_now, take_stamp
-from lmsbridge.records.writer import TABLES, Counts, RecordWriter
+from lmsbridge.records.writer import Counts, RecordWriter
+from lmsbridge.schemas.models import SYNC_MODELS
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 
 log = logging.getLogger("lmsbridge.syncs")

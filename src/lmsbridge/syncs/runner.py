@@ -14,20 +14,11 @@ from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
+from lmsbridge.schemas.models import EVENT_NAMES
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 
 log = logging.getLogger("lmsbridge.syncs")
-
-# data-changed names only the contract's models (hris_skills has no entry there).
-_EVENT_MODELS = {
-    "lms_users",
-    "lms_course_providers",
-    "lms_skills",
-    "lms_courses",
-    "lms_course_revisions",
-    "lms_course_progressions",
-}
 
 
 def connector_for(store: Store, box: CredentialBox, integration: Integration) -> object:
@@ -113,7 +104,7 @@ class SyncRunner:
                     current, integration, outcome.state, current.started_at, ended, run.public_url
                 ),
             )
-            changed = [m for m in outcome.changed_models() if m in _EVENT_MODELS]
+            changed = [EVENT_NAMES[m] for m in outcome.changed_models() if m in EVENT_NAMES]
             if changed:
                 repo.add_event(
                     integration.environment_id,
