@@ -9,6 +9,7 @@ from lmsbridge.clock import utc_now
 from lmsbridge.connectors.base import ConnectorContext
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
+from lmsbridge.events.outbox import EventOutbox, EventType
 from lmsbridge.integrations.credentials import CredentialBox
 from lmsbridge.integrations.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
@@ -96,20 +97,21 @@ class SyncRunner:
                 values["last_full_started_at"] = begun
             if values:
                 repo.save_state(integration.id, **values)
-            repo.add_event(
+            outbox = EventOutbox(conn)
+            outbox.add(
                 integration.environment_id,
                 integration.id,
-                "sync-finished",
+                EventType.SYNC_FINISHED,
                 finished_payload(
                     current, integration, outcome.state, current.started_at, ended, run.public_url
                 ),
             )
             changed = [EVENT_NAMES[m] for m in outcome.changed_models() if m in EVENT_NAMES]
             if changed:
-                repo.add_event(
+                outbox.add(
                     integration.environment_id,
                     integration.id,
-                    "data-changed",
+                    EventType.DATA_CHANGED,
                     {
                         "integration_id": integration.id,
                         "integration_tool": integration.tool,

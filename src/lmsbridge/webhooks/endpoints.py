@@ -16,6 +16,7 @@ from lmsbridge.api.deps import PrincipalDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
+from lmsbridge.events.outbox import EventOutbox
 from lmsbridge.logs.endpoints import page, rows
 from lmsbridge.webhooks import service
 from lmsbridge.webhooks.repository import WebhookRepository
@@ -109,7 +110,7 @@ def delivery_page(delivery_id: str, request: Request) -> HTMLResponse:
     with store_of(request).read() as conn:
         repo = WebhookRepository(conn)
         delivery = repo.delivery(delivery_id)
-        event = repo.event(delivery.event_id) if delivery else None
+        event = EventOutbox(conn).get(delivery.event_id) if delivery else None
         attempts = repo.attempts([delivery_id])[delivery_id] if delivery else []
     if delivery is None:
         raise NotFoundError(f"No webhook delivery {delivery_id!r} exists.")
