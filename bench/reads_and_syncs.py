@@ -64,8 +64,8 @@ from lmsbridge.config import Settings
 from lmsbridge.connectors.sandbox.connector import SandboxSettings
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
-from lmsbridge.integrations.repository import IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.repository import IntegrationRepository
 from lmsbridge.jobs import JobContext, JobQueue
 from lmsbridge.records.listing import CursorCodec, ListQuery, fingerprint
 from lmsbridge.records.queries import list_page

@@ -6,7 +6,7 @@ from functools import partial
 
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
-from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.jobs import Handler, Worker
 from lmsbridge.records.anonymiser import anonymise_deleted
 from lmsbridge.syncs.runner import SyncRunner

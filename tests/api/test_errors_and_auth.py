@@ -132,7 +132,7 @@ def test_healthz_answers_200_when_the_store_is_reachable(clean_server: Server) -
 
 
 def test_an_unreachable_store_answers_503_in_the_envelope() -> None:
-    from lmsbridge.api.app import create_app
+    from lmsbridge.app import create_app
     from lmsbridge.config import Settings
     from lmsbridge.db import Store
 

@@ -22,7 +22,7 @@ from lmsbridge.errors import (
     NotFoundError,
     RemoteActionError,
 )
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.records.queries import courses, progression, progressions_query
 from lmsbridge.records.stamps import take_stamp
 from lmsbridge.records.writer import RecordWriter

@@ -10,7 +10,7 @@ from lmsbridge.auth.repository import Principal
 from lmsbridge.auth.service import authenticate
 from lmsbridge.db import Store
 from lmsbridge.errors import InputInvalidError
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.integrations.service import get_integration
 
 

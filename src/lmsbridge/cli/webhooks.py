@@ -13,14 +13,14 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from lmsbridge.db import Store
-    from lmsbridge.integrations.credentials import CredentialBox
+    from lmsbridge.integration_store.credentials import CredentialBox
 
 
 def _store_and_box() -> tuple[Store, CredentialBox]:
     from lmsbridge.config import get_settings
     from lmsbridge.db import open_store
     from lmsbridge.db.migrations import migrate
-    from lmsbridge.integrations.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
+    from lmsbridge.integration_store.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
 
     settings = get_settings()
     try:

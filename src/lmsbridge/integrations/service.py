@@ -13,8 +13,8 @@ from lmsbridge.connectors.base import WRITE_ACTION_LABELS, Coverage
 from lmsbridge.connectors.registry import connector_class, validate_settings
 from lmsbridge.errors import InputInvalidError, IntegrationNotFoundError
 from lmsbridge.ids import integration_id as new_integration_id
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.schemas.models import READ_MODEL_LABELS
 from lmsbridge.syncs.service import request_sync
 

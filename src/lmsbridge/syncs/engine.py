@@ -19,7 +19,7 @@ from lmsbridge.connectors.base import Connector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.jobs import JobContext, JobReleased
 from lmsbridge.records.registry import TABLES
 from lmsbridge.records.stamps import store_now, take_stamp

@@ -10,8 +10,8 @@ from lmsbridge.connectors.base import ConnectorContext
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
 from lmsbridge.events.outbox import EventOutbox, EventType
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository

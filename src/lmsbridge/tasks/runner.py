@@ -18,8 +18,8 @@ from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
 from lmsbridge.errors import ErrorCode
 from lmsbridge.ids import derived_id
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext, JobDeferred, JobReleased
 from lmsbridge.records.stamps import take_stamp
 from lmsbridge.records.writer import RecordWriter

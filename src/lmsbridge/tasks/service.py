@@ -24,7 +24,7 @@ from lmsbridge.errors import (
 )
 from lmsbridge.events.outbox import EventOutbox, EventType
 from lmsbridge.ids import new_id
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.jobs import JobQueue
 from lmsbridge.tasks.repository import Task, TaskRepository
 from lmsbridge.webhooks.repository import WebhookRepository

@@ -17,7 +17,7 @@ from lmsbridge import __version__
 from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
 from lmsbridge.events.outbox import Event, EventOutbox
-from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.jobs import Job, JobContext, enqueue
 from lmsbridge.webhooks.repository import CALLBACK, Attempt, Delivery, WebhookRepository
 from lmsbridge.webhooks.service import DELIVER_JOB, open_secret

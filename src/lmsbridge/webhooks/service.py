@@ -14,7 +14,7 @@ from lmsbridge.db import Store
 from lmsbridge.errors import InputInvalidError
 from lmsbridge.events.outbox import EVENT_TYPES, EventOutbox, EventType
 from lmsbridge.ids import new_id
-from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.jobs import enqueue
 from lmsbridge.webhooks.repository import CALLBACK, Attempt, Delivery, Endpoint, WebhookRepository
 from lmsbridge.webhooks.settings import WebhookSettings

@@ -20,7 +20,7 @@ from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store
 from lmsbridge.errors import NotFoundError
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.endpoints import router as integrations_router
 from lmsbridge.logs.endpoints import router as logs_router
 from lmsbridge.logs.recorder import InteractionRecorder
