@@ -11,8 +11,8 @@ from lmsbridge.actions import service
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import WriteAction
-from lmsbridge.db import tables as t
 from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
+from lmsbridge.schemas.models import Model
 
 router = APIRouter()
 
@@ -35,10 +35,12 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
     store = store_of(request)
 
     def work() -> dict[str, Any]:
-        user = service.remote_id_of(store, t.lms_users, integration.id, body.user_id, "user_id", in_body=True)
+        user = service.remote_id_of(
+            store, Model.LMS_USERS, integration.id, body.user_id, "user_id", in_body=True
+        )
         revision = service.remote_id_of(
             store,
-            t.lms_course_revisions,
+            Model.LMS_COURSE_REVISIONS,
             integration.id,
             body.course_revision_id,
             "course_revision_id",
@@ -46,7 +48,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.enrol(user, revision))
-        service.write_through(store, integration.id, "lms_course_progressions", record)
+        service.write_through(store, integration.id, Model.LMS_COURSE_PROGRESSIONS, record)
         return service.progression_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.ENROL, work)
@@ -72,7 +74,7 @@ def complete(
         completed_at = service.parse_completed_at(body.completed_at)
         remote = service.remote_id_of(
             store,
-            t.lms_course_progressions,
+            Model.LMS_COURSE_PROGRESSIONS,
             integration.id,
             course_progression_id,
             "course_progression_id",
@@ -80,7 +82,7 @@ def complete(
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.complete(remote, completed_at, body.score))
-        service.write_through(store, integration.id, "lms_course_progressions", record)
+        service.write_through(store, integration.id, Model.LMS_COURSE_PROGRESSIONS, record)
         return service.progression_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.COMPLETE, work)
@@ -98,11 +100,11 @@ def deactivate(request: Request, integration: IntegrationDep, course_id: str) ->
 
     def work() -> dict[str, Any]:
         remote = service.remote_id_of(
-            store, t.lms_courses, integration.id, course_id, "course_id", in_body=False
+            store, Model.LMS_COURSES, integration.id, course_id, "course_id", in_body=False
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.deactivate_course(remote))
-        service.write_through(store, integration.id, "lms_courses", record)
+        service.write_through(store, integration.id, Model.LMS_COURSES, record)
         return service.course_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.DEACTIVATE_COURSE, work)

@@ -10,8 +10,7 @@ from lmsbridge.auth.repository import Principal
 from lmsbridge.auth.service import authenticate
 from lmsbridge.db import Store
 from lmsbridge.errors import InputInvalidError
-from lmsbridge.integration_store.repository import Integration
-from lmsbridge.integrations.service import get_integration
+from lmsbridge.integration_store.repository import Integration, get_integration
 
 
 def store_of(request: Request) -> Store:

@@ -9,13 +9,11 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.db.tables import instance_settings
 from lmsbridge.errors import ModelNotAvailableError
 from lmsbridge.records.listing import (
     CursorCodec,
@@ -26,7 +24,7 @@ from lmsbridge.records.listing import (
     parse_updated_after,
     split_list,
 )
-from lmsbridge.records.queries import list_page
+from lmsbridge.records.queries import cursor_key, list_page
 from lmsbridge.records.registry import LISTED
 from lmsbridge.records.stamps import pass_barrier, share_barrier
 from lmsbridge.syncs.service import require_first_sync
@@ -37,8 +35,7 @@ router = APIRouter()
 @lru_cache(maxsize=8)
 def _codec(store: Store) -> CursorCodec:
     with store.read() as conn:
-        key = conn.scalar(select(instance_settings.c.value).where(instance_settings.c.name == "cursor_key"))
-    return CursorCodec(bytes.fromhex(str(key)))
+        return CursorCodec(cursor_key(conn))
 
 
 def list_records(request: Request, integration: Any, name: str) -> Response:

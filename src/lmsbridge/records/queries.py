@@ -220,3 +220,45 @@ def list_page(
             stmt = stmt.where(column.in_([v.lower() for v in values] if spec_filter.lower else list(values)))
     rows = list(conn.execute(stmt.order_by(table.c.id).limit(query.page_size + 1)))
     return rows[: query.page_size], len(rows) > query.page_size
+
+
+def remote_id_by_id(conn: Connection, table: Table, integration_id: str, record_id: str) -> str | None:
+    found = conn.scalar(
+        select(table.c.remote_id).where(table.c.id == record_id, table.c.integration_id == integration_id)
+    )
+    return None if found is None else str(found)
+
+
+def progression_by_remote_id(conn: Connection, integration_id: str, remote_id: str) -> dict[str, Any] | None:
+    table = t.lms_course_progressions
+    row = conn.execute(
+        progressions_query(table).where(
+            table.c.integration_id == integration_id, table.c.remote_id == remote_id
+        )
+    ).first()
+    return None if row is None else progression(row)
+
+
+def course_by_remote_id(conn: Connection, integration_id: str, remote_id: str) -> dict[str, Any] | None:
+    table = t.lms_courses
+    row = conn.execute(
+        select(table).where(table.c.integration_id == integration_id, table.c.remote_id == remote_id)
+    ).first()
+    return None if row is None else courses(conn, [row], False)[0]
+
+
+def live_ids(conn: Connection, table: Table, integration_id: str) -> list[str]:
+    """Ids of the integration's records not marked deleted."""
+    return list(
+        conn.scalars(
+            select(table.c.id).where(
+                table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
+            )
+        )
+    )
+
+
+def cursor_key(conn: Connection) -> bytes:
+    """The instance's key that signs list cursors."""
+    key = conn.scalar(select(t.instance_settings.c.value).where(t.instance_settings.c.name == "cursor_key"))
+    return bytes.fromhex(str(key))

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from lmsbridge.clock import to_wire
 from lmsbridge.connectors.base import Connector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
@@ -21,6 +19,7 @@ from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.integration_store.repository import Integration
 from lmsbridge.jobs import JobContext, JobReleased
+from lmsbridge.records.queries import live_ids
 from lmsbridge.records.registry import TABLES
 from lmsbridge.records.stamps import store_now, take_stamp
 from lmsbridge.records.writer import Counts, RecordWriter
@@ -101,15 +100,7 @@ class SyncEngine:
     ) -> int:
         table = TABLES[model]
         with self.store.read() as conn:
-            missing = [
-                row.id
-                for row in conn.execute(
-                    select(table.c.id).where(
-                        table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
-                    )
-                )
-                if hash(row.id) not in seen
-            ]
+            missing = [id_ for id_ in live_ids(conn, table, integration_id) if hash(id_) not in seen]
         if not missing:
             return 0
         with self.store.write() as conn:
