@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from lmsbridge import __version__
 from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
-from lmsbridge.api import errors
+from lmsbridge.api import errors, openapi
 from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.content_type import JsonByDefault
 from lmsbridge.api.failures import UnexpectedFailures
@@ -59,6 +59,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.box = CredentialBox(load_secret_key(settings, create=True))
     app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)
+    openapi.install(app)
     for router in (integrations_router, tasks_router, reads_router, actions_router, syncs_router):
         app.include_router(router, prefix="/v1")
     app.include_router(log_pages)  # /logs/*: the pages every log_url leads to

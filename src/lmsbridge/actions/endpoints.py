@@ -12,7 +12,9 @@ from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import WriteAction
 from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
+from lmsbridge.schemas.common import SuccessWithWarnings
 from lmsbridge.schemas.models import Model
+from lmsbridge.schemas.records import Course, CourseProgression
 
 router = APIRouter()
 
@@ -29,7 +31,13 @@ def _run(request: Request, integration: Any, action: WriteAction, work: Any) -> 
     )
 
 
-@router.post("/lms/course-progressions", summary="Enroll user", responses=ERRORS, tags=["Unified LMS API"])
+@router.post(
+    "/lms/course-progressions",
+    summary="Enroll user",
+    response_model=SuccessWithWarnings[CourseProgression],
+    responses=ERRORS,
+    tags=["Unified LMS API"],
+)
 def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> Response:
     """Enroll a user in a course revision; enrolling again returns the same progression."""
     store = store_of(request)
@@ -57,6 +65,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
 @router.post(
     "/lms/course-progressions/{course_progression_id}/complete",
     summary="Complete course progression",
+    response_model=SuccessWithWarnings[CourseProgression],
     responses=ERRORS,
     tags=["Unified LMS API"],
 )
@@ -91,6 +100,7 @@ def complete(
 @router.post(
     "/lms/courses/{course_id}/deactivate",
     summary="Deactivate course",
+    response_model=SuccessWithWarnings[Course],
     responses=ERRORS,
     tags=["Unified LMS API"],
 )

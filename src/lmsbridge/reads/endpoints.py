@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
@@ -27,6 +28,8 @@ from lmsbridge.records.listing import (
 from lmsbridge.records.queries import cursor_key, list_page
 from lmsbridge.records.registry import LISTED
 from lmsbridge.records.stamps import pass_barrier, share_barrier
+from lmsbridge.schemas import records as wire
+from lmsbridge.schemas.common import Page, Success
 from lmsbridge.syncs.service import require_first_sync
 
 router = APIRouter()
@@ -101,14 +104,21 @@ ListParamsDep = Annotated[ListParams, Depends()]
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Response])
 
 
-def _route(path: str, summary: str, tag: str = "Unified LMS API") -> Callable[[_Endpoint], _Endpoint]:
+def _route(
+    path: str, summary: str, record: type[BaseModel], tag: str = "Unified LMS API"
+) -> Callable[[_Endpoint], _Endpoint]:
     decorator: Callable[[_Endpoint], _Endpoint] = router.get(
-        path, summary=summary, responses=ERRORS, tags=[tag], description=_COMMON
+        path,
+        summary=summary,
+        response_model=Success[Page[record]],  # type: ignore[valid-type]
+        responses=ERRORS,
+        tags=[tag],
+        description=_COMMON,
     )
     return decorator
 
 
-@_route("/lms/users", "Get users")
+@_route("/lms/users", "Get users", wire.User)
 def get_users(
     request: Request,
     integration: IntegrationDep,
@@ -119,13 +129,13 @@ def get_users(
     return list_records(request, integration, "lms_users")
 
 
-@_route("/lms/courses", "Get courses")
+@_route("/lms/courses", "Get courses", wire.Course)
 def get_courses(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Courses with their provider and revisions (and each revision's skills)."""
     return list_records(request, integration, "lms_courses")
 
 
-@_route("/lms/course-progressions", "Get course progressions")
+@_route("/lms/course-progressions", "Get course progressions", wire.CourseProgression)
 def get_course_progressions(
     request: Request,
     integration: IntegrationDep,
@@ -137,13 +147,13 @@ def get_course_progressions(
     return list_records(request, integration, "lms_course_progressions")
 
 
-@_route("/lms/skills", "Get skills")
+@_route("/lms/skills", "Get skills", wire.Skill)
 def get_lms_skills(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Skills that course revisions teach."""
     return list_records(request, integration, "lms_skills")
 
 
-@_route("/hris/skills", "Get skills (HRIS)", tag="Unified HRIS API")
+@_route("/hris/skills", "Get skills (HRIS)", wire.HrisSkill, tag="Unified HRIS API")
 def get_hris_skills(
     request: Request,
     integration: IntegrationDep,

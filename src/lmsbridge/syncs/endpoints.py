@@ -8,12 +8,20 @@ from fastapi.responses import Response
 from lmsbridge.api.deps import IntegrationDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.schemas.actions import ForceSyncRequest
+from lmsbridge.schemas.common import Success
+from lmsbridge.schemas.syncs import SyncRequested
 from lmsbridge.syncs.service import effective_type, request_sync
 
 router = APIRouter()
 
 
-@router.post("/force-sync", summary="Trigger sync", responses=ERRORS, tags=["General"])
+@router.post(
+    "/force-sync",
+    summary="Trigger sync",
+    response_model=Success[SyncRequested],
+    responses=ERRORS,
+    tags=["General"],
+)
 def force_sync(
     request: Request, integration: IntegrationDep, body: ForceSyncRequest | None = Body(None)
 ) -> Response:

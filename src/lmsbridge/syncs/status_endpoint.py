@@ -10,12 +10,20 @@ from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
+from lmsbridge.schemas.common import Success
+from lmsbridge.schemas.syncs import SyncRun
 from lmsbridge.syncs.repository import SyncRepository
 
 router = APIRouter()
 
 
-@router.get("/syncs/{sync_id}", summary="Get sync status (extension)", responses=ERRORS, tags=["General"])
+@router.get(
+    "/syncs/{sync_id}",
+    summary="Get sync status (extension)",
+    response_model=Success[SyncRun],
+    responses=ERRORS,
+    tags=["General"],
+)
 def get_sync(request: Request, integration: IntegrationDep, sync_id: str) -> Response:
     """One sync run of the integration: its state (QUEUED, RUNNING, SUCCEEDED, PARTIALLY_FAILED,
     AUTHENTICATION_FAILED, FAILED), type, times and the records added, updated, unchanged and

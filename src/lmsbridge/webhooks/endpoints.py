@@ -13,6 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from lmsbridge.api.deps import PrincipalDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.errors import NotFoundError
+from lmsbridge.schemas.common import Success
+from lmsbridge.schemas.webhooks import (
+    CallbackSecret,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+)
 from lmsbridge.webhooks import service
 from lmsbridge.webhooks.repository import WebhookRepository
 
@@ -29,7 +36,13 @@ class WebhookCreate(BaseModel):
     )
 
 
-@router.post("/v1/webhooks", summary="Register a webhook endpoint", responses=ERRORS, tags=_TAGS)
+@router.post(
+    "/v1/webhooks",
+    summary="Register a webhook endpoint",
+    response_model=Success[WebhookEndpointCreated],
+    responses=ERRORS,
+    tags=_TAGS,
+)
 def create_webhook(request: Request, who: PrincipalDep, body: WebhookCreate) -> Response:
     """Register an endpoint for the key's environment. The answer carries its signing `secret`,
     shown this once."""
@@ -40,7 +53,13 @@ def create_webhook(request: Request, who: PrincipalDep, body: WebhookCreate) -> 
     return success({**service.endpoint_view(endpoint), "secret": secret})
 
 
-@router.get("/v1/webhooks", summary="List webhook endpoints", responses=ERRORS, tags=_TAGS)
+@router.get(
+    "/v1/webhooks",
+    summary="List webhook endpoints",
+    response_model=Success[list[WebhookEndpoint]],
+    responses=ERRORS,
+    tags=_TAGS,
+)
 def list_webhooks(request: Request, who: PrincipalDep) -> Response:
     """The environment's endpoints (removed ones too, with `disabled_at`), without secrets."""
     with store_of(request).read() as conn:
@@ -51,6 +70,7 @@ def list_webhooks(request: Request, who: PrincipalDep) -> Response:
 @router.get(
     "/v1/webhooks/{endpoint_id}/deliveries",
     summary="List an endpoint's deliveries",
+    response_model=Success[list[WebhookDelivery]],
     responses=ERRORS,
     tags=_TAGS,
 )
@@ -70,7 +90,11 @@ def list_deliveries(request: Request, who: PrincipalDep, endpoint_id: str) -> Re
 
 
 @router.delete(
-    "/v1/webhooks/{endpoint_id}", summary="Remove a webhook endpoint", responses=ERRORS, tags=_TAGS
+    "/v1/webhooks/{endpoint_id}",
+    summary="Remove a webhook endpoint",
+    response_model=Success[WebhookEndpoint],
+    responses=ERRORS,
+    tags=_TAGS,
 )
 def delete_webhook(request: Request, who: PrincipalDep, endpoint_id: str) -> Response:
     """Stop delivering to the endpoint; its pending deliveries are cancelled."""
@@ -88,6 +112,7 @@ def delete_webhook(request: Request, who: PrincipalDep, endpoint_id: str) -> Res
 @router.post(
     "/v1/webhooks/callback-secret",
     summary="Create or rotate the callback secret",
+    response_model=Success[CallbackSecret],
     responses=ERRORS,
     tags=_TAGS,
 )
