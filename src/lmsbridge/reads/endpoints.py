@@ -9,7 +9,6 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
@@ -28,8 +27,8 @@ from lmsbridge.records.listing import (
 from lmsbridge.records.queries import cursor_key, list_page
 from lmsbridge.records.registry import LISTED
 from lmsbridge.records.stamps import pass_barrier, share_barrier
-from lmsbridge.schemas import records as wire
 from lmsbridge.schemas.common import Page, Success
+from lmsbridge.schemas.models import Model
 from lmsbridge.syncs.service import require_first_sync
 
 router = APIRouter()
@@ -104,13 +103,14 @@ ListParamsDep = Annotated[ListParams, Depends()]
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Response])
 
 
-def _route(
-    path: str, summary: str, record: type[BaseModel], tag: str = "Unified LMS API"
-) -> Callable[[_Endpoint], _Endpoint]:
+def _route(model: Model, summary: str, tag: str = "Unified LMS API") -> Callable[[_Endpoint], _Endpoint]:
+    """The list route of a model: its path and record shape come from the model registry."""
+    spec = LISTED[model]
+    assert spec.info.path is not None and spec.wire is not None
     decorator: Callable[[_Endpoint], _Endpoint] = router.get(
-        path,
+        spec.info.path,
         summary=summary,
-        response_model=Success[Page[record]],  # type: ignore[valid-type]
+        response_model=Success[Page[spec.wire]],  # type: ignore[name-defined]
         responses=ERRORS,
         tags=[tag],
         description=_COMMON,
@@ -118,7 +118,7 @@ def _route(
     return decorator
 
 
-@_route("/lms/users", "Get users", wire.User)
+@_route(Model.LMS_USERS, "Get users")
 def get_users(
     request: Request,
     integration: IntegrationDep,
@@ -126,16 +126,16 @@ def get_users(
     work_emails: str | None = Query(None, description="Comma-separated, case-insensitive."),
 ) -> Response:
     """Learners who can enroll in and complete courses."""
-    return list_records(request, integration, "lms_users")
+    return list_records(request, integration, Model.LMS_USERS)
 
 
-@_route("/lms/courses", "Get courses", wire.Course)
+@_route(Model.LMS_COURSES, "Get courses")
 def get_courses(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Courses with their provider and revisions (and each revision's skills)."""
-    return list_records(request, integration, "lms_courses")
+    return list_records(request, integration, Model.LMS_COURSES)
 
 
-@_route("/lms/course-progressions", "Get course progressions", wire.CourseProgression)
+@_route(Model.LMS_COURSE_PROGRESSIONS, "Get course progressions")
 def get_course_progressions(
     request: Request,
     integration: IntegrationDep,
@@ -144,16 +144,16 @@ def get_course_progressions(
     course_ids: str | None = Query(None, description="Comma-separated course ids."),
 ) -> Response:
     """Users' enrolments and completions."""
-    return list_records(request, integration, "lms_course_progressions")
+    return list_records(request, integration, Model.LMS_COURSE_PROGRESSIONS)
 
 
-@_route("/lms/skills", "Get skills", wire.Skill)
+@_route(Model.LMS_SKILLS, "Get skills")
 def get_lms_skills(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Skills that course revisions teach."""
-    return list_records(request, integration, "lms_skills")
+    return list_records(request, integration, Model.LMS_SKILLS)
 
 
-@_route("/hris/skills", "Get skills (HRIS)", wire.HrisSkill, tag="Unified HRIS API")
+@_route(Model.HRIS_SKILLS, "Get skills (HRIS)", tag="Unified HRIS API")
 def get_hris_skills(
     request: Request,
     integration: IntegrationDep,
@@ -161,4 +161,4 @@ def get_hris_skills(
     name_contains: str | None = Query(None, description="Part of the skill's name, case-insensitive."),
 ) -> Response:
     """The skill catalog."""
-    return list_records(request, integration, "hris_skills")
+    return list_records(request, integration, Model.HRIS_SKILLS)

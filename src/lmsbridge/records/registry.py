@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Select, Table
 
 from lmsbridge.connectors.records import (
@@ -21,6 +22,7 @@ from lmsbridge.connectors.records import (
 )
 from lmsbridge.db import tables as t
 from lmsbridge.records import queries as q
+from lmsbridge.schemas import records as wire
 from lmsbridge.schemas.models import MODELS, Model, ModelInfo
 
 
@@ -47,6 +49,7 @@ class ModelSpec:
     filters: dict[str, Filter] = field(default_factory=dict)  # of its list endpoint
     serialize: Serializer | None = None  # rows in the contract's shape (None: no list endpoint)
     paged_query: Callable[[Table], Select[Any]] | None = None  # joins its list endpoint needs
+    wire: type[BaseModel] | None = None  # its shape in list answers (schemas/records.py)
 
     @property
     def info(self) -> ModelInfo:
@@ -69,12 +72,19 @@ SPECS: dict[Model, ModelSpec] = {
             ("first_name", "last_name", "work_email", "work_email_lower", "status", "remote_data"),
             {**_IDS, "work_emails": Filter("work_email_lower", field="work_email", lower=True)},
             q.users,
+            wire=wire.User,
         ),
         ModelSpec(
             Model.LMS_COURSE_PROVIDERS, t.lms_course_providers, ProviderRecord, ("name", "remote_data")
         ),
         ModelSpec(
-            Model.LMS_SKILLS, t.lms_skills, SkillRecord, ("name", "remote_data"), dict(_IDS), q.lms_skills
+            Model.LMS_SKILLS,
+            t.lms_skills,
+            SkillRecord,
+            ("name", "remote_data"),
+            dict(_IDS),
+            q.lms_skills,
+            wire=wire.Skill,
         ),
         ModelSpec(
             Model.LMS_COURSES,
@@ -83,6 +93,7 @@ SPECS: dict[Model, ModelSpec] = {
             ("origin_id", "remote_data"),
             dict(_IDS),
             q.courses,
+            wire=wire.Course,
         ),
         ModelSpec(
             Model.LMS_COURSE_REVISIONS,
@@ -102,6 +113,7 @@ SPECS: dict[Model, ModelSpec] = {
             },
             q.progressions,
             q.progressions_query,
+            wire=wire.CourseProgression,
         ),
         ModelSpec(
             Model.HRIS_SKILLS,
@@ -110,6 +122,7 @@ SPECS: dict[Model, ModelSpec] = {
             ("name", "description", "ordered_levels", "remote_data"),
             {**_IDS, "name_contains": Filter("name", field="name", contains=True)},
             q.hris_skills,
+            wire=wire.HrisSkill,
         ),
     )
 }
