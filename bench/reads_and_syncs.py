@@ -66,7 +66,7 @@ from lmsbridge.db import Store
 from lmsbridge.db import tables as t
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integration_store.repository import IntegrationRepository
-from lmsbridge.jobs import JobContext, JobQueue
+from lmsbridge.jobs import JobContext, JobQueue, wake_workers
 from lmsbridge.records.listing import CursorCodec, ListQuery, fingerprint
 from lmsbridge.records.queries import list_page
 from lmsbridge.records.registry import LISTED
@@ -250,7 +250,7 @@ def run_sync(
         worker = build_worker(store, settings, box, concurrency=1)
         meter = SchedMeter(os.getpid())
         worker.start()
-        store.job_enqueued.set()
+        wake_workers()
         try:
             run = wait_run(store, run_id, timeout)
             return run, meter.read()

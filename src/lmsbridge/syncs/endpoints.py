@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from lmsbridge.api.deps import IntegrationDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
+from lmsbridge.jobs import wake_workers
 from lmsbridge.schemas.actions import ForceSyncRequest
 from lmsbridge.schemas.common import Success
 from lmsbridge.schemas.syncs import SyncRequested
@@ -31,5 +32,5 @@ def force_sync(
     with store.write() as conn:
         run, already = request_sync(conn, integration.id, requested, public_url(request))
     if not already:
-        store.job_enqueued.set()
+        wake_workers()
     return success({"already_queued": already, "sync_id": run.id, "type": run.type})

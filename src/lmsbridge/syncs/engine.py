@@ -25,6 +25,7 @@ from lmsbridge.records.stamps import store_now, take_stamp
 from lmsbridge.records.writer import Counts, RecordWriter
 from lmsbridge.schemas.models import SYNC_MODELS
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
+from lmsbridge.syncs.states import SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
 
@@ -61,7 +62,7 @@ class SyncEngine:
         full = run.type == "FULL"
         since = None if full or state.delta_cursor is None else state.delta_cursor - DELTA_OVERLAP
         caps = connector_class(integration.tool).capabilities
-        outcome = SyncOutcome("SUCCEEDED")
+        outcome = SyncOutcome(SyncRunState.SUCCEEDED)
         for model in SYNC_MODELS:
             if not caps.reads(model):
                 continue
@@ -79,16 +80,16 @@ class SyncEngine:
                     if ctx.should_stop():
                         raise JobReleased
             except AuthenticationInvalidError as error:
-                outcome.state = "AUTHENTICATION_FAILED"
+                outcome.state = SyncRunState.AUTHENTICATION_FAILED
                 outcome.errors.append(error.message)
                 return outcome
             except IntegrationError as error:
-                outcome.state = "FAILED"
+                outcome.state = SyncRunState.FAILED
                 outcome.errors.append(error.message)
                 return outcome
             except ConnectorError as error:
                 log.warning("sync %s: %s failed: %s", run.id, model, error.message)
-                outcome.state = "PARTIALLY_FAILED"
+                outcome.state = SyncRunState.PARTIALLY_FAILED
                 outcome.errors.append(f"{model}: {error.message}")
                 continue
             if full:

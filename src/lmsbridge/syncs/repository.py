@@ -12,8 +12,7 @@ from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import integration_sync_state, sync_runs
 from lmsbridge.db.upsert import upsert_returning
 from lmsbridge.ids import new_id
-
-ACTIVE_STATES = ("QUEUED", "RUNNING")
+from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,15 @@ class SyncRepository:
         return _run(row) if row else None
 
     def insert_run(self, integration_id: str, type_: str, public_url: str) -> SyncRun:
-        run = SyncRun(new_id(), integration_id, type_, "QUEUED", {}, None, public_url, utc_now(), None, None)
+        run = SyncRun(
+            new_id(), integration_id, type_, SyncRunState.QUEUED, {}, None, public_url, utc_now(), None, None
+        )
         self.conn.execute(
             sync_runs.insert().values(
                 id=run.id,
                 integration_id=integration_id,
                 type=type_,
-                state="QUEUED",
+                state=SyncRunState.QUEUED,
                 counts={},
                 public_url=public_url,
                 created_at=run.created_at,
@@ -95,13 +96,17 @@ class SyncRepository:
 
     def start_run(self, run_id: str, started_at: datetime) -> None:
         self.conn.execute(
-            update(sync_runs).where(sync_runs.c.id == run_id).values(state="RUNNING", started_at=started_at)
+            update(sync_runs)
+            .where(sync_runs.c.id == run_id)
+            .values(state=SyncRunState.RUNNING, started_at=started_at)
         )
 
     def finish_run(self, run_id: str, state: str, counts: dict[str, Any], error: str | None) -> None:
+        """An active run ends (`SyncRunState`'s allowed moves); an ended run stays as it is."""
+        assert not SyncRunState(state).active
         self.conn.execute(
             update(sync_runs)
-            .where(sync_runs.c.id == run_id)
+            .where(sync_runs.c.id == run_id, sync_runs.c.state.in_(ACTIVE_STATES))
             .values(state=state, counts=counts, error=error, ended_at=utc_now())
         )
 

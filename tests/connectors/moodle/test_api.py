@@ -4,7 +4,6 @@ clients see them. Every lmsbridge response is checked against the contract."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,12 +14,14 @@ import pytest
 from lmsbridge.auth.service import create_key
 from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.testing.emulators.moodle import Fault
 from tests.api.helpers import course, submit, wait
 from tests.conftest import Server
 from tests.connectors.moodle.conftest import FAST, TOKEN, Moodle
 from tests.contract import checked
+from tests.waiting import wait_until
 
 SYNC_TIMEOUT = 60.0
 
@@ -39,7 +40,7 @@ def moodle_api(server: Server, moodle: Moodle, token: str = TOKEN, **settings: A
             settings={"site_url": moodle.url, **FAST, **settings},
             credentials={"token": token},
         )
-    server.store.job_enqueued.set()
+    wake_workers()
     with server.client(key.secret, integration.id) as api:
         yield api
 
@@ -50,21 +51,20 @@ def integration_of(api: httpx.Client) -> str:
 
 def finished_run(server: Server, integration_id: str, sync_id: str | None = None) -> SyncRun:
     """The latest (or the given) sync run of the integration, once it has ended."""
-    deadline = time.monotonic() + SYNC_TIMEOUT
-    while True:
+
+    def ended() -> SyncRun | None:
         with server.store.read() as conn:
             repo = SyncRepository(conn)
             run = repo.get_run(sync_id) if sync_id else (repo.latest_runs(integration_id, 1) or [None])[0]
-        if run is not None and run.state not in ("QUEUED", "RUNNING"):
-            return run
-        assert time.monotonic() < deadline, f"the sync of {integration_id} did not end: {run}"
-        time.sleep(0.05)
+        return run if run is not None and run.state not in ("QUEUED", "RUNNING") else None
+
+    return wait_until(ended, timeout=SYNC_TIMEOUT, message=f"the sync of {integration_id} did not end")
 
 
 def force_sync(server: Server, api: httpx.Client) -> SyncRun:
     response = checked(api.post("/v1/force-sync", json={"type": "FULL"}))
     assert response.status_code == 200, response.text
-    server.store.job_enqueued.set()
+    wake_workers()
     return finished_run(server, integration_of(api), response.json()["data"]["sync_id"])
 
 

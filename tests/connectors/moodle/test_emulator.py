@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 import httpx
@@ -15,6 +14,7 @@ import pytest
 from lmsbridge.testing.emulators.moodle import REST_PATH, decode_php_form
 from tests.conftest import free_port
 from tests.connectors.moodle.conftest import TOKEN, Moodle
+from tests.waiting import wait_until
 
 
 def call(moodle: Moodle, function: str | None, fmt: str | None = "json", **params: Any) -> httpx.Response:
@@ -210,10 +210,10 @@ def test_lmsbridge_emulate_moodle_serves_a_seeded_site() -> None:
         banner = [process.stdout.readline() for _ in range(3)]
         assert f"site_url: http://127.0.0.1:{port}" in banner[1]
         assert token in banner[2]
-        deadline = time.monotonic() + 20
-        while True:
+
+        def site_info() -> httpx.Response | None:
             try:
-                response = httpx.post(
+                return httpx.post(
                     f"http://127.0.0.1:{port}{REST_PATH}",
                     data={
                         "wstoken": token,
@@ -221,10 +221,10 @@ def test_lmsbridge_emulate_moodle_serves_a_seeded_site() -> None:
                         "moodlewsrestformat": "json",
                     },
                 )
-                break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "the emulator did not start"
-                time.sleep(0.1)
+                return None
+
+        response = wait_until(site_info, timeout=20, message="the emulator did not start", interval=0.1)
         assert response.json()["username"] == "admin"
     finally:
         process.terminate()
