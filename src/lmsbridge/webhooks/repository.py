@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lmsbridge.clock import utc_now
@@ -210,6 +210,18 @@ class WebhookRepository:
                 _insert(self.conn)(webhook_fanouts).on_conflict_do_nothing(index_elements=["event_id"]),
                 [{"event_id": e, "created_at": now} for e in event_ids],
             )
+
+    def delivery_counts(self) -> dict[str, dict[str, int]]:
+        """How many deliveries each endpoint has in each state."""
+        counts: dict[str, dict[str, int]] = {}
+        rows = self.conn.execute(
+            select(webhook_deliveries.c.endpoint_id, webhook_deliveries.c.state, func.count()).group_by(
+                webhook_deliveries.c.endpoint_id, webhook_deliveries.c.state
+            )
+        )
+        for endpoint_id, state, n in rows:
+            counts.setdefault(endpoint_id, {})[state] = int(n)
+        return counts
 
     # -- deliveries ----------------------------------------------------------------------------
     def delivery(self, delivery_id: str) -> Delivery | None:
