@@ -144,7 +144,15 @@ def test_a_lasting_remote_fault_fails_items_with_its_code(
     site.clear_faults()
     assert view["status"] == "COMPLETED", view
     assert view["progress"]["total"] == ITEMS
+    with site.lock:
+        created = {c.idnumber for c in site.courses.values() if c.idnumber.startswith("outage")}
+    # A slow Moodle carries a create out though its answer never arrives: such a course exists,
+    # and its item says so (found again by ID number) rather than failing (issue 11, C4).
+    assert not created or name == "lasting timeouts", created
     for result in view["data"]:
-        assert result["status"] == "FAILED", result
-        assert result["error"]["code"] == code, (name, result)
+        if result["origin_id"] in created:
+            assert result["status"] == "SUCCEEDED", result
+        else:
+            assert result["status"] == "FAILED", result
+            assert result["error"]["code"] == code, (name, result)
     assert_one_course_per_item(site, moodle_api, view)

@@ -24,6 +24,7 @@ from lmsbridge.records.registry import TABLES
 from lmsbridge.records.stamps import store_now, take_stamp
 from lmsbridge.records.writer import Counts, RecordWriter
 from lmsbridge.schemas.models import SYNC_MODELS
+from lmsbridge.syncs.deletion_guard import DeletionGuard
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import SyncRunState
 
@@ -39,6 +40,10 @@ class SyncOutcome:
     state: str
     counts: dict[str, Counts] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Deletions the deletion guard held, {model: record ids}, until an operator confirms them.
+    held: dict[str, list[str]] = field(default_factory=dict)
+    # What the connector noticed though nothing failed (e.g. fields the remote withheld).
+    warnings: list[str] = field(default_factory=list)
 
     def changed_models(self) -> list[str]:
         changed = [model for model, counts in self.counts.items() if counts.changed]
@@ -62,6 +67,7 @@ class SyncEngine:
         full = run.type == "FULL"
         since = None if full or state.delta_cursor is None else state.delta_cursor - DELTA_OVERLAP
         caps = connector_class(integration.tool).capabilities
+        guard = DeletionGuard.of(integration.tool, integration.settings)
         outcome = SyncOutcome(SyncRunState.SUCCEEDED)
         for model in SYNC_MODELS:
             if not caps.reads(model):
@@ -93,16 +99,33 @@ class SyncEngine:
                 outcome.errors.append(f"{model}: {error.message}")
                 continue
             if full:
-                counts.deleted += self._mark_unseen_as_deleted(integration.id, model, seen, started)
+                counts.deleted += self._mark_unseen_as_deleted(
+                    integration.id, model, seen, started, guard, run.id, outcome
+                )
+        outcome.warnings.extend(getattr(connector, "sync_warnings", None) or [])
         return outcome
 
     def _mark_unseen_as_deleted(
-        self, integration_id: str, model: str, seen: set[int], started: datetime
+        self,
+        integration_id: str,
+        model: str,
+        seen: set[int],
+        started: datetime,
+        guard: DeletionGuard,
+        sync_id: str,
+        outcome: SyncOutcome,
     ) -> int:
         table = TABLES[model]
         with self.store.read() as conn:
-            missing = [id_ for id_ in live_ids(conn, table, integration_id) if hash(id_) not in seen]
+            live = live_ids(conn, table, integration_id)
+        missing = [record_id for record_id in live if hash(record_id) not in seen]
         if not missing:
+            return 0
+        if guard.holds(len(missing), len(live)):
+            log.warning("sync %s: %s: %d of %d deletions held", sync_id, model, len(missing), len(live))
+            outcome.held[model] = missing
+            outcome.state = "PARTIALLY_FAILED"
+            outcome.errors.append(guard.reason(sync_id, model, len(missing), len(live)))
             return 0
         with self.store.write() as conn:
             stamp = take_stamp(conn, integration_id)

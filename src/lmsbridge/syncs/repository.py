@@ -27,6 +27,7 @@ class SyncRun:
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    held_deletions: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def _run(row: Any) -> SyncRun:
         row.created_at,
         row.started_at,
         row.ended_at,
+        row.held_deletions,
     )
 
 
@@ -101,13 +103,32 @@ class SyncRepository:
             .values(state=SyncRunState.RUNNING, started_at=started_at)
         )
 
-    def finish_run(self, run_id: str, state: str, counts: dict[str, Any], error: str | None) -> None:
+    def finish_run(
+        self,
+        run_id: str,
+        state: str,
+        counts: dict[str, Any],
+        error: str | None,
+        held_deletions: dict[str, list[str]] | None = None,
+    ) -> None:
         """An active run ends (`SyncRunState`'s allowed moves); an ended run stays as it is."""
         assert not SyncRunState(state).active
         self.conn.execute(
             update(sync_runs)
             .where(sync_runs.c.id == run_id, sync_runs.c.state.in_(ACTIVE_STATES))
-            .values(state=state, counts=counts, error=error, ended_at=utc_now())
+            .values(
+                state=state,
+                counts=counts,
+                error=error,
+                ended_at=utc_now(),
+                held_deletions=held_deletions or None,
+            )
+        )
+
+    def settle_held_deletions(self, run_id: str, counts: dict[str, Any]) -> None:
+        """The held deletions were confirmed (and applied): the run counts them now."""
+        self.conn.execute(
+            update(sync_runs).where(sync_runs.c.id == run_id).values(held_deletions=None, counts=counts)
         )
 
     def state(self, integration_id: str) -> SyncState:

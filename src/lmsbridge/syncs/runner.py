@@ -80,7 +80,8 @@ class SyncRunner:
             current = repo.get_run(run.id)
             if current is None or current.state not in ACTIVE_STATES:
                 return
-            repo.finish_run(run.id, outcome.state, counts, "; ".join(outcome.errors) or None)
+            notes = outcome.errors + [f"warning: {w}" for w in outcome.warnings]
+            repo.finish_run(run.id, outcome.state, counts, "; ".join(notes) or None, outcome.held)
             state = repo.state(integration.id)
             values: dict[str, object] = {}
             begun = current.started_at or ended

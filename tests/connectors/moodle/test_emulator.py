@@ -31,7 +31,7 @@ def test_function_errors_are_http_200_with_moodles_error_body(moodle: Moodle) ->
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {
-        "exception": "invalid_parameter_exception",
+        "exception": "core\\exception\\invalid_parameter_exception",  # 4.5 and later namespace it
         "errorcode": "invalidparameter",
         "message": "Invalid parameter value detected",
         "debuginfo": "options => Invalid parameter value detected: ids => Invalid parameter value detected: "
@@ -132,12 +132,16 @@ def test_parameters_come_from_the_query_and_the_form_and_the_form_wins(moodle: M
         (
             "core_user_get_users",
             "nope",
-            ("moodle_exception", "invalidtoken", "Invalid token - token not found"),
+            ("core\\exception\\moodle_exception", "invalidtoken", "Invalid token - token not found"),
         ),
         (
             None,
             TOKEN,
-            ("invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected"),
+            (
+                "core\\exception\\invalid_parameter_exception",
+                "invalidparameter",
+                "Invalid parameter value detected",
+            ),
         ),
         ("core_nope", TOKEN, ("dml_missing_record_exception", "invalidrecord", None)),
     ],
