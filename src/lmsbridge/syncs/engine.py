@@ -124,7 +124,7 @@ class SyncEngine:
         if guard.holds(len(missing), len(live)):
             log.warning("sync %s: %s: %d of %d deletions held", sync_id, model, len(missing), len(live))
             outcome.held[model] = missing
-            outcome.state = "PARTIALLY_FAILED"
+            outcome.state = SyncRunState.PARTIALLY_FAILED
             outcome.errors.append(guard.reason(sync_id, model, len(missing), len(live)))
             return 0
         with self.store.write() as conn:
