@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 SyncType = Literal["FULL", "DELTA"]
 
@@ -27,3 +27,13 @@ class SyncRun(BaseModel):
     ended_at: datetime | None
     counts: dict[str, Any]
     error: str | None
+    held_deletions: dict[str, int] = Field(
+        description="Records per model a full sync held back from deleting (the deletion guard)."
+    )
+
+
+class DeletionsConfirmed(BaseModel):
+    """Extension: the held deletions of a sync, applied."""
+
+    sync_id: str
+    deleted: dict[str, int]

@@ -11,7 +11,7 @@ from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
 from lmsbridge.schemas.common import Success
-from lmsbridge.schemas.syncs import SyncRun
+from lmsbridge.schemas.syncs import DeletionsConfirmed, SyncRun
 from lmsbridge.syncs.deletion_guard import confirm_deletions
 from lmsbridge.syncs.repository import SyncRepository
 
@@ -51,6 +51,7 @@ def get_sync(request: Request, integration: IntegrationDep, sync_id: str) -> Res
 @router.post(
     "/syncs/{sync_id}/confirm-deletions",
     summary="Confirm the deletions a sync held (extension)",
+    response_model=Success[DeletionsConfirmed],
     responses=ERRORS,
     tags=["General"],
 )
