@@ -24,7 +24,7 @@ def _store() -> Store:
 
 
 def _box(settings: Settings) -> Any:
-    from lmsbridge.integrations.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
+    from lmsbridge.integration_store.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
 
     try:
         return CredentialBox(load_secret_key(settings, create=True))
@@ -139,7 +139,7 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
     """Run the API (and one worker, unless --no-worker); migrates the store first."""
     import uvicorn
 
-    from lmsbridge.api.app import create_app
+    from lmsbridge.app import create_app
 
     _logging()
     settings = get_settings()
@@ -333,7 +333,7 @@ def integrations_create(
 @integrations.command("list")
 def integrations_list() -> None:
     """List integrations."""
-    from lmsbridge.integrations.repository import IntegrationRepository
+    from lmsbridge.integration_store.repository import IntegrationRepository
 
     store = _store()
     migrate(store)
@@ -360,7 +360,7 @@ def sandbox() -> None:
 def sandbox_evolve(integration_id: str, changes: int) -> None:
     """Change a Sandbox's data as a living LMS changes: edits, additions, removals."""
     from lmsbridge.connectors.sandbox.connector import SandboxSettings
-    from lmsbridge.integrations.repository import IntegrationRepository
+    from lmsbridge.integration_store.repository import IntegrationRepository
     from lmsbridge.sandbox.generator import SandboxSize
     from lmsbridge.sandbox.repository import SandboxStateRepository
 

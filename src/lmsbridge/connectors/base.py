@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lmsbridge.connectors.errors import ItemError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
+from lmsbridge.schemas.models import READ_MODEL_LABELS as READ_MODEL_LABELS
 
 _Service = TypeVar("_Service")
 
@@ -40,17 +41,6 @@ WRITE_ACTION_LABELS: dict[WriteAction, str] = {
     WriteAction.ENROL: "Enroll user",
     WriteAction.COMPLETE: "Complete course progression",
     WriteAction.DEACTIVATE_COURSE: "Deactivate course",
-}
-
-READ_MODEL_LABELS: dict[str, str] = {
-    "lms_users": "Users",
-    "lms_course_providers": "Course providers",
-    "lms_courses": "Courses",
-    "lms_course_revisions": "Course revisions",
-    "lms_skills": "Skills",
-    "lms_skill_assignments": "Skill assignments",
-    "lms_course_progressions": "Course progressions",
-    "hris_skills": "Skills (HRIS)",
 }
 
 

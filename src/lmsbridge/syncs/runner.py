@@ -6,26 +6,18 @@ from __future__ import annotations
 import logging
 
 from lmsbridge.clock import utc_now
+from lmsbridge.connector_runtime import connector_for
 from lmsbridge.db import Store
-from lmsbridge.integrations.connectors import connector_for
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.events.outbox import EventOutbox, EventType
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
+from lmsbridge.schemas.models import EVENT_NAMES
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
-
-# data-changed names only the contract's models (hris_skills has no entry there).
-_EVENT_MODELS = {
-    "lms_users",
-    "lms_course_providers",
-    "lms_skills",
-    "lms_courses",
-    "lms_course_revisions",
-    "lms_course_progressions",
-}
 
 
 class SyncRunner:
@@ -91,20 +83,21 @@ class SyncRunner:
                 values["last_full_started_at"] = begun
             if values:
                 repo.save_state(integration.id, **values)
-            repo.add_event(
+            outbox = EventOutbox(conn)
+            outbox.add(
                 integration.environment_id,
                 integration.id,
-                "sync-finished",
+                EventType.SYNC_FINISHED,
                 finished_payload(
                     current, integration, outcome.state, current.started_at, ended, run.public_url
                 ),
             )
-            changed = [m for m in outcome.changed_models() if m in _EVENT_MODELS]
+            changed = [EVENT_NAMES[m] for m in outcome.changed_models() if m in EVENT_NAMES]
             if changed:
-                repo.add_event(
+                outbox.add(
                     integration.environment_id,
                     integration.id,
-                    "data-changed",
+                    EventType.DATA_CHANGED,
                     {
                         "integration_id": integration.id,
                         "integration_tool": integration.tool,

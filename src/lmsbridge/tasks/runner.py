@@ -11,19 +11,19 @@ from collections.abc import Iterator
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
+from lmsbridge.connector_runtime import connector_for
 from lmsbridge.connectors.base import CourseUpsert, ItemOutcome, SkillUpsert
 from lmsbridge.connectors.errors import IntegrationError
 from lmsbridge.connectors.records import Record
 from lmsbridge.db import Store
 from lmsbridge.errors import ErrorCode
 from lmsbridge.ids import derived_id
-from lmsbridge.integrations.connectors import connector_for
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext, JobDeferred, JobReleased
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.records.writer import RecordWriter
 from lmsbridge.remote_pacing import StorePacer
-from lmsbridge.syncs.stamps import take_stamp
-from lmsbridge.syncs.writer import RecordWriter
 from lmsbridge.tasks.repository import ItemRow, Outcome, Task, TaskRepository
 from lmsbridge.tasks.service import KINDS, TaskKind, record_completed
 from lmsbridge.tasks.states import ItemStatus, TaskStatus

@@ -20,15 +20,14 @@ from lmsbridge.errors import (
     InputInvalidError,
     title_of,
 )
+from lmsbridge.events.outbox import EventOutbox, EventType
 from lmsbridge.ids import new_id
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.jobs import JobQueue
-from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.tasks.repository import Task, TaskRepository
 from lmsbridge.webhooks.repository import WebhookRepository
 
 RUN_TASK_JOB = "tasks.run_bulk"
-TASK_COMPLETED_EVENT = "task-completed"
 
 
 @dataclass(frozen=True)
@@ -153,10 +152,10 @@ def record_completed(conn: Connection, task_id: str) -> None:
     task = TaskRepository(conn).get(task_id)
     if task is None or task.status == "PENDING":
         return
-    SyncRepository(conn).add_event(
+    EventOutbox(conn).add(
         task.environment_id,
         task.integration_id,
-        TASK_COMPLETED_EVENT,
+        EventType.TASK_COMPLETED,
         {
             "task_id": task.id,
             "integration_id": task.integration_id,

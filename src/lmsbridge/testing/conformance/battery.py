@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from lmsbridge.auth.service import create_key
+from lmsbridge.connector_runtime import connector_for
 from lmsbridge.connectors.base import WriteAction
 from lmsbridge.connectors.records import SYNC_MODELS
 from lmsbridge.connectors.registry import connector_class
-from lmsbridge.integrations.connectors import connector_for
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun

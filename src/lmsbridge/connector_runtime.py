@@ -11,8 +11,8 @@ from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.runtime import build_connector
 from lmsbridge.connectors.sandbox.state import SandboxState
 from lmsbridge.db import Store
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
 

@@ -13,20 +13,21 @@ from fastapi.responses import JSONResponse, Response
 from lmsbridge import __version__
 from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
-from lmsbridge.api import errors
+from lmsbridge.api import errors, openapi
+from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.content_type import JsonByDefault
+from lmsbridge.api.failures import UnexpectedFailures
 from lmsbridge.api.nul_guard import NulGuard
 from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store
 from lmsbridge.errors import NotFoundError
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.endpoints import router as integrations_router
-from lmsbridge.logs.endpoints import router as logs_router
+from lmsbridge.logs.pages import router as log_pages
 from lmsbridge.logs.recorder import InteractionRecorder
 from lmsbridge.logs.repository import InteractionWriter
 from lmsbridge.reads.endpoints import router as reads_router
-from lmsbridge.syncs.endpoints import pages as sync_pages
 from lmsbridge.syncs.endpoints import router as syncs_router
 from lmsbridge.syncs.status_endpoint import router as sync_status_router
 from lmsbridge.tasks.endpoints import router as tasks_router
@@ -58,12 +59,12 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.box = CredentialBox(load_secret_key(settings, create=True))
     app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)
+    openapi.install(app)
     for router in (integrations_router, tasks_router, reads_router, actions_router, syncs_router):
         app.include_router(router, prefix="/v1")
-    app.include_router(logs_router)
+    app.include_router(log_pages)  # /logs/*: the pages every log_url leads to
     app.include_router(sync_status_router, prefix="/v1")
-    app.include_router(sync_pages)
-    app.include_router(webhooks_router)  # /v1/webhooks (extensions) and /logs/webhooks/{id}
+    app.include_router(webhooks_router)  # /v1/webhooks (extensions)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> Response:
@@ -80,12 +81,15 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
             raise NotFoundError(f"No file {name!r}.")
         return Response(path.read_bytes(), media_type="image/svg+xml")
 
+    # Added innermost first. A call passes: the rate limit, the recorder (interaction id, log),
+    # the unexpected-failure envelope, the body limit, the JSON default, the NUL guard, the app.
     app.add_middleware(NulGuard)
     app.add_middleware(JsonByDefault)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(UnexpectedFailures)
     app.add_middleware(
         InteractionRecorder,
         writer=writer,
-        max_body_bytes=settings.max_body_bytes,
         log_body_bytes=settings.log_body_bytes,
         configured_public_url=settings.public_url,
     )

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lmsbridge.errors import InputInvalidError
 from lmsbridge.ids import ALPHABET
-from lmsbridge.reads.listing import CursorCodec, fingerprint
+from lmsbridge.records.listing import CursorCodec, fingerprint
 
 BOUNDED = settings(max_examples=300, deadline=None, derandomize=True)
 

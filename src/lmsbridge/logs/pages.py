@@ -1,4 +1,5 @@
-"""The pages every log_url leads to: one interaction, or one task with its failed items.
+"""The pages every log_url leads to, all the HTML the API serves: one interaction, one task with
+its failed items, one sync run, one webhook delivery with its attempts.
 Their ids are unguessable (about 140 random bits), so a link works as a capability, as a
 shared support link should; secrets were redacted before the interaction was stored."""
 
@@ -13,8 +14,11 @@ from fastapi.responses import HTMLResponse
 
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
+from lmsbridge.events.outbox import EventOutbox
 from lmsbridge.logs.repository import InteractionRepository
+from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.tasks.repository import TaskRepository
+from lmsbridge.webhooks.repository import WebhookRepository
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,3 +117,65 @@ def task_page(task_id: str, request: Request) -> HTMLResponse:
         else "<p>No item has failed.</p>"
     )
     return page(f"Task {task.id}", details + table)
+
+
+@router.get("/logs/syncs/{sync_id}")
+def sync_page(sync_id: str, request: Request) -> HTMLResponse:
+    with request.app.state.store.read() as conn:
+        run = SyncRepository(conn).get_run(sync_id)
+    if run is None:
+        raise NotFoundError(f"No sync {sync_id!r} exists.")
+    return page(
+        f"Sync {run.id}",
+        rows(
+            [
+                ("integration", run.integration_id),
+                ("type", run.type),
+                ("state", run.state),
+                ("queued", to_wire(run.created_at)),
+                ("started", to_wire(run.started_at)),
+                ("ended", to_wire(run.ended_at)),
+                ("error", run.error),
+                ("records per model", json.dumps(run.counts, indent=2)),
+            ]
+        )
+        + f"<p>{html.escape('Counts: added, updated, unchanged, deleted.')}</p>",
+    )
+
+
+@router.get("/logs/webhooks/{delivery_id}")
+def delivery_page(delivery_id: str, request: Request) -> HTMLResponse:
+    with request.app.state.store.read() as conn:
+        repo = WebhookRepository(conn)
+        delivery = repo.delivery(delivery_id)
+        event = EventOutbox(conn).get(delivery.event_id) if delivery else None
+        attempts = repo.attempts([delivery_id])[delivery_id] if delivery else []
+    if delivery is None:
+        raise NotFoundError(f"No webhook delivery {delivery_id!r} exists.")
+    details = rows(
+        [
+            ("event", f"{delivery.event_id} ({event.type if event else 'unknown'})"),
+            ("endpoint", delivery.endpoint_id),
+            ("url", delivery.url),
+            ("state", delivery.state),
+            ("attempts", delivery.attempts),
+            ("next attempt", to_wire(delivery.next_attempt_at) if delivery.state == "pending" else None),
+            ("created", to_wire(delivery.created_at)),
+            ("delivered", to_wire(delivery.delivered_at)),
+            ("payload", json.dumps(event.payload, indent=2) if event else None),
+        ]
+    )
+    lines = "".join(
+        f"<tr><td>{a.number}</td><td>{html.escape(str(to_wire(a.started_at)))}</td>"
+        f"<td>{a.duration_ms} ms</td>"
+        f"<td>{'' if a.status_code is None else a.status_code}</td>"
+        f"<td class='err'>{html.escape(a.error or '')}</td></tr>"
+        for a in attempts
+    )
+    table = (
+        "<h2>Attempts</h2><table><tr><th>#</th><th>started</th><th>duration</th><th>status</th>"
+        f"<th>error</th></tr>{lines}</table>"
+        if attempts
+        else "<p>No attempt has been made yet.</p>"
+    )
+    return page(f"Webhook delivery {delivery.id}", details + table)

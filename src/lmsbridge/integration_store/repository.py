@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from lmsbridge.db.tables import environments, integrations
+from lmsbridge.errors import IntegrationNotFoundError
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,18 @@ class IntegrationRepository:
             .order_by(integrations.c.created_at)
         )
         return [(_integration(row), row.environment_name) for row in rows]
+
+    def active_tools(self) -> list[tuple[str, str]]:
+        """(id, tool) of every ACTIVE integration, for the sync schedule."""
+        rows = self.conn.execute(
+            select(integrations.c.id, integrations.c.tool).where(integrations.c.status == "ACTIVE")
+        )
+        return [(row.id, row.tool) for row in rows]
+
+
+def get_integration(conn: Connection, integration_id: str, environment_id: str) -> Integration:
+    """The integration, seen from one environment: another environment's answers 404 as a missing one."""
+    integration = IntegrationRepository(conn).get(integration_id, environment_id=environment_id)
+    if integration is None:
+        raise IntegrationNotFoundError(f"No integration with id {integration_id!r} in this environment.")
+    return integration

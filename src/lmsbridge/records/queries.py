@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select, Table, false, func, select
 
 from lmsbridge.clock import to_wire
 from lmsbridge.db import tables as t
-from lmsbridge.reads.listing import ListQuery
+from lmsbridge.records.listing import ListQuery
 
-
-@dataclass(frozen=True)
-class Filter:
-    """A query filter: the column it matches, how values are normalised, and the model field an
-    integration must support for the filter to apply (None: always supported)."""
-
-    column: str
-    field: str | None = None
-    lower: bool = False
-    contains: bool = False
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    name: str  # the read model whose coverage decides availability
-    table: Table
-    filters: dict[str, Filter]
-    serialize: Callable[[Connection, list[Any], bool], list[dict[str, Any]]]
-    paged_query: Callable[[Table], Select[Any]] | None = None
+if TYPE_CHECKING:
+    from lmsbridge.records.registry import ModelSpec
 
 
 def _wire_common(row: Any) -> dict[str, Any]:
@@ -208,47 +189,16 @@ def progressions(_: Connection, rows: list[Any], __: bool) -> list[dict[str, Any
     return [progression(r) for r in rows]
 
 
-_IDS = {"ids": Filter("id"), "remote_ids": Filter("remote_id")}
-
-ENDPOINTS: dict[str, Endpoint] = {
-    "lms_users": Endpoint(
-        "lms_users",
-        t.lms_users,
-        {**_IDS, "work_emails": Filter("work_email_lower", field="work_email", lower=True)},
-        users,
-    ),
-    "lms_courses": Endpoint("lms_courses", t.lms_courses, dict(_IDS), courses),
-    "lms_course_progressions": Endpoint(
-        "lms_course_progressions",
-        t.lms_course_progressions,
-        {
-            **_IDS,
-            "user_ids": Filter("user_id", field="user_id"),
-            "course_ids": Filter("course_id", field="course_id"),
-        },
-        progressions,
-        progressions_query,
-    ),
-    "lms_skills": Endpoint("lms_skills", t.lms_skills, dict(_IDS), lms_skills),
-    "hris_skills": Endpoint(
-        "hris_skills",
-        t.hris_skills,
-        {**_IDS, "name_contains": Filter("name", field="name", contains=True)},
-        hris_skills,
-    ),
-}
-
-
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_page(
-    conn: Connection, endpoint: Endpoint, integration_id: str, query: ListQuery, unsupported: set[str]
+    conn: Connection, spec: ModelSpec, integration_id: str, query: ListQuery, unsupported: set[str]
 ) -> tuple[list[Any], bool]:
     """One page of rows in id order, and whether more follow."""
-    table = endpoint.table
-    stmt = endpoint.paged_query(table) if endpoint.paged_query else select(table)
+    table = spec.table
+    stmt = spec.paged_query(table) if spec.paged_query else select(table)
     stmt = stmt.where(table.c.integration_id == integration_id)
     if query.after is not None:
         stmt = stmt.where(table.c.id > query.after)
@@ -257,16 +207,58 @@ def list_page(
     if query.updated_after is not None:
         stmt = stmt.where(table.c.updated_stamp >= query.updated_after)
     for name, values in query.filters.items():
-        spec = endpoint.filters[name]
+        spec_filter = spec.filters[name]
         if name in unsupported:
             if query.ignore_unsupported:
                 continue
             stmt = stmt.where(false())  # a filter on a field the tool lacks matches nothing
             continue
-        column = table.c[spec.column]
-        if spec.contains:
+        column = table.c[spec_filter.column]
+        if spec_filter.contains:
             stmt = stmt.where(func.lower(column).like(f"%{_escape_like(values[0].lower())}%", escape="\\"))
         else:
-            stmt = stmt.where(column.in_([v.lower() for v in values] if spec.lower else list(values)))
+            stmt = stmt.where(column.in_([v.lower() for v in values] if spec_filter.lower else list(values)))
     rows = list(conn.execute(stmt.order_by(table.c.id).limit(query.page_size + 1)))
     return rows[: query.page_size], len(rows) > query.page_size
+
+
+def remote_id_by_id(conn: Connection, table: Table, integration_id: str, record_id: str) -> str | None:
+    found = conn.scalar(
+        select(table.c.remote_id).where(table.c.id == record_id, table.c.integration_id == integration_id)
+    )
+    return None if found is None else str(found)
+
+
+def progression_by_remote_id(conn: Connection, integration_id: str, remote_id: str) -> dict[str, Any] | None:
+    table = t.lms_course_progressions
+    row = conn.execute(
+        progressions_query(table).where(
+            table.c.integration_id == integration_id, table.c.remote_id == remote_id
+        )
+    ).first()
+    return None if row is None else progression(row)
+
+
+def course_by_remote_id(conn: Connection, integration_id: str, remote_id: str) -> dict[str, Any] | None:
+    table = t.lms_courses
+    row = conn.execute(
+        select(table).where(table.c.integration_id == integration_id, table.c.remote_id == remote_id)
+    ).first()
+    return None if row is None else courses(conn, [row], False)[0]
+
+
+def live_ids(conn: Connection, table: Table, integration_id: str) -> list[str]:
+    """Ids of the integration's records not marked deleted."""
+    return list(
+        conn.scalars(
+            select(table.c.id).where(
+                table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
+            )
+        )
+    )
+
+
+def cursor_key(conn: Connection) -> bytes:
+    """The instance's key that signs list cursors."""
+    key = conn.scalar(select(t.instance_settings.c.value).where(t.instance_settings.c.name == "cursor_key"))
+    return bytes.fromhex(str(key))

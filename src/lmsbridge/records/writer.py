@@ -24,16 +24,7 @@ from lmsbridge.connectors.records import (
 )
 from lmsbridge.db import tables as t
 from lmsbridge.ids import derived_id
-
-TABLES: dict[str, Table] = {
-    "lms_users": t.lms_users,
-    "lms_course_providers": t.lms_course_providers,
-    "lms_skills": t.lms_skills,
-    "lms_courses": t.lms_courses,
-    "lms_course_revisions": t.lms_course_revisions,
-    "lms_course_progressions": t.lms_course_progressions,
-    "hris_skills": t.hris_skills,
-}
+from lmsbridge.records.registry import TABLES
 
 
 @dataclass

@@ -11,18 +11,8 @@ from sqlalchemy import select, update
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
-from lmsbridge.db import tables as t
-from lmsbridge.syncs.stamps import take_stamp
-
-BLANKED = {
-    "lms_users": ("first_name", "last_name", "work_email", "work_email_lower", "status", "remote_data"),
-    "lms_course_providers": ("name", "remote_data"),
-    "lms_skills": ("name", "remote_data"),
-    "lms_courses": ("origin_id", "remote_data"),
-    "lms_course_revisions": ("title", "description", "remote_url", "status", "remote_data"),
-    "lms_course_progressions": ("status", "enrolled_at", "completed_at", "remote_data"),
-    "hris_skills": ("name", "description", "ordered_levels", "remote_data"),
-}
+from lmsbridge.records.registry import BLANKED, TABLES
+from lmsbridge.records.stamps import take_stamp
 
 
 def anonymise_deleted(store: Store, settings: Settings) -> int:
@@ -30,7 +20,7 @@ def anonymise_deleted(store: Store, settings: Settings) -> int:
     cutoff = utc_now() - timedelta(seconds=settings.anonymise_after_seconds)
     blanked = 0
     for name, columns in BLANKED.items():
-        table = t.metadata.tables[name]
+        table = TABLES[name]
         due = (table.c.remote_deleted_at < cutoff, table.c.anonymised_at.is_(None))
         with store.read() as conn:
             integration_ids = list(conn.scalars(select(table.c.integration_id).where(*due).distinct()))
