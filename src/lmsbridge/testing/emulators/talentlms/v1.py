@@ -353,4 +353,9 @@ async def handle(site: TalentLmsSite, request: Request) -> tuple[str | None, Res
 
 
 def _caller(request: Request) -> str:
-    return request.headers.get("authorization", "") or (request.client.host if request.client else "")
+    """The key, as v2 names its caller: both APIs draw on one limit per key."""
+    header = request.headers.get("authorization", "")
+    try:
+        return base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")[0]
+    except (ValueError, UnicodeDecodeError):
+        return header
