@@ -39,7 +39,11 @@ class Portal:
         return httpx.request(kwargs.pop("method", "GET"), f"{self.url}/api/v1/{path}", auth=auth, **kwargs)
 
     def v2(self, method: str, path: str, key: str | None = KEY, **kwargs: Any) -> httpx.Response:
-        headers = {"X-API-Version": "2024-01-01", **({"X-API-Key": key} if key else {}), **kwargs.pop("headers", {})}
+        headers = {
+            "X-API-Version": "2024-01-01",
+            **({"X-API-Key": key} if key else {}),
+            **kwargs.pop("headers", {}),
+        }
         return httpx.request(method, f"{self.url}/api/v2/{path}", headers=headers, **kwargs)
 
 

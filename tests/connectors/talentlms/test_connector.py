@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from lmsbridge.connectors.base import CourseUpsert, WriteAction
-from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError, PermissionMissingError
+from lmsbridge.connectors.errors import (
+    AuthenticationInvalidError,
+    ConnectorError,
+    ItemError,
+    PermissionMissingError,
+)
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, UserRecord
 from lmsbridge.connectors.talentlms.client import v1_target
 from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
@@ -59,7 +64,11 @@ def test_users_read_from_v2_with_their_creation_moment(portal: Portal) -> None:
     by_id = {u.remote_id: u for u in users}
     for user in listed:
         record = by_id[str(user.id)]
-        assert (record.first_name, record.last_name, record.work_email) == (user.name, user.surname, user.email)
+        assert (record.first_name, record.last_name, record.work_email) == (
+            user.name,
+            user.surname,
+            user.email,
+        )
         assert record.status == ("ACTIVE" if user.status == "active" else "INACTIVE")
         assert record.remote_created_at == user.registration
     assert {c.target for c in portal.site.calls.all()} == {"GET /api/v2/users"}
@@ -124,8 +133,12 @@ def test_upserted_courses_keep_their_origin_and_link_through_a_rename(portal: Po
     assert [o.error for o in first] == [None, None]
     ids = {o.origin_id: o.remote_id for o in first}
     course = portal.site.courses[int(ids["ext-1"])]
-    assert course.code == "ext-1" and course.description.endswith("\nCourse link: https://content.example.com/1")
-    renamed = outcomes(connector, [CourseUpsert("ext-1", "Negotiation, renamed", "https://content.example.com/1b")])
+    assert course.code == "ext-1" and course.description.endswith(
+        "\nCourse link: https://content.example.com/1"
+    )
+    renamed = outcomes(
+        connector, [CourseUpsert("ext-1", "Negotiation, renamed", "https://content.example.com/1b")]
+    )
     assert renamed[0].remote_id == ids["ext-1"]
     record = renamed[0].record
     assert record.origin_id == "ext-1"
@@ -211,7 +224,15 @@ def test_throttling_waits_for_the_reset_then_goes_on(portal: Portal) -> None:
 def test_a_lasting_429_is_rate_limit_exceeded(portal: Portal) -> None:
     body = '{"type": "api_error", "message": "Rate limit exceeded"}'
     portal.site.faults.add(
-        Fault("status", None, None, 429, body=body, content_type="application/json", headers={"X-RateLimit-Reset": "1"})
+        Fault(
+            "status",
+            None,
+            None,
+            429,
+            body=body,
+            content_type="application/json",
+            headers={"X-RateLimit-Reset": "1"},
+        )
     )
     with pytest.raises(ConnectorError) as error:
         read_all(portal.connector(), "lms_users")
@@ -270,7 +291,9 @@ def test_passthrough_reaches_both_apis_with_the_key_added(portal: Portal) -> Non
     assert v2.status == 200 and len(v2.data["_data"]) == 2
     user = portal.site.listed_users()[1]
     course = next(c for c in portal.site.courses.values() if (user.id, c.id) not in portal.site.enrolments)
-    enrol = connector.passthrough("v1", Request("POST", "addusertocourse", data={"user_id": user.id, "course_id": course.id}))
+    enrol = connector.passthrough(
+        "v1", Request("POST", "addusertocourse", data={"user_id": user.id, "course_id": course.id})
+    )
     assert enrol.status == 200 and (user.id, course.id) in portal.site.enrolments
     missing = connector.passthrough("v1", Request("GET", "users/id:999999"))
     assert missing.status == 404 and missing.data["error"]["message"] == "The requested user does not exist"
