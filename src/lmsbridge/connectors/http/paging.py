@@ -1,17 +1,20 @@
 """Paginators: what the next page's request is, from the page just read. Each is pure (a page in,
-the next position out) and remembers the positions it has been given, so a remote that answers
-the same page again raises `PagingLoopError` instead of paging forever. An empty page ends."""
+the next position out) and remembers the positions it has given and the pages it has seen, so a
+remote that hands out the same position or answers the same page again raises `PagingLoopError`
+instead of paging forever. An empty page ends."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from lmsbridge.connectors.errors import ConnectorError
+from lmsbridge.connectors.http.client import RemoteHttpClient
+from lmsbridge.connectors.http.resolution import DEFAULT, ResolutionTable
 from lmsbridge.errors import ErrorCode
 
 
@@ -41,6 +44,7 @@ class Paginator(ABC):
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
+        self._pages: set[int] = set()
 
     @abstractmethod
     def first(self) -> dict[str, Any]: ...
@@ -51,6 +55,10 @@ class Paginator(ABC):
     def next(self, page: Page) -> dict[str, Any] | None:
         if not page.rows:
             return None
+        fingerprint = hash(repr(page.rows))
+        if fingerprint in self._pages:
+            raise PagingLoopError("The remote answered the same page twice; paging stopped.")
+        self._pages.add(fingerprint)
         following = self.advance(page)
         if following is None:
             return None
@@ -192,3 +200,31 @@ def _dig(body: Any, path: str | None) -> Any:
         return body[path]
     head, _, rest = path.partition(".")
     return _dig(body.get(head), rest) if rest else None
+
+
+def paginate(
+    client: RemoteHttpClient,
+    path: str,
+    paginator: Paginator,
+    rows: Callable[[Any], Sequence[Any]],
+    *,
+    params: Mapping[str, Any] | None = None,
+    resolution: ResolutionTable = DEFAULT,
+) -> Iterator[Sequence[Any]]:
+    """Every page of a GET, each answer checked against `resolution`, until the paginator says
+    the last page was read; a position holding a `url` (next links) is requested as it is."""
+    position = paginator.first()
+    while True:
+        if "url" in position:
+            response = client.request("GET", str(position["url"]))
+        else:
+            response = client.request("GET", path, params={**(params or {}), **position})
+        resolution.check(response, client.service)
+        body = response.json() if response.content else None
+        page = Page(rows(body), body, response.headers)
+        if page.rows:
+            yield page.rows
+        following = paginator.next(page)
+        if following is None:
+            return
+        position = following
