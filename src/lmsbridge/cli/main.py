@@ -46,10 +46,12 @@ class _Commands(click.Group):
     """Turns an unreachable store into one clear line instead of a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from lmsbridge.errors import StoreUnavailableError
+        from lmsbridge.errors import StoreTooOldError, StoreUnavailableError
 
         try:
             return super().invoke(ctx)
+        except StoreTooOldError as error:
+            raise click.ClickException(error.message) from error
         except StoreUnavailableError as error:
             url = get_settings().database_url.split("@")[-1]
             raise click.ClickException(f"{error.message} (LMSBRIDGE_DATABASE_URL: ...{url})") from error
@@ -66,7 +68,7 @@ def migrate_cmd() -> None:
     """Create or upgrade the store's tables."""
     store = _store()
     applied = migrate(store)
-    click.echo(f"applied migrations: {applied}" if applied else "the store is up to date")
+    click.echo(f"applied revisions: {', '.join(applied)}" if applied else "the store is up to date")
 
 
 migrate_cmd.name = "migrate"
