@@ -4,6 +4,7 @@ ending in the right contract code."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
 from lmsbridge.connectors.talentlms.mapping import split_link
 from lmsbridge.errors import ErrorCode
 from lmsbridge.testing.emulators.kit import Fault
-from tests.connectors.talentlms.conftest import Portal, read_all
+from tests.connectors.talentlms.conftest import KEY, Portal, read_all
 
 
 def outcomes(connector: TalentLmsConnector, items: list[CourseUpsert]) -> list[Any]:
@@ -283,6 +284,7 @@ def test_passthrough_reaches_both_apis_with_the_key_added(portal: Portal) -> Non
             self.headers: dict[str, str] = extra.get("headers", {})
             self.params: dict[str, str] = extra.get("params", {})
             self.data = extra.get("data")
+            self.response_as_base64 = extra.get("response_as_base64", False)
 
     connector = portal.connector()
     v1 = connector.passthrough("v1", Request("GET", "/siteinfo"))
@@ -297,7 +299,19 @@ def test_passthrough_reaches_both_apis_with_the_key_added(portal: Portal) -> Non
     assert enrol.status == 200 and (user.id, course.id) in portal.site.enrolments
     missing = connector.passthrough("v1", Request("GET", "users/id:999999"))
     assert missing.status == 404 and missing.data["error"]["message"] == "The requested user does not exist"
-    with pytest.raises(ItemError, match="v1 or v2"):
+    as_bytes = connector.passthrough("v1", Request("GET", "ratelimit", response_as_base64=True))
+    assert base64.b64decode(as_bytes.data).startswith(b"{")
+    assert KEY not in str(v1) + str(v2) + str(as_bytes)
+    for refused_path in (
+        "http://elsewhere.example/api",
+        "//elsewhere.example/x",
+        "../../admin",
+        "users/../../x",
+    ):
+        with pytest.raises(ConnectorError, match="path") as refused:
+            connector.passthrough("v2", Request("GET", refused_path))
+        assert refused.value.code is ErrorCode.INPUT_INVALID
+    with pytest.raises(ConnectorError, match="v1 or v2"):
         connector.passthrough("v3", Request("GET", "users"))
 
 

@@ -34,6 +34,8 @@ def test_v1_arguments_in_the_path_with_or_without_a_trailing_slash(portal: Porta
     assert {c["id"] for c in one.json()["courses"]} >= {str(course_id)}
     both = portal.v1(f"getuserstatusincourse/course_id:{course_id},user_id:{user_id}{suffix}")
     assert both.status_code == 200 and both.json()["role"] == "learner"
+    unsorted = portal.v1(f"getuserstatusincourse/user_id:{user_id},course_id:{course_id}{suffix}")
+    assert unsorted.json() == both.json()
     assert portal.v1(f"users{suffix}").status_code == 200
 
 

@@ -5,10 +5,13 @@ no skills or course providers: those are declared UNSUPPORTED and refused before
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel
@@ -22,6 +25,7 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
+from lmsbridge.connectors.http.client import Redactor
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.talentlms import mapping
 from lmsbridge.connectors.talentlms.client import SERVICE, TalentLmsApi
@@ -190,14 +194,15 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
     def passthrough(self, api: str, request: Any) -> PassthroughAnswer:
         """A call of TalentLMS's v1 or v2 API with the integration's key added (Basic for v1,
         X-API-Key and X-API-Version for v2), through the same client (pacing, retries, redaction).
-        `request` carries method, path, headers, params and data (a mapping is sent as a form to
-        v1 and as JSON to v2). Answers are relayed as they come, errors included."""
+        `request` carries method, path, headers, params, data and response_as_base64 (the fields of
+        the passthrough protocol's request); a mapping `data` goes to v1 as a form and to v2 as
+        JSON. A path that would leave the API's base is refused. Answers are relayed as they come,
+        errors included, with the key blanked out."""
         if api not in self.passthrough_apis:
-            raise ItemError(
-                f"TalentLMS has no passthrough API {api!r}; use "
-                f"{' or '.join(sorted(self.passthrough_apis))}.",
-                code=ErrorCode.REMOTE_INPUT_INVALID,
+            raise PassthroughRefused(
+                f"TalentLMS has no passthrough API {api!r}; use {' or '.join(sorted(self.passthrough_apis))}."
             )
+        path = _relative_path(str(request.path))
         with self.session() as remote:
             client = remote.v1 if api == "v1" else remote.v2
             data = getattr(request, "data", None)
@@ -209,21 +214,53 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
             passed = {
                 k: v
                 for k, v in (getattr(request, "headers", {}) or {}).items()
-                if k.lower() not in ("authorization", "x-api-key", "host", "content-length")
+                if k.lower() not in _OWN_HEADERS
             }
-            response = client.request(
-                str(request.method).upper(), str(request.path).lstrip("/"), headers=passed or None, **kwargs
-            )
-            return _relay(response, client.redactor.url(response.request.url))
+            response = client.request(str(request.method).upper(), path, headers=passed or None, **kwargs)
+            return _relay(response, client.redactor, bool(getattr(request, "response_as_base64", False)))
 
 
-def _relay(response: httpx.Response, url: str) -> PassthroughAnswer:
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("set-cookie",)}
-    return PassthroughAnswer(url, response.status_code, headers, body)
+class PassthroughRefused(ConnectorError):
+    """A passthrough request that would leave the integration's own portal, or names no API."""
+
+    code = ErrorCode.INPUT_INVALID
+
+
+# The caller may not choose these: the connector authenticates and picks the host.
+_OWN_HEADERS = {"host", "authorization", "x-api-key", "cookie", "content-length", "proxy-authorization"}
+
+
+def _relative_path(path: str) -> str:
+    """`path` relative to the API's base; refused when it names a host or climbs above the base."""
+    given = urlsplit(path)
+    if (
+        "\\" in path
+        or any(ord(c) < 0x20 for c in path)
+        or given.scheme
+        or given.netloc
+        or path.startswith("//")
+    ):
+        raise PassthroughRefused(
+            f"path: {path!r} is refused; give a path relative to the API (users/id:7, users?page[size]=5)."
+        )
+    relative = path.lstrip("/")
+    if any(part == ".." for part in given.path.split("/")):
+        raise PassthroughRefused(f"path: {path!r} leaves the API's base path.")
+    return relative
+
+
+def _relay(response: httpx.Response, redactor: Redactor, as_base64: bool) -> PassthroughAnswer:
+    headers = {k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"}
+    body: Any
+    if as_base64:
+        body = base64.b64encode(response.content).decode()
+    else:
+        text = redactor.text(response.text)
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = text
+    return PassthroughAnswer(redactor.url(response.request.url), response.status_code, headers, body)
 
 
 __all__ = ["SERVICE", "TalentLmsConnector"]

@@ -8,10 +8,12 @@ carrying `X-API-Version`) and the v1 REST API (`/api/v1`). See `site` for the se
 from __future__ import annotations
 
 import secrets
+from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from lmsbridge.testing.emulators.talentlms.app import create_app
 from lmsbridge.testing.emulators.talentlms.site import TalentLmsSite, seeded_site
+from lmsbridge.testing.emulators.talentlms.spec import SpecCheck
 
 if TYPE_CHECKING:
     from lmsbridge.testing.emulators.registry import Emulation
@@ -28,6 +30,7 @@ def emulation(seed: int, url: str, secret: str | None) -> Emulation:
     key = secret or secrets.token_hex(15)
     site = seeded_site(seed=seed, api_key=key)
     site.limiter.set(40.0, 200.0)  # 200 calls per 5 seconds, as the vendor limits them
+    site.spec_check = SpecCheck.load() if find_spec("jsonschema") else None  # where the file is at hand
     return Emulation(
         create_app(site),
         Connection("talentlms", {"site_url": url}, {"api_key": key}),
