@@ -37,6 +37,10 @@ def test_v1_arguments_in_the_path_with_or_without_a_trailing_slash(portal: Porta
     unsorted = portal.v1(f"getuserstatusincourse/user_id:{user_id},course_id:{course_id}{suffix}")
     assert unsorted.json() == both.json()
     assert portal.v1(f"users{suffix}").status_code == 200
+    as_query = portal.v1(
+        f"getuserstatusincourse{suffix}", params={"user_id": user_id, "course_id": course_id}
+    )
+    assert as_query.json() == both.json()
 
 
 def test_v1_values_are_url_encoded_and_pages_are_path_arguments(portal: Portal) -> None:

@@ -337,7 +337,7 @@ async def handle(site: TalentLmsSite, request: Request) -> tuple[str | None, Res
         methods, run = spec
         if request.method not in methods:
             return e.answer(e.TalentLmsError(400, e.INVALID_ARGUMENTS), "v1")
-        merged = dict(args)
+        merged = {**dict(request.query_params), **args}  # some clients send arguments as a query
         if request.method == "POST":
             body = (await request.body()).decode()
             merged.update(parse_qsl(body, keep_blank_values=True))
