@@ -425,6 +425,8 @@ def emulate(
         ]
     if emulation.app is not None and emulation.notes:
         lines.append(emulation.notes)
+    if emulation.follows:
+        lines.append(f"Follows: {emulation.follows}")
     click.echo("\n".join(lines))
     if emulation.app is None:
         return

@@ -91,8 +91,9 @@ class BaseConnector(Generic[S]):
         self.credentials = context.credentials
 
     # -- hooks ---------------------------------------------------------------------------------------
-    def session(self) -> AbstractContextManager[object]:
-        """Entered around every read, write and action (default: nothing to open)."""
+    def session(self, operation: WriteAction | None) -> AbstractContextManager[object]:
+        """Entered around every read (`operation` None), write and action: open a client, check
+        once that the credentials work and hold what the operation needs (default: nothing)."""
         return nullcontext()
 
     def perform_enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
@@ -114,7 +115,7 @@ class BaseConnector(Generic[S]):
         stream = next((s for s in self.streams if s.model == model), None)
         if stream is None:
             return
-        with self.session():
+        with self.session(None):
             yield from stream(self).records(since)
 
     # -- bulk writes ---------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ class BaseConnector(Generic[S]):
             return
         with ExitStack() as stack:
             try:  # before the first write, any failure means nothing ran: the task fails as a whole
-                stack.enter_context(self.session())
+                stack.enter_context(self.session(action))
                 writer.prepare(valid)
             except IntegrationError:
                 raise
@@ -184,7 +185,7 @@ class BaseConnector(Generic[S]):
     @final
     def enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
         self._require(WriteAction.ENROL)
-        with self.session():
+        with self.session(WriteAction.ENROL):
             return self.perform_enrol(user_remote_id, revision_remote_id)
 
     @final
@@ -192,13 +193,13 @@ class BaseConnector(Generic[S]):
         self, progression_remote_id: str, completed_at: datetime, score: int | None
     ) -> ProgressionRecord:
         self._require(WriteAction.COMPLETE)
-        with self.session():
+        with self.session(WriteAction.COMPLETE):
             return self.perform_complete(progression_remote_id, completed_at, score)
 
     @final
     def deactivate_course(self, course_remote_id: str) -> CourseRecord:
         self._require(WriteAction.DEACTIVATE_COURSE)
-        with self.session():
+        with self.session(WriteAction.DEACTIVATE_COURSE):
             return self.perform_deactivate_course(course_remote_id)
 
     # -- refusals ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from lmsbridge.connectors.base import ConnectorContext, ConnectorSettings
+from lmsbridge.connectors.base import ConnectorContext, ConnectorSettings, WriteAction
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ItemError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
@@ -41,7 +41,7 @@ class SandboxConnector(BaseConnector[SandboxSettings]):
         self.state: SandboxState = context.service(SandboxState)  # type: ignore[type-abstract]
 
     @contextmanager
-    def session(self) -> Iterator[None]:
+    def session(self, operation: WriteAction | None) -> Iterator[None]:
         if self.settings.auth_invalid:
             raise AuthenticationInvalidError(
                 "The Sandbox rejected the integration's credentials (setting auth_invalid=true)."

@@ -208,23 +208,22 @@ class ConformanceBattery:
             pytest.skip(f"{h.pair.tool}: no HTTP remote to make fail")
         assert h.force_sync().state == "SUCCEEDED"
 
-    def test_a_lasting_outage_ends_in_service_unavailable(self, connect: Callable[[str], Harness]) -> None:
-        if self._stageable("lasting_outage"):
+    def test_a_lasting_outage_ends_in_service_unavailable(
+        self, connect: Callable[[str], Harness], remote: ConformancePair
+    ) -> None:
+        if remote.settings("lasting_outage") is not None:
             h = connect("lasting_outage")
             run = h.sync()
         else:
             h = connect("default")
             h.sync()
-            if not h.pair.inject("lasting_outage"):
-                pytest.skip(f"{h.pair.tool}: the remote cannot be made unavailable")
+            if not remote.inject("lasting_outage"):
+                pytest.skip(f"{remote.tool}: the remote cannot be made unavailable")
             run = h.force_sync()
         assert run.state in ("PARTIALLY_FAILED", "FAILED"), run
-        if h.capabilities.can(WriteAction.UPSERT_COURSES) and h.pair.inject("lasting_outage"):
+        if h.capabilities.can(WriteAction.UPSERT_COURSES) and remote.inject("lasting_outage"):
             task = h.task(course_items("down", 2))
             assert "REMOTE.SERVICE_UNAVAILABLE" in str(task), task
-
-    def _stageable(self, scenario: str) -> bool:
-        return self.pair().settings(scenario) is not None
 
     # -- writes --------------------------------------------------------------------------------------
     def test_upserting_the_same_origin_ids_twice_creates_nothing_twice(

@@ -30,6 +30,7 @@ class Emulation:
     app: Any
     connection: Connection
     notes: str = ""
+    follows: str = ""  # the vendor API version the emulator follows
 
 
 # (seed, base URL, the secret to accept or None for a random one) -> what to serve
@@ -45,13 +46,14 @@ def _sandbox(seed: int, _url: str, _secret: str | None) -> Emulation:
 
 
 def _moodle(seed: int, url: str, secret: str | None) -> Emulation:
-    from lmsbridge.testing.emulators.moodle import create_app, seeded_site
+    from lmsbridge.testing.emulators.moodle import RELEASE, create_app, seeded_site
 
     token = secret or secrets.token_hex(16)
     return Emulation(
         create_app(seeded_site(seed=seed, token=token)),
         Connection("moodle", {"site_url": url}, {"token": token}),
         f'Inject faults: POST {url}/_emulator/faults  {{"kind": "http_status", "status": 503, "times": 2}}',
+        f"Moodle {RELEASE} REST web services",
     )
 
 
