@@ -80,7 +80,7 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
 
     # -- session ---------------------------------------------------------------------------------------
     @contextmanager
-    def session(self) -> Iterator[TalentLmsApi]:
+    def session(self, operation: WriteAction | None = None) -> Iterator[TalentLmsApi]:
         if self._api is not None:  # nested (an action reading back what it wrote)
             yield self._api
             return
@@ -180,7 +180,7 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
     def preflight(self) -> list[str]:
         """Both APIs answer with the key: v1 `ratelimit` (free of quota) and one v2 user. Returns a
         warning when less than a tenth of the hour's quota is left."""
-        with self.session() as api:
+        with self.session(None) as api:
             quota = api.v1_get("ratelimit") or {}
             api.v2_get("users", {"page[size]": 1, "page[number]": 1})
         limit, remaining = str(quota.get("limit", "")), str(quota.get("remaining", ""))
@@ -203,7 +203,7 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
                 f"TalentLMS has no passthrough API {api!r}; use {' or '.join(sorted(self.passthrough_apis))}."
             )
         path = _relative_path(str(request.path))
-        with self.session() as remote:
+        with self.session(None) as remote:
             client = remote.v1 if api == "v1" else remote.v2
             data = getattr(request, "data", None)
             kwargs: dict[str, Any] = {"params": dict(getattr(request, "params", {}) or {}) or None}

@@ -35,4 +35,5 @@ def emulation(seed: int, url: str, secret: str | None) -> Emulation:
         create_app(site),
         Connection("talentlms", {"site_url": url}, {"api_key": key}),
         f'Inject faults: POST {url}/_emulator/faults  {{"kind": "status", "status": 503, "times": 2}}',
+        API_VERSION_FOLLOWED,
     )

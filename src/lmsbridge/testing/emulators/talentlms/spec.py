@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from lmsbridge.testing.emulators.kit.fidelity import VendorSpec
+
 SPEC_NAME = "talentlms-public-api-v2.openapi.yaml"
 SHARED_PATH = Path("reference") / "vendor-specs" / "talentlms" / SPEC_NAME
 
@@ -31,28 +33,32 @@ def locate() -> Path | None:
 
 
 class SpecCheck:
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
+    """The kit's `VendorSpec` of the TalentLMS file, with OpenAPI 3.0's `nullable` honoured (the
+    file marks many fields nullable, and JSON Schema alone would refuse their nulls)."""
+
+    def __init__(self, vendor: VendorSpec) -> None:
+        # The YAML file keys its responses by integer (200, not "200"), which lookups by status
+        # text would miss: normalised once here.
+        for operations in vendor.document.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"] = {str(k): v for k, v in operation["responses"].items()}
+        self.vendor = vendor
+        self.document = vendor.document
         self.checked: list[tuple[str, str]] = []
 
     @classmethod
     def load(cls, path: Path | None = None) -> SpecCheck | None:
         """None when the file cannot be found."""
-        import yaml  # type: ignore[import-untyped]
-
         path = path or locate()
-        if path is None:
-            return None
-        with path.open(encoding="utf-8") as handle:
-            return cls(yaml.safe_load(handle))
+        return None if path is None else cls(VendorSpec(path))
 
     def schema(self, method: str, template: str, status: int) -> dict[str, Any] | None:
         """The JSON Schema of this answer, or None where the file describes none."""
-        operations = self.document.get("paths", {}).get(f"/api/v2{template}", {})
-        operation = operations.get(method.lower(), {})
-        responses = operation.get("responses", {})
-        response = responses.get(status, responses.get(str(status), {}))
-        schema = (response.get("content", {}).get("application/json") or {}).get("schema")
+        try:
+            schema = self.vendor.response_schema(method, f"/api/v2{template}", status)
+        except KeyError:
+            return None
         return None if schema is None else self._plain(schema)
 
     def check(self, method: str, template: str, status: int, body: Any) -> bool:
