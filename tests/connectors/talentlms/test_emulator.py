@@ -81,6 +81,13 @@ def test_v1_enrolment_is_a_form_post(portal: Portal) -> None:
     again = portal.v1("addusertocourse/", method="POST", data=form)
     assert again.status_code == 400
     assert again.json()["error"]["message"] == "The requested user is already enrolled in this course"
+    created = portal.v1("createcourse", method="POST", data={"name": "From v1", "code": "V1-1"})
+    assert (
+        created.status_code == 200
+        and created.json()["code"] == "V1-1"
+        and created.json()["status"] == "active"
+    )
+    assert portal.v1("createcourse", method="POST", data={"name": "Again", "code": "V1-1"}).status_code == 400
 
 
 # -- v2 ---------------------------------------------------------------------------------------------

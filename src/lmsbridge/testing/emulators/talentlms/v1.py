@@ -256,6 +256,20 @@ def add_user_to_course(site: TalentLmsSite, args: Args) -> Any:
     return [{"user_id": str(user.id), "course_id": str(course.id), "role": role}]
 
 
+def create_course(site: TalentLmsSite, args: Args) -> Any:
+    """v1 can create a course (never update one): name required, code optional and unique."""
+    name = args.get("name", "").strip()
+    if not name:
+        raise e.TalentLmsError(400, e.INVALID_ARGUMENTS)
+    code = args.get("code", "")
+    if code and site.course_by_code(code) is not None:
+        raise e.TalentLmsError(400, "A course with the same code already exists")
+    moment = now()
+    course = Course(site.next_course_id(), name, code, args.get("description", ""), "active", moment, moment)
+    site.courses[course.id] = course
+    return course_row(course)
+
+
 def remove_user_from_course(site: TalentLmsSite, args: Args) -> Any:
     user = find_user(site, {"id": args.get("user_id", "")})
     course = find_course(site, args.get("course_id"))
@@ -310,6 +324,7 @@ ACTIONS: dict[str, tuple[frozenset[str], Action]] = {
     "courses": (frozenset({"GET"}), courses),
     "getuserstatusincourse": (frozenset({"GET"}), get_user_status_in_course),
     "addusertocourse": (frozenset({"POST"}), add_user_to_course),
+    "createcourse": (frozenset({"POST"}), create_course),
     "removeuserfromcourse": (frozenset({"GET"}), remove_user_from_course),
     "usersetstatus": (frozenset({"GET"}), user_set_status),
     "siteinfo": (frozenset({"GET"}), site_info),
