@@ -176,10 +176,12 @@ def test_the_spec_check_catches_an_off_spec_answer() -> None:
 
 # -- lmsbridge emulate talentlms --------------------------------------------------------------------
 def test_the_emulator_is_registered_with_its_connection() -> None:
-    emulation = EMULATORS["talentlms"](4, "http://127.0.0.1:9013", KEY)
+    emulation = EMULATORS["talentlms"](4, "http://127.0.0.1:9013", KEY, {})
     assert emulation.connection.as_json() == {
         "tool": "talentlms",
         "settings": {"site_url": "http://127.0.0.1:9013"},
         "credentials": {"api_key": KEY},
     }
     assert emulation.app is not None and DEFAULT_PORTS["talentlms"] == 9013
+    with pytest.raises(ValueError, match="unknown setting"):
+        EMULATORS["talentlms"](4, "http://127.0.0.1:9013", KEY, {"version": "1"})

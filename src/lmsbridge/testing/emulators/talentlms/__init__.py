@@ -23,10 +23,13 @@ API_VERSION_FOLLOWED = "TalentLMS API v1 and Public API v2 (OpenAPI info.version
 __all__ = ["API_VERSION_FOLLOWED", "TalentLmsSite", "create_app", "emulation", "seeded_site"]
 
 
-def emulation(seed: int, url: str, secret: str | None) -> Emulation:
-    """What `lmsbridge emulate talentlms` serves, and the connection that reaches it."""
+def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
+    """What `lmsbridge emulate talentlms` serves, and the connection that reaches it. It takes no
+    options (the seed sizes the portal)."""
     from lmsbridge.testing.emulators.registry import Connection, Emulation  # the registry imports us
 
+    if options:
+        raise ValueError(f"unknown setting {sorted(options)[0]!r} (known: none)")
     key = secret or secrets.token_hex(15)
     site = seeded_site(seed=seed, api_key=key)
     site.limiter.set(40.0, 200.0)  # 200 calls per 5 seconds, as the vendor limits them
