@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from lmsbridge.auth.service import create_key
+from lmsbridge.jobs.wakeup import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from tests.conftest import Server, free_port
 from tests.connectors.talentlms.conftest import KEY
@@ -139,7 +140,7 @@ def test_talentlms_end_to_end(clean_server: Server, emulated: tuple[Emulated, Pa
     integration_id = created.stdout.strip().splitlines()[-1]
     with clean_server.store.write() as conn:
         key = create_key(conn, name="e2e", environment="default")
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     api = clean_server.client(key.secret, integration_id)
 
     # -- the first sync, and every model read ------------------------------------------------------
@@ -224,7 +225,7 @@ def test_talentlms_end_to_end(clean_server: Server, emulated: tuple[Emulated, Pa
     # -- a change on the remote reaches lmsbridge by a delta sync ----------------------------------
     remote.v1(f"usersetstatus/user_id:{learner['remote_id']},status:inactive")
     sync_id = ok(api.post("/v1/force-sync", json={"type": "DELTA"}))["sync_id"]
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     delta = finished_sync(clean_server, integration_id, after=first.id)
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     after = {u["id"]: u for u in listed(api, "/v1/lms/users")}

@@ -12,6 +12,7 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs.wakeup import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.testing.emulators.kit import Fault
 from lmsbridge.testing.emulators.talentlms.pair import QUICK, TalentLmsPair
@@ -36,7 +37,7 @@ class Setup:
                 settings={"site_url": url, **QUICK},
                 credentials={"api_key": KEY},
             )
-        server.store.job_enqueued.set()
+        wake_workers()
         self.api = server.client(key.secret, self.integration.id)
 
     def sync(self, after: str | None = None) -> SyncRun:
@@ -52,7 +53,7 @@ class Setup:
 
     def force_sync(self, previous: SyncRun) -> SyncRun:
         checked(self.api.post("/v1/force-sync", json={"type": "FULL"}))
-        self.server.store.job_enqueued.set()
+        wake_workers()
         return self.sync(after=previous.id)
 
     def first(self, path: str) -> dict[str, Any]:
