@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from lmsbridge.auth.service import create_key
-from lmsbridge.jobs.wakeup import wake_workers
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from tests.conftest import Server, free_port
 from tests.connectors.talentlms.conftest import KEY

@@ -12,7 +12,7 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.integrations.service import create_integration
-from lmsbridge.jobs.wakeup import wake_workers
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.testing.emulators.kit import Fault
 from lmsbridge.testing.emulators.talentlms.pair import QUICK, TalentLmsPair
