@@ -12,6 +12,7 @@ from typing import Any
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
+from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
 
 ENTRY_POINT_GROUP = "lmsbridge.connectors"
 
@@ -19,6 +20,7 @@ log = logging.getLogger("lmsbridge.connectors")
 
 CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
+    TalentLmsConnector.tool: TalentLmsConnector,
     MoodleConnector.tool: MoodleConnector,
 }
 

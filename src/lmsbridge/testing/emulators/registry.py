@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -68,5 +70,5 @@ def _moodle(seed: int, url: str, secret: str | None, options: dict[str, str]) ->
     )
 
 
-EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle}
-DEFAULT_PORTS: dict[str, int] = {"moodle": 9001}
+EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle, "talentlms": _talentlms}
+DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "talentlms": 9013}
