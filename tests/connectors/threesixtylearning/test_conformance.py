@@ -1,0 +1,10 @@
+"""360Learning through the conformance battery, over real HTTP against its emulator."""
+
+from __future__ import annotations
+
+from lmsbridge.testing.conformance import ConformanceBattery
+from lmsbridge.testing.emulators.threesixtylearning.pair import ThreeSixtyLearningPair
+
+
+class TestThreeSixtyLearningConformance(ConformanceBattery):
+    pair = ThreeSixtyLearningPair
