@@ -7,6 +7,7 @@ operation ends. Three operations may run per company: a submission refused with
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -112,7 +113,7 @@ class Courses(CourseWriter[Any]):
                 continue
             course_id = str(result["resourceId"])
             raw = c.api.json("GET", f"/api/v2/courses/{course_id}")
-            record = mapping.course(raw, c.providers_by_platform())
+            record = replace(mapping.course(raw, c.providers_by_platform()), origin_id=item.origin_id)
             yield ItemOutcome(item.origin_id, remote_id=course_id, record=record)
 
     def _input(self, item: CourseUpsert) -> dict[str, Any]:
