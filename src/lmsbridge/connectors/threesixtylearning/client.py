@@ -59,7 +59,9 @@ def _described(base: Resolution) -> Any:
 def _forbidden(response: httpx.Response) -> Resolution:
     _, message = vendor_error(response)
     detail = f" ({message})" if message else ""
-    return replace(PERMISSION, message=f"the API key lacks a scope this call needs{detail}; add it in Settings > API")
+    return replace(
+        PERMISSION, message=f"the API key lacks a scope this call needs{detail}; add it in Settings > API"
+    )
 
 
 RESOLUTION = DEFAULT.override(
@@ -159,7 +161,9 @@ class ThreeSixtyLearningApi:
 
 
 def is_concurrency_limit(response: httpx.Response) -> bool:
-    return response.status_code == 429 and vendor_error(response)[0] == "bulkOperationsConcurrencyLimitReached"
+    return (
+        response.status_code == 429 and vendor_error(response)[0] == "bulkOperationsConcurrencyLimitReached"
+    )
 
 
 __all__ = ["RESOLUTION", "SERVICE", "Intent", "ThreeSixtyLearningApi", "iso", "vendor_error"]

@@ -17,9 +17,20 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from lmsbridge.connectors.base import ConnectorContext, ConnectorSettings, Coverage, ModelCoverage, WriteAction
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    Coverage,
+    ModelCoverage,
+    WriteAction,
+)
 from lmsbridge.connectors.connector import BaseConnector
-from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError, ItemError
+from lmsbridge.connectors.errors import (
+    AuthenticationInvalidError,
+    ConnectorError,
+    IntegrationError,
+    ItemError,
+)
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.threesixtylearning import mapping, streams, writers
 from lmsbridge.connectors.threesixtylearning.client import SERVICE, ThreeSixtyLearningApi, iso
@@ -107,7 +118,8 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
         """External platform name -> integration id, read once per connector."""
         if self._providers is None:
             self._providers = {
-                str(row.get("externalPlatform")): str(row["_id"]) for row in self.api.all("/api/v2/integrations")
+                str(row.get("externalPlatform")): str(row["_id"])
+                for row in self.api.all("/api/v2/integrations")
             }
         return self._providers
 
@@ -136,7 +148,8 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
             )
         except ItemError as error:  # groupNotFound, userNotFound, integrationsLimitReached...
             raise IntegrationError(
-                f"360Learning refused to create the integration: {error.message}", code=ErrorCode.INTEGRATION_PERMISSION_MISSING
+                f"360Learning refused to create the integration: {error.message}",
+                code=ErrorCode.INTEGRATION_PERMISSION_MISSING,
             ) from None
         self._integration = str(created["_id"])
         self._providers = None
@@ -145,17 +158,24 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
     # -- direct actions --------------------------------------------------------------------------------
     def perform_deactivate_course(self, course_remote_id: str) -> CourseRecord:
         """`PUT /api/v2/courses/{id}/archive {"archived": true}`: works for every course type."""
-        raw = self.api.json("PUT", f"/api/v2/courses/{_object_id(course_remote_id, 'course')}/archive", {"archived": True})
+        raw = self.api.json(
+            "PUT", f"/api/v2/courses/{_object_id(course_remote_id, 'course')}/archive", {"archived": True}
+        )
         return mapping.course(raw, self.providers_by_platform())
 
-    def perform_complete(self, progression_remote_id: str, completed_at: datetime, score: int | None) -> ProgressionRecord:
+    def perform_complete(
+        self, progression_remote_id: str, completed_at: datetime, score: int | None
+    ) -> ProgressionRecord:
         """An external statistics import with progress 100 into the open attempt (same
         `firstActivityAt`), then the attempt read back. 360Learning imports statistics only for
         courses of lmsbridge's integration; others come back as the operation's error result."""
         course_id, user_id, attempt_id = _progression_parts(progression_remote_id)
         attempt = self._attempt(course_id, user_id, attempt_id)
         if attempt is None:
-            raise ItemError(f"360Learning has no attempt {attempt_id} of this course and user.", code=ErrorCode.REMOTE_INPUT_INVALID)
+            raise ItemError(
+                f"360Learning has no attempt {attempt_id} of this course and user.",
+                code=ErrorCode.REMOTE_INPUT_INVALID,
+            )
         finished = completed_at.astimezone(UTC)
         started = mapping.moment(attempt.get("firstActivityAt")) or finished
         row: dict[str, Any] = {
@@ -168,12 +188,20 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
         }
         if score is not None:
             row["score"] = max(0, min(100, score))
-        result = writers.run_bulk(self, "POST", f"/api/v2/bulk/integrations/{self.integration()}/stats", [row])[0]
+        result = writers.run_bulk(
+            self, "POST", f"/api/v2/bulk/integrations/{self.integration()}/stats", [row]
+        )[0]
         if result.get("status") != "success":
-            raise ItemError(f"{SERVICE}: {result.get('errorMessage') or 'the completion was refused'}", code=ErrorCode.REMOTE_INPUT_INVALID)
+            raise ItemError(
+                f"{SERVICE}: {result.get('errorMessage') or 'the completion was refused'}",
+                code=ErrorCode.REMOTE_INPUT_INVALID,
+            )
         done = self._attempt(course_id, user_id, attempt_id) or self._attempt(course_id, user_id, None)
         if done is None:
-            raise ItemError("360Learning reported the import done but lists no attempt.", code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR)
+            raise ItemError(
+                "360Learning reported the import done but lists no attempt.",
+                code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR,
+            )
         return mapping.progression(done)
 
     def _attempt(self, course_id: str, user_id: str, attempt_id: str | None) -> dict[str, Any] | None:
@@ -221,7 +249,9 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
                 json=data,
             )
             redactor = remote.client.redactor
-            headers = {k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"}
+            headers = {
+                k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
+            }
             body: Any
             if getattr(request, "response_as_base64", False):
                 body = base64.b64encode(response.content).decode()
@@ -242,5 +272,7 @@ def _object_id(value: str, what: str) -> str:
 def _progression_parts(remote_id: str) -> tuple[str, str, str]:
     parts = remote_id.split(":")
     if len(parts) != 3:
-        raise ItemError(f"{remote_id!r} is not a 360Learning progression id.", code=ErrorCode.REMOTE_INPUT_INVALID)
+        raise ItemError(
+            f"{remote_id!r} is not a 360Learning progression id.", code=ErrorCode.REMOTE_INPUT_INVALID
+        )
     return _object_id(parts[0], "course"), _object_id(parts[1], "user"), _object_id(parts[2], "attempt")

@@ -46,7 +46,9 @@ def user(raw: dict[str, Any]) -> UserRecord:
 
 def provider(raw: dict[str, Any]) -> ProviderRecord:
     """An external-course integration: the platform its courses come from."""
-    return ProviderRecord(remote_id=str(raw["_id"]), name=raw.get("externalPlatform") or None, remote_data=raw)
+    return ProviderRecord(
+        remote_id=str(raw["_id"]), name=raw.get("externalPlatform") or None, remote_data=raw
+    )
 
 
 def course(raw: dict[str, Any], providers: dict[str, str]) -> CourseRecord:
@@ -62,7 +64,10 @@ def course(raw: dict[str, Any], providers: dict[str, str]) -> CourseRecord:
         remote_url=None,
         status=status,
         remote_created_at=moment(raw.get("createdAt")),
-        remote_data={"currentVersionNumber": raw.get("currentVersionNumber"), "modifiedAt": raw.get("modifiedAt")},
+        remote_data={
+            "currentVersionNumber": raw.get("currentVersionNumber"),
+            "modifiedAt": raw.get("modifiedAt"),
+        },
     )
     platform = raw.get("externalPlatform")
     return CourseRecord(
@@ -104,10 +109,18 @@ def progression(raw: dict[str, Any]) -> ProgressionRecord:
 
 
 def skill(raw: dict[str, Any]) -> SkillRecord:
-    return SkillRecord(remote_id=str(raw["_id"]), name=raw.get("name") or None, remote_created_at=moment(raw.get("createdAt")), remote_data=raw)
+    return SkillRecord(
+        remote_id=str(raw["_id"]),
+        name=raw.get("name") or None,
+        remote_created_at=moment(raw.get("createdAt")),
+        remote_data=raw,
+    )
 
 
 def hris_skill(raw: dict[str, Any]) -> HrisSkillRecord:
     return HrisSkillRecord(
-        remote_id=str(raw["_id"]), name=str(raw.get("name") or ""), description=raw.get("description") or None, remote_data=raw
+        remote_id=str(raw["_id"]),
+        name=str(raw.get("name") or ""),
+        description=raw.get("description") or None,
+        remote_data=raw,
     )

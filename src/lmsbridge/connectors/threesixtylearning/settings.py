@@ -16,7 +16,8 @@ EU_HOST = "https://app.360learning.com"
 class ThreeSixtyLearningSettings(HttpConnectorSettings):
     site_url: str = Field(
         EU_HOST,
-        description="The 360Learning host: https://app.360learning.com (EU) or https://app.us.360learning.com (US).",
+        description="The 360Learning host: https://app.360learning.com (EU) or "
+        "https://app.us.360learning.com (US).",
     )
     company_id: str | None = Field(
         None, description="The company id sent with the token request (service-authorized credentials)."
@@ -40,8 +41,12 @@ class ThreeSixtyLearningSettings(HttpConnectorSettings):
         10.0, gt=0, le=10_000, description="Calls per second (360Learning allows 50 reads, 10 writes)."
     )
     rate_limit_burst: float = Field(10.0, ge=1, le=10_000, description="Calls that may go at once.")
-    write_batch_size: int = Field(1000, ge=1, le=10_000, description="Items per bulk operation (at most 10,000).")
-    bulk_poll_seconds: float = Field(1.0, gt=0, le=60, description="Seconds between polls of a bulk operation.")
+    write_batch_size: int = Field(
+        1000, ge=1, le=10_000, description="Items per bulk operation (at most 10,000)."
+    )
+    bulk_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="Seconds between polls of a bulk operation."
+    )
     bulk_timeout_seconds: float = Field(
         900.0, gt=0, le=86_400, description="How long a bulk operation may take (queueing included)."
     )

@@ -50,9 +50,7 @@ class Courses(Stream[Any, dict[str, Any]]):
     model: ClassVar[str] = "lms_courses"
     supports_since: ClassVar[bool] = True
     covers: ClassVar[dict[str, ModelCoverage]] = {
-        "lms_course_revisions": ModelCoverage(
-            Coverage.SUPPORTED, {"remote_url": U, "skill_ids": U}
-        )
+        "lms_course_revisions": ModelCoverage(Coverage.SUPPORTED, {"remote_url": U, "skill_ids": U})
     }
 
     def pages(self, since: datetime | None) -> Iterator[Sequence[dict[str, Any]]]:

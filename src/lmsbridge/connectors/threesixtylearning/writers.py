@@ -7,8 +7,8 @@ operation ends. Three operations may run per company: a submission refused with
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lmsbridge.connectors.base import CourseUpsert, ItemOutcome, SkillUpsert
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 ENDED = frozenset({"completed", "error"})
 
 
-def run_bulk(connector: ThreeSixtyLearningConnector, method: str, path: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def run_bulk(
+    connector: ThreeSixtyLearningConnector, method: str, path: str, inputs: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Submits one bulk operation, waits for it to end and returns its results, one per input in
     input order (a missing result is an error result)."""
     s = connector.settings
@@ -52,7 +54,8 @@ def run_bulk(connector: ThreeSixtyLearningConnector, method: str, path: str, inp
     location = response.headers.get("Location")
     if not location:
         raise ConnectorError(
-            f"{SERVICE} accepted {path} without a bulk operation Location.", code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
+            f"{SERVICE} accepted {path} without a bulk operation Location.",
+            code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR,
         )
     while True:
         operation = api.json("GET", location) or {}
@@ -73,13 +76,18 @@ def run_bulk(connector: ThreeSixtyLearningConnector, method: str, path: str, inp
         )
     results = api.json("GET", f"{location.rstrip('/')}/results") or []
     missing = {"status": "error", "errorMessage": "no result for this input"}
-    return [results[i] if i < len(results) and isinstance(results[i], dict) else missing for i in range(len(inputs))]
+    return [
+        results[i] if i < len(results) and isinstance(results[i], dict) else missing
+        for i in range(len(inputs))
+    ]
 
 
 def _failed(origin_id: str, result: dict[str, Any]) -> ItemOutcome:
     return ItemOutcome(
         origin_id,
-        error=ItemError(f"{SERVICE}: {result.get('errorMessage') or 'refused'}", code=ErrorCode.REMOTE_INPUT_INVALID),
+        error=ItemError(
+            f"{SERVICE}: {result.get('errorMessage') or 'refused'}", code=ErrorCode.REMOTE_INPUT_INVALID
+        ),
     )
 
 
@@ -154,7 +162,9 @@ class Skills(SkillWriter[Any]):
         return None
 
     def write_batch(self, batch: Sequence[SkillUpsert]) -> Iterator[ItemOutcome]:
-        inputs = [{"externalId": item.origin_id, "name": item.name, "parentExternalIds": []} for item in batch]
+        inputs = [
+            {"externalId": item.origin_id, "name": item.name, "parentExternalIds": []} for item in batch
+        ]
         results = run_bulk(self.connector, "PUT", "/api/v2/bulk/skills", inputs)
         for item, result in zip(batch, results, strict=True):
             if result.get("status") != "success":

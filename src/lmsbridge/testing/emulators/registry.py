@@ -57,5 +57,9 @@ def _moodle(seed: int, url: str, secret: str | None) -> Emulation:
     )
 
 
-EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle, "360learning": _threesixtylearning}
+EMULATORS: dict[str, EmulatorFactory] = {
+    "sandbox": _sandbox,
+    "moodle": _moodle,
+    "360learning": _threesixtylearning,
+}
 DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "360learning": 9014}

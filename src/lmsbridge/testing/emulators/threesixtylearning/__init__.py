@@ -32,7 +32,9 @@ def emulation(seed: int, url: str, secret: str | None) -> Emulation:
     settings = {"site_url": url, "author_id": company.admin_id, "group_id": company.group_id}
     return Emulation(
         create_app(company),
-        Connection("360learning", settings, {"client_id": "lmsbridge-emulated", "client_secret": client_secret}),
+        Connection(
+            "360learning", settings, {"client_id": "lmsbridge-emulated", "client_secret": client_secret}
+        ),
         f'Inject faults: POST {url}/_emulator/faults  {{"kind": "status", "status": 503, "times": 2}}',
         API_VERSION_FOLLOWED,
     )

@@ -75,7 +75,8 @@ def _page(company: Company, request: Request, rows: list[dict[str, Any]], kind: 
     if offset + size < len(rows):
         following = base64.urlsafe_b64encode(str(offset + size).encode()).decode().rstrip("=")
         query = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "next"]
-        url = f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode([*query, ('next', following)])}"
+        base = str(request.base_url).rstrip("/")
+        url = f"{base}{request.url.path}?{urlencode([*query, ('next', following)])}"
         headers["Link"] = f'<{url}>; rel="next"'
     return 200, page, headers
 
@@ -95,7 +96,9 @@ def _bulk(company: Company, kind: str, integration_id: str | None, body: Any, li
     if integration_id is not None and company.integration(integration_id) is None:
         return error(404, "integrationNotFound", "Integration not found.")
     if company.running() >= 3:
-        return error(429, "bulkOperationsConcurrencyLimitReached", "Three bulk operations are already running.")
+        return error(
+            429, "bulkOperationsConcurrencyLimitReached", "Three bulk operations are already running."
+        )
     op = Operation(object_id("op", secrets.token_hex(8)), kind, now(), list(body["input"]), integration_id)
     company.operations[op.id] = op
     return 202, None, {"Location": f"/api/v2/bulk/operations/{op.id}"}
@@ -145,15 +148,29 @@ async def integrations(c: Company, r: Request, p: dict[str, str]) -> Body:
 
 async def create_integration(c: Company, r: Request, p: dict[str, str]) -> Body:
     body = await _json(r)
-    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("externalPlatform", "authorId", "groupId")):
-        return 400, {"error": {"code": "duplicateExternalPlatform", "message": "externalPlatform, authorId and groupId are required."}}, {}
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), str) for k in ("externalPlatform", "authorId", "groupId")
+    ):
+        return (
+            400,
+            {
+                "error": {
+                    "code": "duplicateExternalPlatform",
+                    "message": "externalPlatform, authorId and groupId are required.",
+                }
+            },
+            {},
+        )
     if any(i["externalPlatform"] == body["externalPlatform"] for i in c.integrations):
         return error(400, "duplicateExternalPlatform", "An integration already exists for this platform.")
     if body["groupId"] != c.group_id:
         return error(404, "groupNotFound", "Group not found.")
     if c.user(body["authorId"]) is None and body["authorId"] != c.admin_id:
         return error(404, "userNotFound", "User not found.")
-    row = {"_id": object_id("integration", body["externalPlatform"]), **{k: body[k] for k in ("externalPlatform", "authorId", "groupId")}}
+    row = {
+        "_id": object_id("integration", body["externalPlatform"]),
+        **{k: body[k] for k in ("externalPlatform", "authorId", "groupId")},
+    }
     c.integrations.append(row)
     return 201, row, {}
 
@@ -209,7 +226,9 @@ ROUTES: list[tuple[str, str, Callable[[Company, Request, dict[str, str]], Awaita
 ]
 
 
-def _answer(company: Company, method: str, template: str, status: int, body: Any, headers: dict[str, str]) -> Response:
+def _answer(
+    company: Company, method: str, template: str, status: int, body: Any, headers: dict[str, str]
+) -> Response:
     if company.spec_check is not None:
         from lmsbridge.testing.emulators.threesixtylearning.spec import SpecViolation
 
@@ -238,7 +257,9 @@ def create_app(company: Company) -> Starlette:
             return _answer(c, "POST", "/api/v2/oauth2/token", 401, {"error": "invalid_client"}, {})
         return _answer(c, "POST", "/api/v2/oauth2/token", 200, c.issuer.issue(with_refresh=False), {})
 
-    def route(method: str, template: str, handler: Callable[[Company, Request, dict[str, str]], Awaitable[Body]]) -> Route:
+    def route(
+        method: str, template: str, handler: Callable[[Company, Request, dict[str, str]], Awaitable[Body]]
+    ) -> Route:
         async def endpoint(request: Request) -> Response:
             c = of(request)
             authorization = request.headers.get("authorization")
@@ -248,7 +269,10 @@ def create_app(company: Company) -> Starlette:
                     return _answer(c, method, template, 401, {"error": "invalid_token"}, {})
                 if request.headers.get("360-api-version") != "v2.0":
                     # Not in the vendor's files (the header is marked required): answered as a 400.
-                    return JSONResponse({"error": {"code": "invalidApiVersion", "message": "360-api-version must be v2.0."}}, 400)
+                    return JSONResponse(
+                        {"error": {"code": "invalidApiVersion", "message": "360-api-version must be v2.0."}},
+                        400,
+                    )
                 status, body, headers = await handler(c, request, dict(request.path_params))
                 return _answer(c, method, template, status, body, headers)
 

@@ -17,7 +17,12 @@ from lmsbridge.testing.emulators.threesixtylearning.spec import SpecCheck
 
 CLIENT_ID = "conformance-client"
 # Retries stay real but quick, and bulk operations are polled often: a test must not sleep for seconds.
-QUICK = {"retry_base_delay_seconds": 0.01, "max_attempts": 3, "timeout_seconds": 5.0, "bulk_poll_seconds": 0.02}
+QUICK = {
+    "retry_base_delay_seconds": 0.01,
+    "max_attempts": 3,
+    "timeout_seconds": 5.0,
+    "bulk_poll_seconds": 0.02,
+}
 
 
 class Served:
@@ -31,7 +36,9 @@ class Served:
             port = int(sock.getsockname()[1])
         self.app = create_app(Company())
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="360learning-emulator")
         self.thread.start()
         deadline = time.monotonic() + 15
@@ -58,7 +65,9 @@ class ThreeSixtyLearningPair(ConformancePair):
 
     def start(self) -> None:
         self.company = self.shared().use(
-            seeded_company(seed=3, client_id=CLIENT_ID, client_secret=self.secret, users=23, courses=7, enrolments=30)
+            seeded_company(
+                seed=3, client_id=CLIENT_ID, client_secret=self.secret, users=23, courses=7, enrolments=30
+            )
         )
         self.company.page_sizes = dict.fromkeys(self.company.page_sizes, 10)  # several pages
         self.company.spec_check = SpecCheck.load()
@@ -76,7 +85,10 @@ class ThreeSixtyLearningPair(ConformancePair):
         return {"default": base, "auth_invalid": base}.get(scenario)
 
     def credentials(self, valid: bool = True) -> dict[str, Any] | None:
-        return {"client_id": CLIENT_ID, "client_secret": self.secret if valid else "wrong-" + self.secret[::-1]}
+        return {
+            "client_id": CLIENT_ID,
+            "client_secret": self.secret if valid else "wrong-" + self.secret[::-1],
+        }
 
     def inject(self, scenario: str) -> bool:
         c = self.company
@@ -84,13 +96,25 @@ class ThreeSixtyLearningPair(ConformancePair):
             c.repeat_first_page = True
         elif scenario == "rate_limited":
             body = '{"error": "tooManyRequests"}'
-            c.faults.add(Fault("status", "GET /api/v2/users", 2, 429, retry_after="1", body=body, content_type="application/json"))
+            c.faults.add(
+                Fault(
+                    "status",
+                    "GET /api/v2/users",
+                    2,
+                    429,
+                    retry_after="1",
+                    body=body,
+                    content_type="application/json",
+                )
+            )
         elif scenario == "outage_burst":
             c.faults.add(Fault("status", None, 2, 503))
         elif scenario == "lasting_outage":
             c.faults.add(Fault("status", None, None, 503))
         elif scenario == "drop_after_create":
-            c.faults.add(Fault("drop_after_write", "PUT /api/v2/bulk/integrations/{integrationId}/courses", 1))
+            c.faults.add(
+                Fault("drop_after_write", "PUT /api/v2/bulk/integrations/{integrationId}/courses", 1)
+            )
         else:
             return False
         return True

@@ -20,7 +20,14 @@ from lmsbridge.testing.emulators.kit.limiter import plain_429
 MAX_RUNNING = 3
 STEPS = ("pending", "queued", "running", "completed")
 # The vendor's fixed page sizes (reference section 3.1).
-PAGE_SIZES = {"users": 500, "courses": 500, "stats": 500, "skills": 500, "integrations": 500, "operations": 20}
+PAGE_SIZES = {
+    "users": 500,
+    "courses": 500,
+    "stats": 500,
+    "skills": 500,
+    "integrations": 500,
+    "operations": 20,
+}
 
 
 def object_id(*parts: object) -> str:
@@ -67,7 +74,9 @@ class Company(Emulator):
         self.company_id = object_id("company", client_id)
         self.users: list[dict[str, Any]] = []
         self.courses: list[dict[str, Any]] = []
-        self.external: dict[str, dict[str, Any]] = {}  # course id -> {integrationId, externalId, launchUrl...}
+        self.external: dict[
+            str, dict[str, Any]
+        ] = {}  # course id -> {integrationId, externalId, launchUrl...}
         self.attempts: list[dict[str, Any]] = []
         self.skills: list[dict[str, Any]] = []
         self.integrations: list[dict[str, Any]] = []
@@ -97,7 +106,12 @@ class Company(Emulator):
 
     def operation_body(self, op: Operation) -> dict[str, Any]:
         step = self.advance(op)
-        body: dict[str, Any] = {"_id": op.id, "type": op.type, "createdAt": iso(op.created), "status": STEPS[step]}
+        body: dict[str, Any] = {
+            "_id": op.id,
+            "type": op.type,
+            "createdAt": iso(op.created),
+            "status": STEPS[step],
+        }
         if step >= 1:
             body["queuedAt"] = op.stamps["queued"]
         if step >= 2:
@@ -126,7 +140,9 @@ class Company(Emulator):
         return next((i for i in self.integrations if i["_id"] == integration_id), None)
 
 
-def _course_raw(company: Company, key: str, name: str, description: str, created: datetime, status: str, kind: str) -> dict[str, Any]:
+def _course_raw(
+    company: Company, key: str, name: str, description: str, created: datetime, status: str, kind: str
+) -> dict[str, Any]:
     return {
         "_id": object_id("course", key),
         "name": name,
@@ -154,11 +170,23 @@ def apply(company: Company, op: Operation) -> list[dict[str, Any]]:
     for row in op.inputs:
         if op.type == "importExternalCourses":
             found = next(
-                (cid for cid, ext in company.external.items() if ext["integrationId"] == op.integration_id and ext["externalId"] == row["externalId"]),
+                (
+                    cid
+                    for cid, ext in company.external.items()
+                    if ext["integrationId"] == op.integration_id and ext["externalId"] == row["externalId"]
+                ),
                 None,
             )
             if found is None:
-                raw = _course_raw(company, f"ext/{op.integration_id}/{row['externalId']}", row["name"], row.get("description", ""), stamp, "published", "external")
+                raw = _course_raw(
+                    company,
+                    f"ext/{op.integration_id}/{row['externalId']}",
+                    row["name"],
+                    row.get("description", ""),
+                    stamp,
+                    "published",
+                    "external",
+                )
                 integration = company.integration(op.integration_id or "") or {}
                 raw["externalPlatform"] = integration.get("externalPlatform", "")
                 company.courses.append(raw)
@@ -173,9 +201,18 @@ def apply(company: Company, op: Operation) -> list[dict[str, Any]]:
             company.external[found] = {"integrationId": op.integration_id, **row}
             results.append({"input": row, "status": "success", "resourceId": found})
         elif op.type == "archiveExternalCourses":
-            found = next((cid for cid, ext in company.external.items() if ext["integrationId"] == op.integration_id and ext["externalId"] == row["externalId"]), None)
+            found = next(
+                (
+                    cid
+                    for cid, ext in company.external.items()
+                    if ext["integrationId"] == op.integration_id and ext["externalId"] == row["externalId"]
+                ),
+                None,
+            )
             if found is None:
-                results.append({"input": row, "status": "error", "errorMessage": "External course not found."})
+                results.append(
+                    {"input": row, "status": "error", "errorMessage": "External course not found."}
+                )
                 continue
             (company.course(found) or {}).update(status="archived", modifiedAt=iso(stamp))
             results.append({"input": row, "status": "success", "resourceId": found})
@@ -184,7 +221,14 @@ def apply(company: Company, op: Operation) -> list[dict[str, Any]]:
         elif op.type == "upsertSkills":
             skill = next((s for s in company.skills if s.get("externalId") == row["externalId"]), None)
             if skill is None:
-                skill = {"_id": "SKI" + object_id("skill", row["externalId"])[:21], "parents": [], "status": "published", "translations": [], "externalId": row["externalId"], "createdAt": iso(stamp)}
+                skill = {
+                    "_id": "SKI" + object_id("skill", row["externalId"])[:21],
+                    "parents": [],
+                    "status": "published",
+                    "translations": [],
+                    "externalId": row["externalId"],
+                    "createdAt": iso(stamp),
+                }
                 company.skills.append(skill)
             skill.update(name=row["name"], updatedAt=iso(stamp))
             if row.get("description"):
@@ -193,25 +237,57 @@ def apply(company: Company, op: Operation) -> list[dict[str, Any]]:
     return results
 
 
-def _import_statistic(company: Company, op: Operation, row: dict[str, Any], stamp: datetime) -> dict[str, Any]:
+def _import_statistic(
+    company: Company, op: Operation, row: dict[str, Any], stamp: datetime
+) -> dict[str, Any]:
     course_ref, user_ref = row["courseIdentifier"], row["userIdentifier"]
     if course_ref["type"] == "externalId":
-        course_id = next((cid for cid, ext in company.external.items() if ext["integrationId"] == op.integration_id and ext["externalId"] == course_ref["value"]), None)
+        course_id = next(
+            (
+                cid
+                for cid, ext in company.external.items()
+                if ext["integrationId"] == op.integration_id and ext["externalId"] == course_ref["value"]
+            ),
+            None,
+        )
     else:
         course_id = course_ref["value"]
     ext = company.external.get(course_id or "")
     if course_id is None or ext is None or ext["integrationId"] != op.integration_id:
-        return {"input": row, "status": "error", "errorMessage": "The course does not belong to this integration."}
-    user = company.user(user_ref["value"]) if user_ref["type"] == "internalId" else next((u for u in company.users if u.get("mail") == user_ref["value"]), None)
+        return {
+            "input": row,
+            "status": "error",
+            "errorMessage": "The course does not belong to this integration.",
+        }
+    user = (
+        company.user(user_ref["value"])
+        if user_ref["type"] == "internalId"
+        else next((u for u in company.users if u.get("mail") == user_ref["value"]), None)
+    )
     if user is None or user["status"] == "deleted":
         return {"input": row, "status": "error", "errorMessage": "User not found."}
     mine = [a for a in company.attempts if a["courseId"] == course_id and a["userId"] == user["_id"]]
     first = row["firstActivityAt"]
     latest = max(mine, key=lambda a: a.get("lastActivityAt", ""), default=None)
-    if row.get("forceNew") or latest is None or first > max(latest.get("lastActivityAt", ""), latest.get("completedAt", "")):
-        latest = {"_id": object_id("attempt", course_id, user["_id"], len(mine)), "courseId": course_id, "userId": user["_id"], "lang": "en", "versionNumber": 1, "timeSpent": 0, "progress": 0, "firstActivityAt": first}
+    if (
+        row.get("forceNew")
+        or latest is None
+        or first > max(latest.get("lastActivityAt", ""), latest.get("completedAt", ""))
+    ):
+        latest = {
+            "_id": object_id("attempt", course_id, user["_id"], len(mine)),
+            "courseId": course_id,
+            "userId": user["_id"],
+            "lang": "en",
+            "versionNumber": 1,
+            "timeSpent": 0,
+            "progress": 0,
+            "firstActivityAt": first,
+        }
         company.attempts.append(latest)
-    latest.update(progress=int(row["progress"]), timeSpent=int(row["timeSpent"]), lastActivityAt=row["lastActivityAt"])
+    latest.update(
+        progress=int(row["progress"]), timeSpent=int(row["timeSpent"]), lastActivityAt=row["lastActivityAt"]
+    )
     if "score" in row:
         latest["score"] = int(row["score"])
     if int(row["progress"]) >= 100:
@@ -219,7 +295,14 @@ def _import_statistic(company: Company, op: Operation, row: dict[str, Any], stam
     return {"input": row, "status": "success", "resourceId": latest["_id"]}
 
 
-def seeded_company(seed: int = 1, client_id: str = "cid", client_secret: str = "secret", users: int = 12, courses: int = 6, enrolments: int = 30) -> Company:
+def seeded_company(
+    seed: int = 1,
+    client_id: str = "cid",
+    client_secret: str = "secret",
+    users: int = 12,
+    courses: int = 6,
+    enrolments: int = 30,
+) -> Company:
     world = World.seeded(seed, users, courses, enrolments)
     company = Company(client_id, client_secret)
     for index, person in enumerate(world.users):
@@ -237,23 +320,52 @@ def seeded_company(seed: int = 1, client_id: str = "cid", client_secret: str = "
         elif index % 7 == 3:
             raw["status"] = "invited"
         company.users.append(raw)
-    platform = {"_id": object_id("integration", seed, "catalog"), "externalPlatform": "Acme Academy", "authorId": company.admin_id, "groupId": company.group_id, "defaultCompletion": True, "defaultProgress": 100}
+    platform = {
+        "_id": object_id("integration", seed, "catalog"),
+        "externalPlatform": "Acme Academy",
+        "authorId": company.admin_id,
+        "groupId": company.group_id,
+        "defaultCompletion": True,
+        "defaultProgress": 100,
+    }
     company.integrations.append(platform)
     for index, item in enumerate(world.courses):
         external = index % 3 == 2
         status = "published" if item.active else ("deleted" if index % 2 else "archived")
-        raw = _course_raw(company, f"{seed}/{item.key}", item.title, item.description, item.created, status, "external" if external else "native")
+        raw = _course_raw(
+            company,
+            f"{seed}/{item.key}",
+            item.title,
+            item.description,
+            item.created,
+            status,
+            "external" if external else "native",
+        )
         if index % 4 == 1:  # released again: a later version and a French translation
             raw["currentVersionNumber"] = 3
-            raw["translations"] = [{"lang": "fr", "published": True, "translatorIds": [company.admin_id], "translatedFields": {"name": f"{item.title} (fr)", "description": item.description}}]
+            raw["translations"] = [
+                {
+                    "lang": "fr",
+                    "published": True,
+                    "translatorIds": [company.admin_id],
+                    "translatedFields": {"name": f"{item.title} (fr)", "description": item.description},
+                }
+            ]
         if external:
             raw["externalPlatform"] = platform["externalPlatform"]
-            company.external[raw["_id"]] = {"integrationId": platform["_id"], "externalId": item.key, "name": item.title, "launchUrl": item.url}
+            company.external[raw["_id"]] = {
+                "integrationId": platform["_id"],
+                "externalId": item.key,
+                "name": item.title,
+                "launchUrl": item.url,
+            }
         company.courses.append(raw)
     by_user = {person.key: company.users[i]["_id"] for i, person in enumerate(world.users)}
     by_course = {item.key: company.courses[i]["_id"] for i, item in enumerate(world.courses)}
     for index, enrolment in enumerate(world.enrolments):
-        progress = {"COMPLETED": 100, "IN_PROGRESS": 40 + index % 50, "ENROLLED": 0, "DROPPED": 10}[enrolment.state]
+        progress = {"COMPLETED": 100, "IN_PROGRESS": 40 + index % 50, "ENROLLED": 0, "DROPPED": 10}[
+            enrolment.state
+        ]
         attempt: dict[str, Any] = {
             "_id": object_id("attempt", seed, index),
             "courseId": by_course[enrolment.course],
@@ -271,5 +383,16 @@ def seeded_company(seed: int = 1, client_id: str = "cid", client_secret: str = "
                 attempt["score"] = enrolment.score
         company.attempts.append(attempt)
     for skill in world.skills:
-        company.skills.append({"_id": "SKI" + object_id("skill", seed, skill.key)[:21], "name": skill.name, "parents": [], "status": "published", "translations": [], "externalId": skill.key, "createdAt": iso(skill.created), "updatedAt": iso(skill.created)})
+        company.skills.append(
+            {
+                "_id": "SKI" + object_id("skill", seed, skill.key)[:21],
+                "name": skill.name,
+                "parents": [],
+                "status": "published",
+                "translations": [],
+                "externalId": skill.key,
+                "createdAt": iso(skill.created),
+                "updatedAt": iso(skill.created),
+            }
+        )
     return company

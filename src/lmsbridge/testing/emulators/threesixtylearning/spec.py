@@ -65,7 +65,8 @@ class SpecCheck:
         from referencing import Registry, Resource
 
         registry: Registry[Any] = Registry().with_resource(
-            "urn:vendor", Resource.from_contents({**document, "$schema": Draft202012Validator.META_SCHEMA["$id"]})
+            "urn:vendor",
+            Resource.from_contents({**document, "$schema": Draft202012Validator.META_SCHEMA["$id"]}),
         )
         import json
 
