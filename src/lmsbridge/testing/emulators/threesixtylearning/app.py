@@ -101,6 +101,13 @@ def _bulk(company: Company, kind: str, integration_id: str | None, body: Any, li
         )
     op = Operation(object_id("op", secrets.token_hex(8)), kind, now(), list(body["input"]), integration_id)
     company.operations[op.id] = op
+    created = {"bulkOperationId": op.id, "type": kind, "createdAt": iso(op.created)}
+    company.webhooks.append(
+        (
+            "bulk.operation.created",
+            {"type": "bulk.operation.created", "timestamp": int(op.created.timestamp()), "data": created},
+        )
+    )
     return 202, None, {"Location": f"/api/v2/bulk/operations/{op.id}"}
 
 

@@ -126,7 +126,13 @@ class Company(Emulator):
         return {
             "type": "bulk.operation.ended",
             "timestamp": int(time.time()),
-            "data": {"_id": op.id, "type": op.type, "status": "completed", "createdAt": iso(op.created)},
+            "data": {
+                "bulkOperationId": op.id,
+                "type": op.type,
+                "status": "completed",
+                "createdAt": iso(op.created),
+                "endedAt": op.stamps["completed"],
+            },
         }
 
     # -- look-ups --------------------------------------------------------------------------------------
@@ -320,6 +326,9 @@ def seeded_company(
         elif index % 7 == 3:
             raw["status"] = "invited"
         company.users.append(raw)
+    if company.users and not any(u["status"] == "deleted" for u in company.users):
+        gone = company.users[-1]  # every company has a soft-deleted user, the vendor's oddity
+        gone.update(status="deleted", deletedAt=[iso(world.users[-1].created + timedelta(days=40))])
     platform = {
         "_id": object_id("integration", seed, "catalog"),
         "externalPlatform": "Acme Academy",
