@@ -100,6 +100,7 @@ def _bulk(company: Company, kind: str, integration_id: str | None, body: Any, li
             429, "bulkOperationsConcurrencyLimitReached", "Three bulk operations are already running."
         )
     op = Operation(object_id("op", secrets.token_hex(8)), kind, now(), list(body["input"]), integration_id)
+    op.error, company.fail_next_operation = company.fail_next_operation, None
     company.operations[op.id] = op
     created = {"bulkOperationId": op.id, "type": kind, "createdAt": iso(op.created)}
     company.webhooks.append(

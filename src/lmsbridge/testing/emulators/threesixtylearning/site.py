@@ -51,6 +51,7 @@ class Operation:
     integration_id: str | None
     polls: int = 0
     results: list[dict[str, Any]] | None = None
+    error: str | None = None  # ends in `error` with this message instead of running
     stamps: dict[str, str] = field(default_factory=dict)
 
     def step(self) -> int:
@@ -83,6 +84,7 @@ class Company(Emulator):
         self.operations: dict[str, Operation] = {}
         self.page_sizes = dict(PAGE_SIZES)
         self.repeat_first_page = False
+        self.fail_next_operation: str | None = None  # a test's way to make a bulk operation end in error
         self.spec_check: Any = None
         self.webhooks: list[tuple[str, dict[str, Any]]] = []  # events a subscriber would receive
         self.lock = threading.RLock()
@@ -100,7 +102,7 @@ class Company(Emulator):
             for name in STEPS[1 : step + 1]:
                 op.stamps.setdefault(name, stamp)
             if step == len(STEPS) - 1 and op.results is None:
-                op.results = apply(self, op)
+                op.results = [] if op.error else apply(self, op)
                 self.webhooks.append(("bulk.operation.ended", self.ended_event(op)))
             return step
 
@@ -120,6 +122,8 @@ class Company(Emulator):
             body["progress"] = {"index": index, "updatedAt": op.stamps.get("completed", op.stamps["running"])}
         if step == 3:
             body["endedAt"] = op.stamps["completed"]
+            if op.error:
+                body.update(status="error", errorMessage=op.error)
         return body
 
     def ended_event(self, op: Operation) -> dict[str, Any]:
