@@ -146,8 +146,16 @@ def test_every_answer_and_webhook_validates_against_the_vendor_files(tenant: Ten
         "/api/v2/oauth2/token",
         json={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"},
     )
-    for path in ("/api/v2/users", f"/api/v2/users/{user}", "/api/v2/courses", f"/api/v2/courses/{course}",
-                 "/api/v2/courses/stats", "/api/v2/skills", "/api/v2/integrations", "/api/v2/users/ffffffffffffffffffffffff"):  # fmt: skip
+    for path in (
+        "/api/v2/users",
+        f"/api/v2/users/{user}",
+        "/api/v2/courses",
+        f"/api/v2/courses/{course}",
+        "/api/v2/courses/stats",
+        "/api/v2/skills",
+        "/api/v2/integrations",
+        "/api/v2/users/ffffffffffffffffffffffff",
+    ):
         assert tenant.call("GET", path, token).status_code != 500
     assert tenant.call("GET", "/api/v2/users", "expired").status_code == 401
     assert (
@@ -178,8 +186,14 @@ def test_every_answer_and_webhook_validates_against_the_vendor_files(tenant: Ten
         "sources": [{"name": "V"}],
         "subjects": [],
     }
-    stat = {"courseIdentifier": {"type": "externalId", "value": "v-1"}, "userIdentifier": {"type": "internalId", "value": user},
-            "progress": 100, "timeSpent": 1000, "firstActivityAt": "2026-01-01T00:00:00.000Z", "lastActivityAt": "2026-01-01T01:00:00.000Z"}  # fmt: skip
+    stat = {
+        "courseIdentifier": {"type": "externalId", "value": "v-1"},
+        "userIdentifier": {"type": "internalId", "value": user},
+        "progress": 100,
+        "timeSpent": 1000,
+        "firstActivityAt": "2026-01-01T00:00:00.000Z",
+        "lastActivityAt": "2026-01-01T01:00:00.000Z",
+    }
     for method, path, inputs in (
         ("PUT", f"/api/v2/bulk/integrations/{integration}/courses", [ext]),
         ("POST", f"/api/v2/bulk/integrations/{integration}/stats", [stat]),
@@ -196,8 +210,10 @@ def test_every_answer_and_webhook_validates_against_the_vendor_files(tenant: Ten
     served = {(method, template) for method, template, _ in ROUTES} | {("POST", "/api/v2/oauth2/token")}
     validated = {(method, path) for method, path, _ in SPEC.checked if method != "WEBHOOK"}
     assert validated == served, served - validated
-    print(f"\n360Learning emulator: {len(served)} operations served, {len(validated)} validated "
-          f"({len(SPEC.checked)} (operation, status) answers, webhooks included)")  # fmt: skip
+    print(
+        f"\n360Learning emulator: {len(served)} operations served, {len(validated)} validated "
+        f"({len(SPEC.checked)} (operation, status) answers, webhooks included)"
+    )
 
 
 def test_an_off_spec_answer_is_a_loud_500(tenant: Tenant) -> None:

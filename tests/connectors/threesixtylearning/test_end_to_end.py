@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from lmsbridge.auth.service import create_key
+from lmsbridge.jobs.wakeup import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from tests.conftest import Server, free_port
 from tests.contract import checked
@@ -80,9 +81,17 @@ def emulated(processes: Processes, tmp_path: Path) -> tuple[str, Path]:
     port = free_port()
     connection = tmp_path / "360learning.json"
     proc = processes.start(
-        "emulate", "360learning", "--port", str(port), "--seed", "2", "--token", SECRET,
-        "--connection-file", str(connection),
-    )  # fmt: skip
+        "emulate",
+        "360learning",
+        "--port",
+        str(port),
+        "--seed",
+        "2",
+        "--token",
+        SECRET,
+        "--connection-file",
+        str(connection),
+    )
     deadline = time.monotonic() + 30
     while True:
         assert proc.poll() is None, processes.logs()
@@ -157,7 +166,7 @@ def test_360learning_end_to_end(clean_server: Server, emulated: tuple[str, Path]
     integration_id = created.stdout.strip().splitlines()[-1]
     with clean_server.store.write() as conn:
         key = create_key(conn, name="e2e", environment="default")
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     api = clean_server.client(key.secret, integration_id)
 
     # -- the first sync, and every model read ------------------------------------------------------
@@ -250,7 +259,7 @@ def test_360learning_end_to_end(clean_server: Server, emulated: tuple[str, Path]
         ],
     )
     sync_id = ok(api.post("/v1/force-sync", json={"type": "FULL"}))["sync_id"]
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     full = finished_sync(clean_server, integration_id, after=first.id)
     assert full.id == sync_id and full.state == "SUCCEEDED", full
     attempt = next(
@@ -276,7 +285,7 @@ def test_360learning_end_to_end(clean_server: Server, emulated: tuple[str, Path]
 
     # -- a change on the remote reaches lmsbridge by a delta sync ----------------------------------
     sync_id = ok(api.post("/v1/force-sync", json={"type": "DELTA"}))["sync_id"]
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     delta = finished_sync(clean_server, integration_id, after=first.id)
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     api.close()

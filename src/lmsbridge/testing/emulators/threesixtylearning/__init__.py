@@ -21,10 +21,12 @@ API_VERSION_FOLLOWED = "360Learning API v2.0 (Core and Bulk OpenAPI 3.1, info.ve
 __all__ = ["API_VERSION_FOLLOWED", "Company", "create_app", "emulation", "seeded_company"]
 
 
-def emulation(seed: int, url: str, secret: str | None) -> Emulation:
+def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
     """What `lmsbridge emulate 360learning` serves, and the connection that reaches it."""
     from lmsbridge.testing.emulators.registry import Connection, Emulation
 
+    if options:
+        raise ValueError(f"360learning takes no emulator options (given: {', '.join(sorted(options))})")
     client_secret = secret or secrets.token_hex(16)
     company = seeded_company(seed=seed, client_id="lmsbridge-emulated", client_secret=client_secret)
     company.limiter.set(50.0, 50.0)  # 50 reads per second per company, as the vendor limits them
