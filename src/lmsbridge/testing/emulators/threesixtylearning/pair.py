@@ -81,8 +81,10 @@ class ThreeSixtyLearningPair(ConformancePair):
         base = {"site_url": url, **QUICK}
         if c is not None:
             base |= {"author_id": c.admin_id, "group_id": c.group_id}
-        # 360Learning's page sizes are fixed by the vendor: no setting stages small pages.
-        return {"default": base, "auth_invalid": base}.get(scenario)
+        if scenario == "small_pages" and c is not None:
+            # 360Learning fixes its page sizes (no setting chooses them): the emulator's shrink instead.
+            c.page_sizes = dict.fromkeys(c.page_sizes, self.small_page_size)
+        return {"default": base, "auth_invalid": base, "small_pages": base}.get(scenario)
 
     def credentials(self, valid: bool = True) -> dict[str, Any] | None:
         return {
