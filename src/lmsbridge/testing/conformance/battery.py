@@ -19,7 +19,7 @@ from lmsbridge.connectors.records import SYNC_MODELS
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.integrations.connectors import connector_for
 from lmsbridge.integrations.service import create_integration
-from lmsbridge.jobs.wakeup import wake_workers
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.testing.conformance.pair import ConformancePair
 
