@@ -13,6 +13,7 @@ from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
 from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
+from lmsbridge.connectors.threesixtylearning.connector import ThreeSixtyLearningConnector
 
 ENTRY_POINT_GROUP = "lmsbridge.connectors"
 
@@ -21,6 +22,7 @@ log = logging.getLogger("lmsbridge.connectors")
 CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
     TalentLmsConnector.tool: TalentLmsConnector,
+    ThreeSixtyLearningConnector.tool: ThreeSixtyLearningConnector,
     MoodleConnector.tool: MoodleConnector,
 }
 

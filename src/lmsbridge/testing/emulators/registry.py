@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
+from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
 
 
 @dataclass(frozen=True)
@@ -70,5 +71,10 @@ def _moodle(seed: int, url: str, secret: str | None, options: dict[str, str]) ->
     )
 
 
-EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle, "talentlms": _talentlms}
-DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "talentlms": 9013}
+EMULATORS: dict[str, EmulatorFactory] = {
+    "sandbox": _sandbox,
+    "moodle": _moodle,
+    "talentlms": _talentlms,
+    "360learning": _threesixtylearning,
+}
+DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "talentlms": 9013, "360learning": 9014}
