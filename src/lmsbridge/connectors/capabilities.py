@@ -1,6 +1,8 @@
 """Capabilities derived from what a connector declares: a model is readable when a stream reads
 it, an action is available when a writer or a direct action implements it; everything else is
-NOT_IMPLEMENTED unless the connector says UNSUPPORTED (the remote cannot do it at all)."""
+NOT_IMPLEMENTED unless the connector says UNSUPPORTED (the remote cannot do it at all). Delta
+syncs are offered when any stream has a real change filter: a DELTA run reads the others whole,
+which is harmless since a DELTA run deletes nothing."""
 
 from __future__ import annotations
 
@@ -41,5 +43,5 @@ def derive(
         if action in declared and coverage is not Coverage.SUPPORTED:
             raise TypeError(f"{action.value} is declared and overridden as {coverage.value}")
         write_actions[action] = coverage
-    supports_delta = bool(streams) and all(stream.supports_since for stream in streams)
+    supports_delta = any(stream.supports_since for stream in streams)
     return Capabilities(read_models, write_actions, supports_delta=supports_delta)

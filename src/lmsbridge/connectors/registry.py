@@ -12,6 +12,7 @@ from typing import Any, cast
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
+from lmsbridge.connectors.udemy.connector import UdemyConnector
 
 ENTRY_POINT_GROUP = "lmsbridge.connectors"
 
@@ -19,6 +20,7 @@ log = logging.getLogger("lmsbridge.connectors")
 
 CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
+    UdemyConnector.tool: UdemyConnector,
     # Moodle still implements the older protocol directly (its port onto the base is pending).
     MoodleConnector.tool: cast(type[BaseConnector[Any]], MoodleConnector),
 }

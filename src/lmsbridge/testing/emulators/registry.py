@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lmsbridge.testing.emulators.udemy import emulation as _udemy
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -55,5 +57,5 @@ def _moodle(seed: int, url: str, secret: str | None) -> Emulation:
     )
 
 
-EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle}
-DEFAULT_PORTS: dict[str, int] = {"moodle": 9001}
+EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle, "udemy": _udemy}
+DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "udemy": 9018}
