@@ -21,7 +21,9 @@ def test_users_come_from_the_activity_report_without_status_or_creation(org: Org
     users = read_all(org.connector(page_size=5), "lms_users")
     people = [le for le in org.site.learners if le.email]
     assert sorted(u.remote_id for u in users) == sorted(le.email.lower() for le in people)
-    assert all(u.status is None and u.remote_created_at is None for u in users)  # as Kombo
+    assert all(u.remote_created_at is None for u in users)
+    deactivated = {le.email.lower() for le in people if le.deactivated}
+    assert {u.remote_id for u in users if u.status == "INACTIVE"} == deactivated
     assert not any(u.first_name == "Anonymized User" for u in users)
 
 

@@ -146,7 +146,9 @@ def test_udemy_end_to_end(clean_server: Server, processes: Processes, tmp_path: 
     people = [r for r in remote("analytics/user-activity/") if r["user_email"]]
     users = listed(api, "/v1/lms/users")
     assert sorted(u["remote_id"] for u in users) == sorted(r["user_email"].lower() for r in people)
-    assert all(u["status"] is None and u["remote_created_at"] is None for u in users)
+    assert all(u["remote_created_at"] is None for u in users)
+    inactive = {r["user_email"].lower() for r in people if r["user_is_deactivated"]}
+    assert {u["remote_id"] for u in users if u["status"] == "INACTIVE"} == inactive
     remote_courses = remote("courses/list/")
     courses = listed(api, "/v1/lms/courses")
     assert sorted(c["remote_id"] for c in courses) == sorted(str(c["id"]) for c in remote_courses)

@@ -1,6 +1,8 @@
 """Udemy Business's shapes mapped to unified records. Users are keyed by e-mail (the reports
-have no other id that every row carries); Udemy gives them no status and no creation moment
-that lmsbridge may trust (Kombo leaves both empty too). A course has one revision. Statuses of
+have no other id that every row carries); their status comes from the report's
+`user_is_deactivated` (Kombo leaves status empty, but the contract's enum admits no null), and
+they have no creation moment (`user_joined_date` is the licence's start, a day without a time,
+so it is kept in remote_data only). A course has one revision. Statuses of
 progressions are an inference from the report's dates and completion ratio (reference 4.5)."""
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def user(row: dict[str, Any]) -> UserRecord | None:
         first_name=row.get("user_name") or None,
         last_name=row.get("user_surname") or None,
         work_email=row.get("user_email") or None,
+        status="INACTIVE" if row.get("user_is_deactivated") is True else "ACTIVE",
         remote_data=row,
     )
 

@@ -24,7 +24,7 @@ U = Coverage.UNSUPPORTED
 class Users(Stream[Any, dict[str, Any]]):
     connector: UdemyConnector
     model: ClassVar[str] = "lms_users"
-    fields: ClassVar[dict[str, Coverage]] = {"status": U, "remote_created_at": U}
+    fields: ClassVar[dict[str, Coverage]] = {"remote_created_at": U}
 
     def pages(self, since: datetime | None) -> Iterator[Sequence[dict[str, Any]]]:
         seen: set[str] = set()
