@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 from typing import Any, cast
 
 from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
 from lmsbridge.connectors.udemy.connector import UdemyConnector
@@ -21,6 +22,7 @@ log = logging.getLogger("lmsbridge.connectors")
 CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
     UdemyConnector.tool: UdemyConnector,
+    LinkedInLearningConnector.tool: LinkedInLearningConnector,
     # Moodle still implements the older protocol directly (its port onto the base is pending).
     MoodleConnector.tool: cast(type[BaseConnector[Any]], MoodleConnector),
 }

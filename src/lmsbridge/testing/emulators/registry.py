@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinlearning
 from lmsbridge.testing.emulators.udemy import emulation as _udemy
 
 
@@ -57,5 +58,5 @@ def _moodle(seed: int, url: str, secret: str | None) -> Emulation:
     )
 
 
-EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle, "udemy": _udemy}
-DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "udemy": 9018}
+EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle, "udemy": _udemy, "linkedinlearning": _linkedinlearning}
+DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "udemy": 9018, "linkedinlearning": 9019}
