@@ -93,11 +93,17 @@ class LinkedInLearningApi:
 
     def pages(self, resource: str, params: Mapping[str, Any]) -> Iterator[Sequence[dict[str, Any]]]:
         """Every page of a finder: `start`/`count`, following the `next` link LinkedIn gives
-        (relative to the API host) until there is none. A link already followed stops the read."""
+        (relative to the API host) until there is none. A link already followed, or a page already
+read, stops the read."""
         body = self.get(resource, {**params, "start": 0, "count": self.settings.page_size})
         seen: set[str] = set()
+        pages: set[int] = set()
         while True:
             rows = (body or {}).get("elements") or []
+            fingerprint = hash(repr(rows))
+            if rows and fingerprint in pages:  # a remote answering one page for every start
+                raise PagingLoopError(f"{SERVICE} answered the same page twice; paging stopped.")
+            pages.add(fingerprint)
             if rows:
                 yield rows
             links = ((body or {}).get("paging") or {}).get("links") or []
