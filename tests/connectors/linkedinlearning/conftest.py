@@ -23,12 +23,22 @@ class Account:
     url: str
     site: LinkedInSite
 
-    def connector(self, credentials: tuple[str, str] | None = CLIENT, **settings: Any) -> LinkedInLearningConnector:
+    def connector(
+        self, credentials: tuple[str, str] | None = CLIENT, **settings: Any
+    ) -> LinkedInLearningConnector:
         return LinkedInLearningConnector(
             ConnectorContext(
                 integration_id="linkedinlearning:test",
-                settings={"api_url": self.url, "oauth_url": self.url, "report_lag_hours": 0, **QUICK, **settings},
-                credentials={"client_id": credentials[0], "client_secret": credentials[1]} if credentials else {},
+                settings={
+                    "api_url": self.url,
+                    "oauth_url": self.url,
+                    "report_lag_hours": 0,
+                    **QUICK,
+                    **settings,
+                },
+                credentials={"client_id": credentials[0], "client_secret": credentials[1]}
+                if credentials
+                else {},
             )
         )
 
@@ -40,7 +50,9 @@ class Account:
         assert answer.status_code == 200, answer.text
         return str(answer.json()["access_token"])
 
-    def get(self, path_and_query: str, token: str | None = None, protocol: str | None = "2.0.0") -> httpx.Response:
+    def get(
+        self, path_and_query: str, token: str | None = None, protocol: str | None = "2.0.0"
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.token()}"}
         if protocol:
             headers["X-RestLi-Protocol-Version"] = protocol

@@ -37,7 +37,9 @@ def test_users_and_progressions_from_the_reports(account: Account) -> None:
     users = read_all(connector, "lms_users")
     reported = {a.learner for a in account.site.activities}
     assert {u.remote_id for u in users} == reported
-    assert any(u.work_email is None for u in users) or all(le.email for le in account.site.learners if le.unique_id in reported)
+    assert any(u.work_email is None for u in users) or all(
+        le.email for le in account.site.learners if le.unique_id in reported
+    )
     progressions = {p.remote_id: p for p in read_all(connector, "lms_course_progressions")}
     assert len(progressions) == len(account.site.activities)
     for activity in account.site.activities:
@@ -72,16 +74,32 @@ def test_one_token_serves_every_call_and_a_revoked_one_is_renewed(account: Accou
 @pytest.mark.parametrize(
     ("status", "body", "code"),
     [
-        (401, '{"message": "Invalid access token", "serviceErrorCode": 65600, "status": 401}', ErrorCode.INTEGRATION_AUTHENTICATION_INVALID),
-        (403, '{"message": "Not enough permissions", "serviceErrorCode": 100, "status": 403}', ErrorCode.INTEGRATION_PERMISSION_MISSING),
+        (
+            401,
+            '{"message": "Invalid access token", "serviceErrorCode": 65600, "status": 401}',
+            ErrorCode.INTEGRATION_AUTHENTICATION_INVALID,
+        ),
+        (
+            403,
+            '{"message": "Not enough permissions", "serviceErrorCode": 100, "status": 403}',
+            ErrorCode.INTEGRATION_PERMISSION_MISSING,
+        ),
         (400, '{"message": "Invalid query", "status": 400}', ErrorCode.REMOTE_INPUT_INVALID),
         (404, '{"message": "Not found", "status": 404}', ErrorCode.REMOTE_INPUT_INVALID),
-        (429, '{"message": "Resource level throttle APPLICATION DAY limit", "status": 429}', ErrorCode.REMOTE_RATE_LIMIT_EXCEEDED),
+        (
+            429,
+            '{"message": "Resource level throttle APPLICATION DAY limit", "status": 429}',
+            ErrorCode.REMOTE_RATE_LIMIT_EXCEEDED,
+        ),
         (503, None, ErrorCode.REMOTE_SERVICE_UNAVAILABLE),
     ],
 )
-def test_every_documented_failure_ends_in_its_code(account: Account, status: int, body: str | None, code: ErrorCode) -> None:
-    account.site.faults.add(Fault("status", "GET learningAssets", None, status, body=body, content_type="application/json"))
+def test_every_documented_failure_ends_in_its_code(
+    account: Account, status: int, body: str | None, code: ErrorCode
+) -> None:
+    account.site.faults.add(
+        Fault("status", "GET learningAssets", None, status, body=body, content_type="application/json")
+    )
     with pytest.raises(ConnectorError) as raised:
         read_all(account.connector(max_attempts=2), "lms_courses")
     assert raised.value.code == code
@@ -107,7 +125,11 @@ def test_preflight_and_passthrough(account: Account) -> None:
     answer = connector.passthrough(
         "v2",
         SimpleNamespace(
-            method="GET", path="/v2/learningClassifications?q=localeAndType&type=SKILL", headers={}, params={}, data=None
+            method="GET",
+            path="/v2/learningClassifications?q=localeAndType&type=SKILL",
+            headers={},
+            params={},
+            data=None,
         ),
     )
     assert answer.status == 200 and answer.data["elements"]

@@ -23,7 +23,11 @@ def test_token_endpoint_and_bearer(account: Account) -> None:
     )
     assert wrong.status_code == 401
     refused = account.get("learningAssets?q=localeAndType&assetType=COURSE", token="not-a-token")
-    assert refused.status_code == 401 and refused.json() == {"message": "Invalid access token", "status": 401, "serviceErrorCode": 65600}
+    assert refused.status_code == 401 and refused.json() == {
+        "message": "Invalid access token",
+        "status": 401,
+        "serviceErrorCode": 65600,
+    }
 
 
 def test_both_query_encodings_give_the_same_courses(account: Account) -> None:
@@ -39,19 +43,26 @@ def test_both_query_encodings_give_the_same_courses(account: Account) -> None:
         protocol=None,
     ).json()
     assert [e["urn"] for e in restli2["elements"]] == [e["urn"] for e in dotted["elements"]]
-    assert restli2["elements"] and all(e["urn"].startswith("urn:li:lyndaCourse:") for e in restli2["elements"])
+    assert restli2["elements"] and all(
+        e["urn"].startswith("urn:li:lyndaCourse:") for e in restli2["elements"]
+    )
     french = [a for a in account.site.assets if a.language == "fr"]
     assert french and french[0].urn not in {e["urn"] for e in restli2["elements"]}
     retired = [a.urn for a in account.site.assets if a.retired]
-    listed = account.get("learningAssets?q=localeAndType&assetType=COURSE&sourceLocale=(language:en,country:US)&includeRetired=true&count=100", token).json()
+    listed = account.get(
+        "learningAssets?q=localeAndType&assetType=COURSE&sourceLocale=(language:en,country:US)&includeRetired=true&count=100",
+        token,
+    ).json()
     assert set(retired) <= {e["urn"] for e in listed["elements"]}
 
 
 def test_pages_link_relatively_and_urns_resolve(account: Account) -> None:
     token = account.token()
-    page = account.get("learningAssets?q=localeAndType&assetType=COURSE&sourceLocale.language=en&count=2", token).json()
+    page = account.get(
+        "learningAssets?q=localeAndType&assetType=COURSE&sourceLocale.language=en&count=2", token
+    ).json()
     assert page["paging"]["start"] == 0 and page["paging"]["count"] == 2
-    (link,) = [l for l in page["paging"]["links"] if l["rel"] == "next"]
+    (link,) = [x for x in page["paging"]["links"] if x["rel"] == "next"]
     assert link["href"].startswith("/v2/learningAssets?") and "start=2" in link["href"]
     second = httpx.get(account.url + link["href"], headers={"Authorization": f"Bearer {token}"}).json()
     assert second["paging"]["start"] == 2
@@ -73,8 +84,11 @@ def test_reports_need_their_criteria_and_permission(account: Account) -> None:
     ).json()
     assert ok["paging"]["total"] == len(account.site.activities)
     account.site.reporting_enabled = False
-    denied = account.get("learningActivityReports?q=criteria&startedAt=0&timeOffset.unit=DAY&timeOffset.duration=1"
-                         "&aggregationCriteria.primary=INDIVIDUAL&aggregationCriteria.secondary=CONTENT", token)
+    denied = account.get(
+        "learningActivityReports?q=criteria&startedAt=0&timeOffset.unit=DAY&timeOffset.duration=1"
+        "&aggregationCriteria.primary=INDIVIDUAL&aggregationCriteria.secondary=CONTENT",
+        token,
+    )
     assert denied.status_code == 403 and denied.json()["serviceErrorCode"] == 100
 
 

@@ -37,7 +37,11 @@ def test_linkedinlearning_end_to_end(clean_server: Server, processes: Processes,
     assert spec["tool"] == "linkedinlearning" and spec["settings"]["api_url"] == url
     token = httpx.post(
         f"{url}/oauth/v2/accessToken",
-        data={"grant_type": "client_credentials", "client_id": spec["credentials"]["client_id"], "client_secret": SECRET},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": spec["credentials"]["client_id"],
+            "client_secret": SECRET,
+        },
     ).json()["access_token"]
 
     def remote(path_and_query: str) -> list[dict[str, Any]]:
@@ -56,7 +60,9 @@ def test_linkedinlearning_end_to_end(clean_server: Server, processes: Processes,
 
     first = finished_sync(clean_server, integration_id)
     assert first.state == "SUCCEEDED", first
-    assets = remote("learningAssets?q=localeAndType&assetType=COURSE&sourceLocale=(language:en,country:US)&includeRetired=true")
+    assets = remote(
+        "learningAssets?q=localeAndType&assetType=COURSE&sourceLocale=(language:en,country:US)&includeRetired=true"
+    )
     courses = listed(api, "/v1/lms/courses")
     assert sorted(c["remote_id"] for c in courses) == sorted(a["urn"] for a in assets)
     retired = {a["urn"] for a in assets if a["details"]["availability"] == "RETIRED"}
@@ -69,7 +75,9 @@ def test_linkedinlearning_end_to_end(clean_server: Server, processes: Processes,
         "&aggregationCriteria=(primary:INDIVIDUAL,secondary:CONTENT)"
     )
     users = listed(api, "/v1/lms/users")
-    assert sorted(u["remote_id"] for u in users) == sorted({r["learnerDetails"]["uniqueUserId"] for r in rows})
+    assert sorted(u["remote_id"] for u in users) == sorted(
+        {r["learnerDetails"]["uniqueUserId"] for r in rows}
+    )
     progressions = listed(api, "/v1/lms/course-progressions")
     assert {p["remote_id"] for p in progressions} == {
         f"{r['learnerDetails']['uniqueUserId']}:{r['contentDetails']['contentUrn']}" for r in rows

@@ -27,8 +27,16 @@ class Org:
         return UdemyConnector(
             ConnectorContext(
                 integration_id="udemy:test",
-                settings={"site_url": self.url, "account_id": "123456", "report_lag_hours": 0, **QUICK, **settings},
-                credentials={"client_id": credentials[0], "client_secret": credentials[1]} if credentials else {},
+                settings={
+                    "site_url": self.url,
+                    "account_id": "123456",
+                    "report_lag_hours": 0,
+                    **QUICK,
+                    **settings,
+                },
+                credentials={"client_id": credentials[0], "client_secret": credentials[1]}
+                if credentials
+                else {},
             )
         )
 

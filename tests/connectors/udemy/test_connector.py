@@ -78,10 +78,19 @@ def test_a_delta_reads_the_report_from_its_date_and_narrows_to_the_moment(org: O
         (503, None, ErrorCode.REMOTE_SERVICE_UNAVAILABLE),
     ],
 )
-def test_every_documented_failure_ends_in_its_code(org: Org, status: int, body: str | None, code: ErrorCode) -> None:
+def test_every_documented_failure_ends_in_its_code(
+    org: Org, status: int, body: str | None, code: ErrorCode
+) -> None:
     org.site.faults.add(
-        Fault("status", "GET courses/list", None, status, retry_after="1" if status == 429 else None,
-              body=body, content_type="application/json")
+        Fault(
+            "status",
+            "GET courses/list",
+            None,
+            status,
+            retry_after="1" if status == 429 else None,
+            body=body,
+            content_type="application/json",
+        )
     )
     with pytest.raises(ConnectorError) as raised:
         read_all(org.connector(max_attempts=2), "lms_courses")
@@ -110,12 +119,15 @@ def test_preflight_and_passthrough(org: Org) -> None:
     connector = org.connector()
     assert connector.preflight() == []
     answer = connector.passthrough(
-        "learning", SimpleNamespace(method="GET", path="courses/list/?page_size=2", headers={}, params={}, data=None)
+        "learning",
+        SimpleNamespace(method="GET", path="courses/list/?page_size=2", headers={}, params={}, data=None),
     )
     assert answer.status == 200 and len(answer.data["results"]) == 2
     assert "udemy-test-secret" not in str(answer)
     with pytest.raises(ConnectorError):
-        connector.passthrough("learning", SimpleNamespace(method="GET", path="https://evil.example/", headers={}))
+        connector.passthrough(
+            "learning", SimpleNamespace(method="GET", path="https://evil.example/", headers={})
+        )
 
 
 def test_every_write_is_refused_before_any_call(org: Org) -> None:

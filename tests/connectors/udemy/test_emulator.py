@@ -31,7 +31,9 @@ def test_paths_without_trailing_slash_and_single_course(org: Org) -> None:
 
 def test_errors_are_drf_details(org: Org) -> None:
     missing = org.get("courses/list/", auth=None)
-    assert missing.status_code == 401 and missing.json() == {"detail": "Authentication credentials were not provided."}
+    assert missing.status_code == 401 and missing.json() == {
+        "detail": "Authentication credentials were not provided."
+    }
     wrong = org.get("courses/list/", auth=("udemy-test-client", "x"))
     assert wrong.status_code == 401 and wrong.json()["detail"] == "Invalid username/password."
     assert org.get("courses/list/", params={"page": 99}).json() == {"detail": "Invalid page."}
@@ -50,7 +52,9 @@ def test_report_filters_and_field_selection(org: Org) -> None:
     picked = org.get("courses/list/", params={"fields[course]": "title"}).json()["results"][0]
     assert set(picked) == {"_class", "id", "title"}
     users = org.get("analytics/user-activity/").json()["results"]
-    assert any(u["user_is_deactivated"] for u in users) or all(le.deactivated is False for le in org.site.learners)
+    assert any(u["user_is_deactivated"] for u in users) or all(
+        le.deactivated is False for le in org.site.learners
+    )
 
 
 def test_throttled_answer(org: Org) -> None:

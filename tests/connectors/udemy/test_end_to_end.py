@@ -42,7 +42,16 @@ def emulate(processes: Processes, tmp_path: Path, tool: str) -> tuple[str, Path]
     port = free_port()
     connection = tmp_path / f"{tool}.json"
     proc = processes.start(
-        "emulate", tool, "--port", str(port), "--seed", "2", "--token", SECRET, "--connection-file", str(connection)
+        "emulate",
+        tool,
+        "--port",
+        str(port),
+        "--seed",
+        "2",
+        "--token",
+        SECRET,
+        "--connection-file",
+        str(connection),
     )
     deadline = time.monotonic() + 30
     while True:
@@ -108,7 +117,14 @@ def every_write_is_refused(api: httpx.Client, user: dict[str, Any], course: dict
     refused(
         api.post(
             "/v1/lms/courses/bulk",
-            json={"items": [{"origin_id": "x", "course": {"type": "EXTERNAL", "title": "x", "course_url": "https://x.example"}}]},
+            json={
+                "items": [
+                    {
+                        "origin_id": "x",
+                        "course": {"type": "EXTERNAL", "title": "x", "course_url": "https://x.example"},
+                    }
+                ]
+            },
         ),
         code,
     )
@@ -158,7 +174,9 @@ def test_udemy_end_to_end(clean_server: Server, processes: Processes, tmp_path: 
     assert all(c["revisions"][0]["skill_assignments"] for c in courses)
     rows = [r for r in remote("analytics/user-course-activity/") if r["user_email"]]
     progressions = listed(api, "/v1/lms/course-progressions")
-    assert {p["remote_id"] for p in progressions} == {f"{r['user_email'].lower()}:{r['course_id']}" for r in rows}
+    assert {p["remote_id"] for p in progressions} == {
+        f"{r['user_email'].lower()}:{r['course_id']}" for r in rows
+    }
     assert any(p["status"] == "COMPLETED" and p["completed_at"] for p in progressions)
     refused(api.get("/v1/hris/skills"), "INTEGRATION.MODEL_NOT_AVAILABLE")
 
@@ -173,7 +191,9 @@ def test_udemy_end_to_end(clean_server: Server, processes: Processes, tmp_path: 
     delta = finished_sync(clean_server, integration_id, after=first.id)
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     filtered = [
-        c for c in httpx.get(f"{url}/_emulator/calls").json()["calls"] if c["target"] == "GET analytics/user-course-activity"
+        c
+        for c in httpx.get(f"{url}/_emulator/calls").json()["calls"]
+        if c["target"] == "GET analytics/user-course-activity"
     ]
     assert filtered
     api.close()

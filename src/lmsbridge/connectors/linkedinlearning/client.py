@@ -43,7 +43,9 @@ def _with_message(base: Resolution) -> Any:
 RESOLUTION = DEFAULT.override(
     {
         400: _with_message(INPUT),
-        401: replace(AUTH, message="the access token was refused; check the application's client id and secret"),
+        401: replace(
+            AUTH, message="the access token was refused; check the application's client id and secret"
+        ),
         403: _with_message(
             replace(PERMISSION, message="the application may not use this API (tick Content and Reporting)")
         ),
@@ -93,8 +95,8 @@ class LinkedInLearningApi:
 
     def pages(self, resource: str, params: Mapping[str, Any]) -> Iterator[Sequence[dict[str, Any]]]:
         """Every page of a finder: `start`/`count`, following the `next` link LinkedIn gives
-        (relative to the API host) until there is none. A link already followed, or a page already
-read, stops the read."""
+                (relative to the API host) until there is none. A link already followed, or a page already
+        read, stops the read."""
         body = self.get(resource, {**params, "start": 0, "count": self.settings.page_size})
         seen: set[str] = set()
         pages: set[int] = set()

@@ -11,11 +11,20 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from lmsbridge.connectors.base import ConnectorContext, ConnectorSettings, Coverage, ModelCoverage, WriteAction
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    Coverage,
+    ModelCoverage,
+    WriteAction,
+)
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError
 from lmsbridge.connectors.linkedinlearning.client import SERVICE, LinkedInLearningApi
-from lmsbridge.connectors.linkedinlearning.settings import LinkedInLearningCredentials, LinkedInLearningSettings
+from lmsbridge.connectors.linkedinlearning.settings import (
+    LinkedInLearningCredentials,
+    LinkedInLearningSettings,
+)
 from lmsbridge.connectors.linkedinlearning.setup import SETUP_TEXT
 from lmsbridge.connectors.linkedinlearning.streams import Courses, Progressions, Skills, Users
 
@@ -28,8 +37,7 @@ class LinkedInLearningConnector(BaseConnector[LinkedInLearningSettings]):
     settings_model: ClassVar[type[ConnectorSettings]] = LinkedInLearningSettings
     credentials_model: ClassVar[type[BaseModel]] = LinkedInLearningCredentials
     setup_text: ClassVar[str] = SETUP_TEXT
-    passthrough_apis: ClassVar[dict[str, str]] = {
-"v2": "{api_url}/v2"}
+    passthrough_apis: ClassVar[dict[str, str]] = {"v2": "{api_url}/v2"}
     streams = (Users, Courses, Skills, Progressions)
     model_coverage: ClassVar[dict[str, ModelCoverage]] = {
         "lms_course_providers": ModelCoverage(U),
@@ -79,7 +87,10 @@ class LinkedInLearningConnector(BaseConnector[LinkedInLearningSettings]):
         s = self.settings
         locale = {"language": s.language, "country": s.country}
         with self.session(None) as api:
-            api.get("learningAssets", {"q": "localeAndType", "assetType": "COURSE", "sourceLocale": locale, "count": 1})
+            api.get(
+                "learningAssets",
+                {"q": "localeAndType", "assetType": "COURSE", "sourceLocale": locale, "count": 1},
+            )
             api.get(
                 "learningActivityReports",
                 {

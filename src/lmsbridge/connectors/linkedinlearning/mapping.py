@@ -9,7 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, RevisionRecord, SkillRecord, UserRecord
+from lmsbridge.connectors.records import (
+    CourseRecord,
+    ProgressionRecord,
+    RevisionRecord,
+    SkillRecord,
+    UserRecord,
+)
 
 
 def epoch_ms(value: Any) -> datetime | None:
@@ -106,7 +112,9 @@ def progression(row: dict[str, Any]) -> ProgressionRecord | None:
     ]
     started = min((m for m in firsts if m is not None), default=None)
     engaged = any(
-        (a.get("engagementValue") or 0) > 0 for a in row.get("activities") or [] if a.get("engagementType") != "COMPLETIONS"
+        (a.get("engagementValue") or 0) > 0
+        for a in row.get("activities") or []
+        if a.get("engagementType") != "COMPLETIONS"
     )
     if completions >= 1 or progress >= 100:
         status = "COMPLETED"

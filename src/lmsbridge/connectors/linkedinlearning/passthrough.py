@@ -34,8 +34,16 @@ class PassthroughRefused(ConnectorError):
 
 def relative_path(path: str) -> str:
     given = urlsplit(path)
-    if "\\" in path or any(ord(c) < 0x20 for c in path) or given.scheme or given.netloc or path.startswith("//"):
-        raise PassthroughRefused(f"path: {path!r} is refused; give a path relative to the API (learningAssets?q=...).")
+    if (
+        "\\" in path
+        or any(ord(c) < 0x20 for c in path)
+        or given.scheme
+        or given.netloc
+        or path.startswith("//")
+    ):
+        raise PassthroughRefused(
+            f"path: {path!r} is refused; give a path relative to the API (learningAssets?q=...)."
+        )
     if any(part == ".." for part in given.path.split("/")):
         raise PassthroughRefused(f"path: {path!r} leaves the API's base path.")
     return path.lstrip("/")
@@ -48,7 +56,9 @@ def relay(connector: LinkedInLearningConnector, api: str, request: Any) -> Passt
     with connector.session(None) as remote:
         client = remote.client
         path = path.removeprefix("v2/")
-        headers = {k: v for k, v in (getattr(request, "headers", {}) or {}).items() if k.lower() not in OWN_HEADERS}
+        headers = {
+            k: v for k, v in (getattr(request, "headers", {}) or {}).items() if k.lower() not in OWN_HEADERS
+        }
         data = getattr(request, "data", None)
         response = client.request(
             str(request.method).upper(),
@@ -58,7 +68,9 @@ def relay(connector: LinkedInLearningConnector, api: str, request: Any) -> Passt
             headers=headers or None,
         )
         redactor = client.redactor
-        relayed = {k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"}
+        relayed = {
+            k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
+        }
         body: Any
         if getattr(request, "response_as_base64", False):
             body = base64.b64encode(response.content).decode()

@@ -39,5 +39,7 @@ class LinkedInLearningSettings(HttpConnectorSettings):
 
 
 class LinkedInLearningCredentials(BaseModel):
-    client_id: str = Field(description="The application's client id (LinkedIn Learning admin > Settings > API).")
+    client_id: str = Field(
+        description="The application's client id (LinkedIn Learning admin > Settings > API)."
+    )
     client_secret: SecretStr = Field(description="The application's client secret.")

@@ -70,17 +70,25 @@ class Skills(Stream[Any, dict[str, Any]]):
 
     def pages(self, since: datetime | None) -> Iterator[Sequence[dict[str, Any]]]:
         s = self.connector.settings
-        params = {"q": "localeAndType", "type": "SKILL", "sourceLocale": {"language": s.language, "country": s.country}}
+        params = {
+            "q": "localeAndType",
+            "type": "SKILL",
+            "sourceLocale": {"language": s.language, "country": s.country},
+        }
         yield from self.connector.api.pages("learningClassifications", params)
 
     def to_record(self, raw: dict[str, Any]) -> Record | None:
         return mapping.skill(raw)
 
 
-def report_pages(connector: LinkedInLearningConnector, since: datetime | None) -> Iterator[Sequence[dict[str, Any]]]:
+def report_pages(
+    connector: LinkedInLearningConnector, since: datetime | None
+) -> Iterator[Sequence[dict[str, Any]]]:
     s = connector.settings
     now = datetime.now(UTC)
-    start = now - timedelta(days=s.history_days) if since is None else since - timedelta(hours=s.report_lag_hours)
+    start = (
+        now - timedelta(days=s.history_days) if since is None else since - timedelta(hours=s.report_lag_hours)
+    )
     days = max(1, math.ceil((now - start).total_seconds() / 86400))
     params = {
         "q": "criteria",

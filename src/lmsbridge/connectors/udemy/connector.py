@@ -10,7 +10,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from lmsbridge.connectors.base import ConnectorContext, ConnectorSettings, Coverage, ModelCoverage, WriteAction
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    Coverage,
+    ModelCoverage,
+    WriteAction,
+)
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError
 from lmsbridge.connectors.udemy.client import SERVICE, UdemyApi

@@ -93,7 +93,12 @@ def skills(raw: dict[str, Any]) -> list[SkillRecord]:
 def last_activity(row: dict[str, Any]) -> datetime | None:
     moments = [
         moment(row.get(key))
-        for key in ("course_enroll_date", "course_start_date", "course_completion_date", "course_last_accessed_date")
+        for key in (
+            "course_enroll_date",
+            "course_start_date",
+            "course_completion_date",
+            "course_last_accessed_date",
+        )
     ]
     present = [m for m in moments if m is not None]
     return max(present) if present else None

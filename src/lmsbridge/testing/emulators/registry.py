@@ -58,5 +58,10 @@ def _moodle(seed: int, url: str, secret: str | None) -> Emulation:
     )
 
 
-EMULATORS: dict[str, EmulatorFactory] = {"sandbox": _sandbox, "moodle": _moodle, "udemy": _udemy, "linkedinlearning": _linkedinlearning}
+EMULATORS: dict[str, EmulatorFactory] = {
+    "sandbox": _sandbox,
+    "moodle": _moodle,
+    "udemy": _udemy,
+    "linkedinlearning": _linkedinlearning,
+}
 DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "udemy": 9018, "linkedinlearning": 9019}

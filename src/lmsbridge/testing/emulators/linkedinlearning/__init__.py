@@ -14,7 +14,10 @@ from lmsbridge.testing.emulators.linkedinlearning.site import LinkedInSite, seed
 if TYPE_CHECKING:
     from lmsbridge.testing.emulators.registry import Emulation
 
-API_VERSION_FOLLOWED = "LinkedIn Learning API v2 (Rest.li protocol 2.0.0; learningAssets, learningClassifications, learningActivityReports)"
+API_VERSION_FOLLOWED = (
+    "LinkedIn Learning API v2 (Rest.li protocol 2.0.0; learningAssets, learningClassifications, "
+    "learningActivityReports)"
+)
 
 __all__ = ["API_VERSION_FOLLOWED", "LinkedInSite", "create_app", "emulation", "seeded_site"]
 

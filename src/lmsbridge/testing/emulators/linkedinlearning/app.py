@@ -53,7 +53,9 @@ def _flag(value: Any) -> bool:
     return str(value).lower() == "true"
 
 
-def _page(request: Request, params: dict[str, Any], rows: list[dict[str, Any]], total: int, site: LinkedInSite) -> dict[str, Any]:
+def _page(
+    request: Request, params: dict[str, Any], rows: list[dict[str, Any]], total: int, site: LinkedInSite
+) -> dict[str, Any]:
     start = max(0, _int(params.get("start"), "start", 0))
     count = max(1, min(_int(params.get("count"), "count", COUNT_DEFAULT), 100))
     shown = 0 if site.repeat_first_page else start
@@ -63,7 +65,11 @@ def _page(request: Request, params: dict[str, Any], rows: list[dict[str, Any]], 
 
     def href(at: int) -> dict[str, str]:
         query = "&".join([*kept, f"start={at}", f"count={count}"])
-        return {"rel": "next" if at > start else "prev", "href": f"{request.url.path}?{query}", "type": "application/json"}
+        return {
+            "rel": "next" if at > start else "prev",
+            "href": f"{request.url.path}?{query}",
+            "type": "application/json",
+        }
 
     links = []
     if start > 0:
@@ -76,7 +82,8 @@ def _page(request: Request, params: dict[str, Any], rows: list[dict[str, Any]], 
 def _locale_ok(asset_language: str, asset_country: str, locale: Any) -> bool:
     if not isinstance(locale, dict):
         return True
-    return locale.get("language", asset_language) == asset_language and locale.get("country", asset_country) == asset_country
+    language, country = locale.get("language", asset_language), locale.get("country", asset_country)
+    return bool(language == asset_language and country == asset_country)
 
 
 def assets(site: LinkedInSite, request: Request, params: dict[str, Any]) -> dict[str, Any]:
@@ -88,8 +95,10 @@ def assets(site: LinkedInSite, request: Request, params: dict[str, Any]) -> dict
         locale = params.get("sourceLocale")
         retired = _flag(params.get("includeRetired"))
         rows = [
-            a for a in site.assets
-            if _locale_ok(a.language, a.country, locale) and (retired or not a.retired)
+            a
+            for a in site.assets
+            if _locale_ok(a.language, a.country, locale)
+            and (retired or not a.retired)
             and params["assetType"] == "COURSE"
         ]
         found = [asset_json(site, a, base) for a in rows]
@@ -104,7 +113,8 @@ def assets(site: LinkedInSite, request: Request, params: dict[str, Any]) -> dict
         keyword = str(criteria.get("keyword") or "").lower()
         retired = _flag(retrieval.get("includeRetired") or params.get("includeRetired"))
         rows = [
-            a for a in site.assets
+            a
+            for a in site.assets
             if "COURSE" in types
             and any(_locale_ok(a.language, a.country, loc) for loc in locales)
             and (after_ms is None or int(a.updated.timestamp() * 1000) > after_ms)
@@ -129,7 +139,9 @@ UNITS = {"DAY": 1, "WEEK": 7, "MONTH": 30}
 
 def reports(site: LinkedInSite, request: Request, params: dict[str, Any]) -> dict[str, Any]:
     if not site.reporting_enabled:
-        raise LinkedInError(403, "Not enough permissions to access: learningActivityReports.FINDER-criteria", 100)
+        raise LinkedInError(
+            403, "Not enough permissions to access: learningActivityReports.FINDER-criteria", 100
+        )
     if params.get("q") != "criteria":
         raise LinkedInError(400, "q=criteria is required", 100)
     started = _int(params.get("startedAt"), "startedAt")

@@ -30,7 +30,9 @@ class LinkedInLearningPair(ConformancePair):
 
     def start(self) -> None:
         self.site = self.shared().use(
-            seeded_site(seed=3, client_id=CLIENT_ID, client_secret=self.secret, users=23, courses=7, enrolments=30)
+            seeded_site(
+                seed=3, client_id=CLIENT_ID, client_secret=self.secret, users=23, courses=7, enrolments=30
+            )
         )
 
     def stop(self) -> None:
@@ -48,7 +50,10 @@ class LinkedInLearningPair(ConformancePair):
         return scenarios.get(scenario)
 
     def credentials(self, valid: bool = True) -> dict[str, Any] | None:
-        return {"client_id": CLIENT_ID, "client_secret": self.secret if valid else "wrong-" + self.secret[::-1]}
+        return {
+            "client_id": CLIENT_ID,
+            "client_secret": self.secret if valid else "wrong-" + self.secret[::-1],
+        }
 
     def inject(self, scenario: str) -> bool:
         site = self.site
@@ -57,7 +62,14 @@ class LinkedInLearningPair(ConformancePair):
         elif scenario == "rate_limited":
             body = '{"message": "Resource level throttle APPLICATION DAY limit reached.", "status": 429}'
             site.faults.add(  # LinkedIn sends no Retry-After: the client's own backoff paces it
-                Fault("status", "GET learningActivityReports", 2, 429, body=body, content_type="application/json")
+                Fault(
+                    "status",
+                    "GET learningActivityReports",
+                    2,
+                    429,
+                    body=body,
+                    content_type="application/json",
+                )
             )
         elif scenario == "outage_burst":
             site.faults.add(Fault("status", None, 2, 503))

@@ -5,6 +5,7 @@ and leaves percent-encoded) and the protocol 1.0 dotted style of LinkedIn's docs
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -64,7 +65,7 @@ def restli_value(raw: str) -> Any:
 
 def _put(target: dict[str, Any], steps: list[str | int], value: Any) -> None:
     node: Any = target
-    for step, following in zip(steps, steps[1:], strict=False):
+    for step, following in itertools.pairwise(steps):
         empty: Any = [] if isinstance(following, int) else {}
         if isinstance(step, int):
             while len(node) <= step:

@@ -147,30 +147,42 @@ def seeded_site(
     if world.courses:  # a course of the French catalog: not in an en_US listing
         first = world.courses[0]
         site.assets.append(
-            Asset(f"urn:li:lyndaCourse:{FIRST_COURSE_ID - 1}", f"{first.title} (version française)",
-                  first.description, "fr-" + first.title.lower().replace(" ", "-")[:50], "fr", "FR",
-                  first.created, first.created)
+            Asset(
+                f"urn:li:lyndaCourse:{FIRST_COURSE_ID - 1}",
+                f"{first.title} (version française)",
+                first.description,
+                "fr-" + first.title.lower().replace(" ", "-")[:50],
+                "fr",
+                "FR",
+                first.created,
+                first.created,
+            )
         )
     by_user: dict[str, Learner] = {}
     for index, u in enumerate(world.users):
         learner = Learner(
-            _uid(seed, u.email), f"{u.first_name} {u.last_name}", None if index == 2 else u.email,
+            _uid(seed, u.email),
+            f"{u.first_name} {u.last_name}",
+            None if index == 2 else u.email,
             f"urn:li:person:{_uid(seed, 'p' + u.email)[:10]}",
         )
         site.learners.append(learner)
         by_user[u.key] = learner
     pairs: set[tuple[str, str]] = set()
     for e in world.enrolments:
-        learner, asset = by_user.get(e.user), by_course.get(e.course)
-        if learner is None or asset is None or e.state not in ("IN_PROGRESS", "COMPLETED"):
+        known, listed = by_user.get(e.user), by_course.get(e.course)
+        if known is None or listed is None or e.state not in ("IN_PROGRESS", "COMPLETED"):
             continue  # an enrolment without engagement is not in any report
+        learner, asset = known, listed
         if (learner.unique_id, asset.urn) in pairs:
             continue
         pairs.add((learner.unique_id, asset.urn))
         completed = e.state == "COMPLETED"
         last = max(m for m in (e.enrolled, e.completed) if m is not None)
         site.activities.append(
-            Activity(learner.unique_id, asset.urn, e.enrolled, last, 100 if completed else 40, completed, 1800)
+            Activity(
+                learner.unique_id, asset.urn, e.enrolled, last, 100 if completed else 40, completed, 1800
+            )
         )
     return site
 
@@ -234,7 +246,10 @@ def report_json(site: LinkedInSite, activity: Activity) -> dict[str, Any]:
             "lastEngagedAt": last,
         }
 
-    activities = [engaged("SECONDS_VIEWED", activity.seconds), engaged("PROGRESS_PERCENTAGE", activity.progress)]
+    activities = [
+        engaged("SECONDS_VIEWED", activity.seconds),
+        engaged("PROGRESS_PERCENTAGE", activity.progress),
+    ]
     if activity.completed:
         activities.append(engaged("COMPLETIONS", 1))
     details: dict[str, Any] = {

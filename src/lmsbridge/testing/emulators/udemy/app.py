@@ -66,10 +66,7 @@ def _page(site: UdemySite, request: Request, rows: Sequence[dict[str, Any]]) -> 
     count = len(rows)
     if number < 1 or (number > 1 and (number - 1) * size >= count):
         raise UdemyError(404, "Invalid page.")
-    if site.repeat_first_page:
-        number_shown = 1
-    else:
-        number_shown = number
+    number_shown = 1 if site.repeat_first_page else number
     chunk = list(rows[(number_shown - 1) * size : number_shown * size])
     base = str(request.url.replace(query=""))
     others = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "page_size")]
@@ -118,7 +115,7 @@ def user_course_activity(site: UdemySite, request: Request, _base: str) -> list[
         day = activity.last_accessed.date()
         if (start and day < start) or (end and day > end):
             continue
-        if email and activity.email != email or course_id and str(activity.course_id) != course_id:
+        if (email and activity.email != email) or (course_id and str(activity.course_id) != course_id):
             continue
         rows.append(activity_row(activity, site))
     return rows
@@ -153,7 +150,11 @@ def create_app(site: UdemySite) -> Starlette:
     app = Starlette(
         routes=[
             *control_routes(of),
-            Route("/api-2.0/organizations/{account}/{rest:path}", api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route(
+                "/api-2.0/organizations/{account}/{rest:path}",
+                api,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
         ]
     )
     app.state.site = site

@@ -30,7 +30,9 @@ class Served:
         self.app = app_factory(blank)
         self.blank = blank
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True, name=name)
         self.thread.start()
         deadline = time.monotonic() + 15
@@ -60,7 +62,9 @@ class UdemyPair(ConformancePair):
 
     def start(self) -> None:
         self.site = self.shared().use(
-            seeded_site(seed=3, client_id=CLIENT_ID, client_secret=self.secret, users=23, courses=7, enrolments=30)
+            seeded_site(
+                seed=3, client_id=CLIENT_ID, client_secret=self.secret, users=23, courses=7, enrolments=30
+            )
         )
 
     def stop(self) -> None:
@@ -78,7 +82,10 @@ class UdemyPair(ConformancePair):
         return scenarios.get(scenario)
 
     def credentials(self, valid: bool = True) -> dict[str, Any] | None:
-        return {"client_id": CLIENT_ID, "client_secret": self.secret if valid else "wrong-" + self.secret[::-1]}
+        return {
+            "client_id": CLIENT_ID,
+            "client_secret": self.secret if valid else "wrong-" + self.secret[::-1],
+        }
 
     def inject(self, scenario: str) -> bool:
         site = self.site
@@ -88,8 +95,13 @@ class UdemyPair(ConformancePair):
             body = '{"detail": "Request was throttled. Expected available in 1 seconds."}'
             site.faults.add(
                 Fault(
-                    "status", "GET analytics/user-activity", 2, 429, retry_after="1",
-                    body=body, content_type="application/json",
+                    "status",
+                    "GET analytics/user-activity",
+                    2,
+                    429,
+                    retry_after="1",
+                    body=body,
+                    content_type="application/json",
                 )
             )
         elif scenario == "outage_burst":

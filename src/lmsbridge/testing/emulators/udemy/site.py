@@ -115,8 +115,12 @@ def seeded_site(
     by_user: dict[str, Learner] = {}
     for index, u in enumerate(world.users):
         learner = Learner(
-            u.email, u.first_name, u.last_name, f"ext-{index + 1:04d}" if index % 2 == 0 else None,
-            u.created, deactivated=not u.active,
+            u.email,
+            u.first_name,
+            u.last_name,
+            f"ext-{index + 1:04d}" if index % 2 == 0 else None,
+            u.created,
+            deactivated=not u.active,
         )
         site.learners.append(learner)
         by_user[u.key] = learner
@@ -129,40 +133,57 @@ def seeded_site(
             sub = subcategories.setdefault(name, (FIRST_SUBCATEGORY_ID + len(subcategories), name))
         slug = c.title.lower().replace(" ", "-")[:60]
         course = Course(
-            FIRST_COURSE_ID + index * 7, c.title, c.description, slug,
-            CATEGORIES[index % len(CATEGORIES)], sub, c.created, retired=not c.active,
+            FIRST_COURSE_ID + index * 7,
+            c.title,
+            c.description,
+            slug,
+            CATEGORIES[index % len(CATEGORIES)],
+            sub,
+            c.created,
+            retired=not c.active,
         )
         site.courses.append(course)
         by_course[c.key] = course
     pairs: set[tuple[str, int]] = set()
     for e in world.enrolments:
-        learner, course = by_user.get(e.user), by_course.get(e.course)
-        if learner is None or course is None or (learner.email, course.id) in pairs:
+        known, listed = by_user.get(e.user), by_course.get(e.course)
+        if known is None or listed is None:
+            continue
+        learner, course = known, listed
+        if (learner.email, course.id) in pairs:
             continue  # the report has one row per learner and course
         pairs.add((learner.email, course.id))
         started = e.enrolled + timedelta(hours=2) if e.state in ("IN_PROGRESS", "COMPLETED") else None
         ratio = 100.0 if e.state == "COMPLETED" else 35.0 if e.state == "IN_PROGRESS" else 0.0
         last = max(m for m in (e.enrolled, started, e.completed) if m is not None)
         site.activities.append(
-            Activity(learner.email, course.id, e.enrolled, started, e.completed, ratio, last, assigned=ratio == 0)
+            Activity(
+                learner.email, course.id, e.enrolled, started, e.completed, ratio, last, assigned=ratio == 0
+            )
         )
     # A learner erased under GDPR: the rows stay, the person does not.
     if site.activities:
         first = site.activities[0]
         site.learners.append(Learner("", "Anonymized User", "", None, first.enrolled))
-        site.activities.append(
-            Activity("", first.course_id, first.enrolled, None, None, 0.0, first.enrolled)
-        )
+        site.activities.append(Activity("", first.course_id, first.enrolled, None, None, 0.0, first.enrolled))
     return site
 
 
 def course_json(site: UdemySite, course: Course, base_url: str) -> dict[str, Any]:
-    category = {"_class": "course_category", "id": course.category[0], "title": course.category[1],
-                "url": f"/courses/{course.category[1].lower().replace(' ', '-')}/"}
+    category = {
+        "_class": "course_category",
+        "id": course.category[0],
+        "title": course.category[1],
+        "url": f"/courses/{course.category[1].lower().replace(' ', '-')}/",
+    }
     sub = None
     if course.subcategory is not None:
-        sub = {"_class": "course_subcategory", "id": course.subcategory[0], "title": course.subcategory[1],
-               "url": f"/courses/{course.subcategory[1].lower().replace(' ', '-')}/"}
+        sub = {
+            "_class": "course_subcategory",
+            "id": course.subcategory[0],
+            "title": course.subcategory[1],
+            "url": f"/courses/{course.subcategory[1].lower().replace(' ', '-')}/",
+        }
     return {
         "_class": "course",
         "id": course.id,
