@@ -163,3 +163,16 @@ def test_no_secret_reaches_an_error_message(url: str, lms: TinyLms, caplog: pyte
         users(remote)
     assert CLIENT_SECRET not in raised.value.message
     assert CLIENT_SECRET not in caplog.text
+
+
+def test_a_refresh_token_grant_rotates_its_refresh_token(url: str, lms: TinyLms) -> None:
+    lms.issuer.add_refresh_token("first-refresh")
+    seen: list[str] = []
+    auth = OAuth2.refresh_token(f"{url}/oauth/token", CLIENT_ID, CLIENT_SECRET, "first-refresh")
+    auth.on_refresh_token = seen.append
+    with client(url, auth) as remote:
+        assert len(users(remote)) == 23
+        lms.issuer.revoke_all()
+        assert len(users(remote)) == 23  # the rotated refresh token worked; the first would not
+    assert len(seen) == 2 and "first-refresh" not in seen
+    assert not lms.issuer.use_refresh_token("first-refresh")

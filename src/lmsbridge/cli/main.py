@@ -379,6 +379,28 @@ def sandbox_evolve(integration_id: str, changes: int) -> None:
     )
 
 
+@cli.group()
+def syncs() -> None:
+    """Work with sync runs."""
+
+
+@syncs.command("confirm-deletions")
+@click.argument("sync_id")
+def syncs_confirm_deletions(sync_id: str) -> None:
+    """Apply the deletions a full sync held because they looked like lost access on the remote."""
+    from lmsbridge.syncs.deletion_guard import confirm_deletions
+
+    store = _store()
+    migrate(store)
+    try:
+        with store.write() as conn:
+            deleted = confirm_deletions(conn, sync_id, None)
+    except LmsBridgeError as error:
+        raise click.ClickException(error.message) from error
+    for model, count in deleted.items():
+        click.echo(f"{model}: {count} marked deleted")
+
+
 def _emulator_tools() -> list[str]:
     from lmsbridge.connectors.registry import tools
 
@@ -399,8 +421,22 @@ def _emulator_tools() -> list[str]:
     help='Write {"tool", "settings", "credentials"} for `integrations create --connection-file`.',
 )
 @click.option("--token", default=None, help="The secret the emulator accepts (default: a new random one).")
+@click.option(
+    "--setting",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An emulator option; repeatable. Moodle: version=4.4|4.5|5.0|5.1 (default the newest) to "
+    "answer as that version, debug=1 for Moodle's debuginfo in error bodies.",
+)
 def emulate(
-    tool: str, host: str, port: int | None, seed: int, connection_file: Path | None, token: str | None
+    tool: str,
+    host: str,
+    port: int | None,
+    seed: int,
+    connection_file: Path | None,
+    token: str | None,
+    options: tuple[str, ...],
 ) -> None:
     from lmsbridge.connectors.registry import connector_class
     from lmsbridge.testing.emulators.registry import DEFAULT_PORTS, EMULATORS
@@ -410,7 +446,10 @@ def emulate(
         raise click.ClickException(f"{tool} has no emulator yet")
     port = port or DEFAULT_PORTS.get(tool, 9000)
     url = f"http://{host}:{port}"
-    emulation = factory(seed, url, token)
+    try:
+        emulation = factory(seed, url, token, _parse_settings(options))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--setting") from error
     connection = emulation.connection
     lines = [f"{connector_class(tool).label} emulator listening on {url}"]
     if emulation.app is None:

@@ -107,6 +107,12 @@ class BaseConnector(Generic[S]):
     def perform_deactivate_course(self, course_remote_id: str) -> CourseRecord:
         raise self._not_declared(WriteAction.DEACTIVATE_COURSE)
 
+    def preflight(self) -> list[str]:
+        """Cheap remote calls that prove the credentials and permissions work; raises a
+        `ConnectorError` naming what to fix, returns warnings. Default: open a read session."""
+        with self.session(None):
+            return []
+
     # -- reads ---------------------------------------------------------------------------------------
     @final
     def read(self, model: str, since: datetime | None) -> Iterator[Sequence[Record]]:

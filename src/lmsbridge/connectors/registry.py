@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, cast
+from typing import Any
 
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
@@ -23,8 +23,7 @@ CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
     UdemyConnector.tool: UdemyConnector,
     LinkedInLearningConnector.tool: LinkedInLearningConnector,
-    # Moodle still implements the older protocol directly (its port onto the base is pending).
-    MoodleConnector.tool: cast(type[BaseConnector[Any]], MoodleConnector),
+    MoodleConnector.tool: MoodleConnector,
 }
 
 

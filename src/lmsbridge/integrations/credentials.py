@@ -13,10 +13,11 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from lmsbridge.config import Settings
+from lmsbridge.errors import Intent
 
 
 class SecretKeyMissingError(RuntimeError):
-    pass
+    intent = Intent.CONFIGURATION  # a job that meets it fails at once: retrying opens nothing
 
 
 def _fernet_key(material: str) -> bytes:

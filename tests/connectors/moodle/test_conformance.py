@@ -34,12 +34,13 @@ class MoodlePair(ConformancePair):
         fault = {
             "outage_burst": {"kind": "http_status", "status": 503, "times": 2},
             "lasting_outage": {"kind": "http_status", "status": 503, "times": None},
+            "drop_after_create": {"kind": "drop_after_write", "function": "core_course_create_courses"},
         }.get(scenario)
         if scenario == "rate_limited":
             self.moodle.site.limit_rate(40, 8)
             return True
         if fault is None:
-            return False  # no repeated pages in Moodle's paging; its reset fault drops before the write
+            return False  # Moodle's offset paging cannot be made to repeat a page
         answer = httpx.post(f"{self.moodle.url}/_emulator/faults", json=fault)
         return answer.status_code == 200
 

@@ -34,11 +34,19 @@ class Emulation:
     follows: str = ""  # the vendor API version the emulator follows
 
 
-# (seed, base URL, the secret to accept or None for a random one) -> what to serve
-EmulatorFactory = Callable[[int, str, str | None], Emulation]
+# (seed, base URL, the secret to accept or None for a random one, options) -> what to serve;
+# raises ValueError for an option it does not know.
+EmulatorFactory = Callable[[int, str, str | None, dict[str, str]], Emulation]
 
 
-def _sandbox(seed: int, _url: str, _secret: str | None) -> Emulation:
+def _no_options(options: dict[str, str], known: tuple[str, ...] = ()) -> None:
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"unknown setting {unknown[0]!r} (known: {', '.join(known) or 'none'})")
+
+
+def _sandbox(seed: int, _url: str, _secret: str | None, options: dict[str, str]) -> Emulation:
+    _no_options(options)
     return Emulation(
         None,
         Connection("sandbox", {"seed": seed}, {}),
@@ -46,15 +54,20 @@ def _sandbox(seed: int, _url: str, _secret: str | None) -> Emulation:
     )
 
 
-def _moodle(seed: int, url: str, secret: str | None) -> Emulation:
-    from lmsbridge.testing.emulators.moodle import RELEASE, create_app, seeded_site
+def _moodle(seed: int, url: str, secret: str | None, options: dict[str, str]) -> Emulation:
+    from lmsbridge.testing.emulators.moodle import NEWEST, VERSIONS, create_app, seeded_site
 
+    _no_options(options, ("version", "debug"))
+    version = options.get("version", NEWEST)
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {', '.join(VERSIONS)}")
     token = secret or secrets.token_hex(16)
+    site = seeded_site(seed=seed, token=token, version=version, debug=options.get("debug") in ("1", "true"))
     return Emulation(
-        create_app(seeded_site(seed=seed, token=token)),
+        create_app(site),
         Connection("moodle", {"site_url": url}, {"token": token}),
         f'Inject faults: POST {url}/_emulator/faults  {{"kind": "http_status", "status": 503, "times": 2}}',
-        f"Moodle {RELEASE} REST web services",
+        f"Moodle {VERSIONS[version][0]} REST web services",
     )
 
 
