@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from lmsbridge.auth.service import create_key
+from lmsbridge.jobs import wake_workers
 from tests.conftest import Server
 from tests.connectors.udemy.test_end_to_end import (
     SECRET,
@@ -28,6 +30,7 @@ from tests.connectors.udemy.test_end_to_end import (
 )
 from tests.processes import Processes
 
+pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
 __all__ = ["processes"]  # the fixture, shared with the Udemy test
 
 
@@ -55,7 +58,7 @@ def test_linkedinlearning_end_to_end(clean_server: Server, processes: Processes,
     integration_id = create_from_file(clean_server, connection, tmp_path)
     with clean_server.store.write() as conn:
         key = create_key(conn, name="e2e", environment="default")
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     api = clean_server.client(key.secret, integration_id)
 
     first = finished_sync(clean_server, integration_id)
@@ -90,7 +93,7 @@ def test_linkedinlearning_end_to_end(clean_server: Server, processes: Processes,
     assert len(httpx.get(f"{url}/_emulator/calls").json()["calls"]) == calls_before
 
     sync_id = ok(api.post("/v1/force-sync", json={"type": "DELTA"}))["sync_id"]
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     delta = finished_sync(clean_server, integration_id, after=first.id)
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     calls = httpx.get(f"{url}/_emulator/calls").json()["calls"][calls_before:]

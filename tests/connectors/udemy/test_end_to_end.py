@@ -20,12 +20,14 @@ import httpx
 import pytest
 
 from lmsbridge.auth.service import create_key
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from tests.conftest import Server, free_port
 from tests.contract import checked
 from tests.processes import Processes, worker_env
 
 TIMEOUT = 60.0
+pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
 SECRET = "udemy-e2e-secret-0a1b2c3d4e5f"
 
 
@@ -154,7 +156,7 @@ def test_udemy_end_to_end(clean_server: Server, processes: Processes, tmp_path: 
     integration_id = create_from_file(clean_server, connection, tmp_path)
     with clean_server.store.write() as conn:
         key = create_key(conn, name="e2e", environment="default")
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     api = clean_server.client(key.secret, integration_id)
 
     first = finished_sync(clean_server, integration_id)
@@ -187,7 +189,7 @@ def test_udemy_end_to_end(clean_server: Server, processes: Processes, tmp_path: 
     # A learner goes on with a course (the emulator's control route stands in for Udemy's UI):
     # the next DELTA sync reads the report from its date and brings the progression in.
     sync_id = ok(api.post("/v1/force-sync", json={"type": "DELTA"}))["sync_id"]
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     delta = finished_sync(clean_server, integration_id, after=first.id)
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     filtered = [

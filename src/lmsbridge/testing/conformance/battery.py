@@ -19,6 +19,7 @@ from lmsbridge.connectors.records import SYNC_MODELS
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.integrations.connectors import connector_for
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.testing.conformance.pair import ConformancePair
 
@@ -55,7 +56,7 @@ class Harness:
                 settings=settings,
                 credentials=credentials or {},
             )
-        server.store.job_enqueued.set()
+        wake_workers()
         self.api: httpx.Client = server.client(key.secret, self.integration.id)
         self.capabilities = connector_class(pair.tool).capabilities
 
@@ -92,7 +93,7 @@ class Harness:
 
     def force_sync(self, kind: str = "FULL") -> SyncRun:
         sync_id = self.ok(self.api.post("/v1/force-sync", json={"type": kind}))["sync_id"]
-        self.server.store.job_enqueued.set()
+        wake_workers()
         return self.sync(sync_id)
 
     def listed(self, model: str) -> list[dict[str, Any]]:
@@ -108,7 +109,7 @@ class Harness:
 
     def task(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         task_id = self.ok(self.api.post(COURSES_BULK, json={"items": items}))["task_id"]
-        self.server.store.job_enqueued.set()
+        wake_workers()
         deadline = time.monotonic() + TIMEOUT
         while True:
             data = self.ok(self.api.get(f"{COURSES_BULK}/{task_id}"))

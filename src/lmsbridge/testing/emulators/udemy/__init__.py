@@ -19,9 +19,12 @@ API_VERSION_FOLLOWED = "Udemy Business REST API v2.0 (api-2.0, organization cour
 __all__ = ["API_VERSION_FOLLOWED", "UdemySite", "create_app", "emulation", "seeded_site"]
 
 
-def emulation(seed: int, url: str, secret: str | None) -> Emulation:
+def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
     """What `lmsbridge emulate udemy` serves, and the connection that reaches it."""
     from lmsbridge.testing.emulators.registry import Connection, Emulation  # the registry imports us
+
+    if options:  # nothing to choose: one API version is served
+        raise ValueError(f"unknown setting {sorted(options)[0]!r} (known: none)")
 
     client_secret = secret or secrets.token_hex(16)
     site = seeded_site(seed=seed, client_id="lmsbridge-demo", client_secret=client_secret)
