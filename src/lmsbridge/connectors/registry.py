@@ -10,10 +10,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
 from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
 from lmsbridge.connectors.threesixtylearning.connector import ThreeSixtyLearningConnector
+from lmsbridge.connectors.udemy.connector import UdemyConnector
 
 ENTRY_POINT_GROUP = "lmsbridge.connectors"
 
@@ -23,6 +25,8 @@ CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
     TalentLmsConnector.tool: TalentLmsConnector,
     ThreeSixtyLearningConnector.tool: ThreeSixtyLearningConnector,
+    UdemyConnector.tool: UdemyConnector,
+    LinkedInLearningConnector.tool: LinkedInLearningConnector,
     MoodleConnector.tool: MoodleConnector,
 }
 

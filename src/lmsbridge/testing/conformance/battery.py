@@ -290,13 +290,13 @@ class ConformanceBattery:
         h = connect("default")
         h.sync()
         caps = h.capabilities
-        for action, path in (
-            (WriteAction.UPSERT_COURSES, COURSES_BULK),
-            (WriteAction.UPSERT_SKILLS, "/v1/hris/skills/bulk"),
+        for action, path, items in (  # well-formed items: the refusal, not validation, answers
+            (WriteAction.UPSERT_COURSES, COURSES_BULK, course_items("x", 1)),
+            (WriteAction.UPSERT_SKILLS, "/v1/hris/skills/bulk", [{"origin_id": "x", "name": "x"}]),
         ):
             if not caps.can(action):
                 h.refused(
-                    h.api.post(path, json={"items": [{"origin_id": "x", "name": "x"}]}),
+                    h.api.post(path, json={"items": items}),
                     400,
                     "INTEGRATION.ACTION_NOT_AVAILABLE",
                 )

@@ -12,6 +12,8 @@ from typing import Any
 
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
 from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
+from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinlearning
+from lmsbridge.testing.emulators.udemy import emulation as _udemy
 
 
 @dataclass(frozen=True)
@@ -76,5 +78,13 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "moodle": _moodle,
     "talentlms": _talentlms,
     "360learning": _threesixtylearning,
+    "udemy": _udemy,
+    "linkedinlearning": _linkedinlearning,
 }
-DEFAULT_PORTS: dict[str, int] = {"moodle": 9001, "talentlms": 9013, "360learning": 9014}
+DEFAULT_PORTS: dict[str, int] = {
+    "moodle": 9001,
+    "talentlms": 9013,
+    "360learning": 9014,
+    "udemy": 9018,
+    "linkedinlearning": 9019,
+}
