@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinlearning
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
 from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
-from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinlearning
 from lmsbridge.testing.emulators.udemy import emulation as _udemy
 
 
