@@ -6,49 +6,21 @@ remote lives inside lmsbridge (the Sandbox) has no app, only its connection."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
+from lmsbridge.testing.emulators.kit.emulation import (
+    Connection,
+    Emulation,
+    EmulatorFactory,
+    no_options,
+)
 from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinlearning
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
 from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
 from lmsbridge.testing.emulators.udemy import emulation as _udemy
 
 
-@dataclass(frozen=True)
-class Connection:
-    tool: str
-    settings: dict[str, Any]
-    credentials: dict[str, Any]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"tool": self.tool, "settings": self.settings, "credentials": self.credentials}
-
-
-@dataclass(frozen=True)
-class Emulation:
-    """`app` None: nothing to serve (the remote is simulated inside lmsbridge)."""
-
-    app: Any
-    connection: Connection
-    notes: str = ""
-    follows: str = ""  # the vendor API version the emulator follows
-
-
-# (seed, base URL, the secret to accept or None for a random one, options) -> what to serve;
-# raises ValueError for an option it does not know.
-EmulatorFactory = Callable[[int, str, str | None, dict[str, str]], Emulation]
-
-
-def _no_options(options: dict[str, str], known: tuple[str, ...] = ()) -> None:
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise ValueError(f"unknown setting {unknown[0]!r} (known: {', '.join(known) or 'none'})")
-
-
 def _sandbox(seed: int, _url: str, _secret: str | None, options: dict[str, str]) -> Emulation:
-    _no_options(options)
+    no_options(options)
     return Emulation(
         None,
         Connection("sandbox", {"seed": seed}, {}),
@@ -59,7 +31,7 @@ def _sandbox(seed: int, _url: str, _secret: str | None, options: dict[str, str])
 def _moodle(seed: int, url: str, secret: str | None, options: dict[str, str]) -> Emulation:
     from lmsbridge.testing.emulators.moodle import NEWEST, VERSIONS, create_app, seeded_site
 
-    _no_options(options, ("version", "debug"))
+    no_options(options, ("version", "debug"))
     version = options.get("version", NEWEST)
     if version not in VERSIONS:
         raise ValueError(f"version must be one of {', '.join(VERSIONS)}")

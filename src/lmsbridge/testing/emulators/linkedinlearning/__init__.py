@@ -12,7 +12,7 @@ from lmsbridge.testing.emulators.linkedinlearning.app import create_app
 from lmsbridge.testing.emulators.linkedinlearning.site import LinkedInSite, seeded_site
 
 if TYPE_CHECKING:
-    from lmsbridge.testing.emulators.registry import Emulation
+    from lmsbridge.testing.emulators.kit.emulation import Emulation
 
 API_VERSION_FOLLOWED = (
     "LinkedIn Learning API v2 (Rest.li protocol 2.0.0; learningAssets, learningClassifications, "
@@ -24,7 +24,7 @@ __all__ = ["API_VERSION_FOLLOWED", "LinkedInSite", "create_app", "emulation", "s
 
 def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
     """What `lmsbridge emulate linkedinlearning` serves, and the connection that reaches it."""
-    from lmsbridge.testing.emulators.registry import Connection, Emulation  # the registry imports us
+    from lmsbridge.testing.emulators.kit.emulation import Connection, Emulation
 
     if options:  # nothing to choose: one API version is served
         raise ValueError(f"unknown setting {sorted(options)[0]!r} (known: none)")

@@ -16,7 +16,7 @@ from lmsbridge.testing.emulators.talentlms.site import TalentLmsSite, seeded_sit
 from lmsbridge.testing.emulators.talentlms.spec import SpecCheck
 
 if TYPE_CHECKING:
-    from lmsbridge.testing.emulators.registry import Emulation
+    from lmsbridge.testing.emulators.kit.emulation import Emulation
 
 API_VERSION_FOLLOWED = "TalentLMS API v1 and Public API v2 (OpenAPI info.version 1.0.0)"
 
@@ -26,7 +26,7 @@ __all__ = ["API_VERSION_FOLLOWED", "TalentLmsSite", "create_app", "emulation", "
 def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
     """What `lmsbridge emulate talentlms` serves, and the connection that reaches it. It takes no
     options (the seed sizes the portal)."""
-    from lmsbridge.testing.emulators.registry import Connection, Emulation  # the registry imports us
+    from lmsbridge.testing.emulators.kit.emulation import Connection, Emulation
 
     if options:
         raise ValueError(f"unknown setting {sorted(options)[0]!r} (known: none)")

@@ -14,7 +14,7 @@ from lmsbridge.testing.emulators.threesixtylearning.site import Company, seeded_
 from lmsbridge.testing.emulators.threesixtylearning.spec import SpecCheck
 
 if TYPE_CHECKING:
-    from lmsbridge.testing.emulators.registry import Emulation
+    from lmsbridge.testing.emulators.kit.emulation import Emulation
 
 API_VERSION_FOLLOWED = "360Learning API v2.0 (Core and Bulk OpenAPI 3.1, info.version 1.0.0)"
 
@@ -23,7 +23,7 @@ __all__ = ["API_VERSION_FOLLOWED", "Company", "create_app", "emulation", "seeded
 
 def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
     """What `lmsbridge emulate 360learning` serves, and the connection that reaches it."""
-    from lmsbridge.testing.emulators.registry import Connection, Emulation
+    from lmsbridge.testing.emulators.kit.emulation import Connection, Emulation
 
     if options:
         raise ValueError(f"360learning takes no emulator options (given: {', '.join(sorted(options))})")

@@ -12,7 +12,7 @@ from lmsbridge.testing.emulators.udemy.app import create_app
 from lmsbridge.testing.emulators.udemy.site import UdemySite, seeded_site
 
 if TYPE_CHECKING:
-    from lmsbridge.testing.emulators.registry import Emulation
+    from lmsbridge.testing.emulators.kit.emulation import Emulation
 
 API_VERSION_FOLLOWED = "Udemy Business REST API v2.0 (api-2.0, organization courses and reporting)"
 
@@ -21,7 +21,7 @@ __all__ = ["API_VERSION_FOLLOWED", "UdemySite", "create_app", "emulation", "seed
 
 def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
     """What `lmsbridge emulate udemy` serves, and the connection that reaches it."""
-    from lmsbridge.testing.emulators.registry import Connection, Emulation  # the registry imports us
+    from lmsbridge.testing.emulators.kit.emulation import Connection, Emulation
 
     if options:  # nothing to choose: one API version is served
         raise ValueError(f"unknown setting {sorted(options)[0]!r} (known: none)")
