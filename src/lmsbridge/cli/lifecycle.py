@@ -33,7 +33,7 @@ def _json_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def _environment_of(store: Store, integration_id: str) -> str:
-    from lmsbridge.integrations.repository import IntegrationRepository
+    from lmsbridge.integration_store.repository import IntegrationRepository
 
     with store.read() as conn:
         integration = IntegrationRepository(conn).get(integration_id)

@@ -9,43 +9,19 @@ from sqlalchemy import Connection
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
-from lmsbridge.connectors.base import ConnectorContext
-from lmsbridge.connectors.registry import build_connector
+from lmsbridge.connector_runtime import connector_for
 from lmsbridge.db import Store
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
-from lmsbridge.integrations.service import set_status
+from lmsbridge.events.outbox import EventOutbox, EventType
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
-from lmsbridge.remote_pacing import StorePacer
-from lmsbridge.sandbox.repository import SandboxStateRepository
+from lmsbridge.schemas.models import EVENT_NAMES
+from lmsbridge.syncs.integration_state import set_status
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
-
-# data-changed names only the contract's models (hris_skills has no entry there).
-_EVENT_MODELS = {
-    "lms_users",
-    "lms_course_providers",
-    "lms_skills",
-    "lms_courses",
-    "lms_course_revisions",
-    "lms_course_progressions",
-}
-
-
-def connector_for(store: Store, box: CredentialBox, integration: Integration) -> object:
-    return build_connector(
-        integration.tool,
-        ConnectorContext(
-            integration_id=integration.id,
-            settings=integration.settings,
-            credentials=box.open(integration.credentials),
-            sandbox_state=SandboxStateRepository(store),
-            pacer=StorePacer(store),
-        ),
-    )
 
 
 class SyncRunner:
@@ -76,7 +52,7 @@ class SyncRunner:
         run, integration = loaded
         connector = connector_for(self.store, self.box, integration)
         started = utc_now()
-        outcome = self.engine.run(run, integration, connector, ctx)  # type: ignore[arg-type]
+        outcome = self.engine.run(run, integration, connector, ctx)
         self._finish(run, integration, outcome, started)
 
     def give_up(self, job: Job, error: str) -> None:
@@ -131,10 +107,11 @@ class SyncRunner:
             if values:
                 repo.save_state(integration.id, **values)
             self._move_state(conn, integration, outcome)
-            repo.add_event(
+            outbox = EventOutbox(conn)
+            outbox.add(
                 integration.environment_id,
                 integration.id,
-                "sync-finished",
+                EventType.SYNC_FINISHED,
                 finished_payload(
                     current,
                     integration,
@@ -145,12 +122,12 @@ class SyncRunner:
                     run.public_url or self.settings.default_public_url(),
                 ),
             )
-            changed = [m for m in outcome.changed_models() if m in _EVENT_MODELS]
+            changed = [EVENT_NAMES[m] for m in outcome.changed_models() if m in EVENT_NAMES]
             if changed:
-                repo.add_event(
+                outbox.add(
                     integration.environment_id,
                     integration.id,
-                    "data-changed",
+                    EventType.DATA_CHANGED,
                     {
                         "integration_id": integration.id,
                         "integration_tool": integration.tool,
