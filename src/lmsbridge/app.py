@@ -16,8 +16,8 @@ from lmsbridge.actions.limiter import ActionLimiter
 from lmsbridge.api import errors, openapi
 from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.content_type import JsonByDefault
-from lmsbridge.api.head import HeadAsGet
 from lmsbridge.api.failures import UnexpectedFailures
+from lmsbridge.api.head import HeadAsGet
 from lmsbridge.api.nul_guard import NulGuard
 from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings

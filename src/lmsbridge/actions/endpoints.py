@@ -135,7 +135,13 @@ def deactivate(request: Request, integration: IntegrationDep, course_id: str) ->
     return _run(request, integration, WriteAction.DEACTIVATE_COURSE, work)
 
 
-@router.post("/hris/skills", summary="Create skill", response_model=Success[HrisSkill], responses=ERRORS, tags=["Unified HRIS API"])
+@router.post(
+    "/hris/skills",
+    summary="Create skill",
+    response_model=Success[HrisSkill],
+    responses=ERRORS,
+    tags=["Unified HRIS API"],
+)
 def create_skill(request: Request, integration: IntegrationDep, body: SkillCreateRequest) -> Response:
     """Create a skill in the remote system's catalog; it reads back from `GET /hris/skills` at once."""
     store = store_of(request)
@@ -150,7 +156,13 @@ def create_skill(request: Request, integration: IntegrationDep, body: SkillCreat
     return _run(request, integration, WriteAction.CREATE_SKILL, work, with_warnings=False)
 
 
-@router.patch("/hris/skills/{skill_id}", summary="Update skill", response_model=Success[HrisSkill], responses=ERRORS, tags=["Unified HRIS API"])
+@router.patch(
+    "/hris/skills/{skill_id}",
+    summary="Update skill",
+    response_model=Success[HrisSkill],
+    responses=ERRORS,
+    tags=["Unified HRIS API"],
+)
 def update_skill(
     request: Request, integration: IntegrationDep, skill_id: str, body: SkillUpdateRequest
 ) -> Response:
@@ -170,7 +182,13 @@ def update_skill(
     return _run(request, integration, WriteAction.UPDATE_SKILL, work, with_warnings=False)
 
 
-@router.delete("/hris/skills/{skill_id}", summary="Delete skill", response_model=Success[HrisSkill], responses=ERRORS, tags=["Unified HRIS API"])
+@router.delete(
+    "/hris/skills/{skill_id}",
+    summary="Delete skill",
+    response_model=Success[HrisSkill],
+    responses=ERRORS,
+    tags=["Unified HRIS API"],
+)
 def delete_skill(
     request: Request, integration: IntegrationDep, skill_id: str, body: EmptyRequest | None = Body(None)
 ) -> Response:

@@ -11,10 +11,10 @@ from sqlalchemy import Connection
 
 from lmsbridge.auth.repository import AuthRepository
 from lmsbridge.clock import to_wire, utc_now
-from lmsbridge.connectors.runtime import build_connector
 from lmsbridge.connectors.base import WRITE_ACTION_LABELS, ConnectorContext, Coverage
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.registry import connector_class, validate_settings
+from lmsbridge.connectors.runtime import build_connector
 from lmsbridge.connectors.sandbox.state import SandboxState
 from lmsbridge.errors import ErrorCode, InputInvalidError, PreflightFailedError
 from lmsbridge.events.outbox import EventOutbox, EventType

@@ -64,7 +64,6 @@ class IntegrationDetails(BaseModel):
     write_actions: list[Coverage]
 
 
-
 class _Strict(BaseModel):
     # Lifecycle bodies refuse unknown fields: a misspelt `credentails` must not pass silently.
     model_config = ConfigDict(strict=True, extra="forbid")
@@ -108,6 +107,15 @@ class PassthroughBody(BaseModel):
     response_as_base64: bool | None = None
     multipart_form_data: list[Any] | None = None
     api_options: dict[str, str] | None = None
+
+
+class PassthroughAnswer(BaseModel):
+    """The remote's answer to a passthrough request, relayed as it came (secrets redacted)."""
+
+    url: str
+    status: int
+    headers: dict[str, Any]
+    data: Any = None
 
 
 class SkillCreateRequest(BaseModel):

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lmsbridge.schemas.common import ErrorBody, Success, SuccessWithWarnings, Warning_, WholeNumber
+from lmsbridge.schemas.common import ErrorBody, Success, SuccessWithWarnings, WholeNumber
 
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 OriginId = Annotated[str, Field(min_length=1, max_length=255)]

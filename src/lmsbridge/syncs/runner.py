@@ -16,8 +16,8 @@ from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
 from lmsbridge.schemas.models import EVENT_NAMES
-from lmsbridge.syncs.integration_state import set_status
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
+from lmsbridge.syncs.integration_state import set_status
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 

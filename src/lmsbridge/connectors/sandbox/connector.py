@@ -31,9 +31,6 @@ from lmsbridge.ids import new_id
 
 __all__ = ["SandboxConnector", "SandboxSettings", "SandboxState"]
 
-    def remove(self, integration_id: str, model: str, remote_id: str) -> bool: ...
-
-
 # The Sandbox's own REST API, answered in-process (see `SandboxConnector.passthrough`).
 SANDBOX_API = "https://sandbox.lmsbridge.invalid/api/v1"
 _PASSTHROUGH_MODELS = {
