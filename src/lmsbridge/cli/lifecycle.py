@@ -78,7 +78,7 @@ def update(
     """Change an integration's settings or credentials. The remote is asked first whether they
     work (nothing is saved if not); then a full sync is queued. An INVALID integration turns
     ACTIVE when that sync succeeds."""
-    from lmsbridge.cli.main import _box
+    from lmsbridge.cli.credential_box import credential_box as _box
     from lmsbridge.integrations.service import merged_settings, run_preflight, update_integration
     from lmsbridge.remote_pacing import StorePacer
     from lmsbridge.sandbox.repository import SandboxStateRepository

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from lmsbridge.cli.credential_box import credential_box
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store, open_store
 from lmsbridge.db.migrations import migrate
@@ -23,13 +24,7 @@ def _store() -> Store:
     return open_store()
 
 
-def _box(settings: Settings) -> Any:
-    from lmsbridge.integration_store.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
-
-    try:
-        return CredentialBox(load_secret_key(settings, create=True))
-    except SecretKeyMissingError as error:
-        raise click.ClickException(str(error)) from error
+_box = credential_box
 
 
 def _logging() -> None:
