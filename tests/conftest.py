@@ -8,7 +8,6 @@ import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,16 +20,17 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 
-from lmsbridge.api.app import create_app
+from lmsbridge.app import create_app
 from lmsbridge.auth.service import create_key
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import metadata
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import Worker
 from lmsbridge.worker_setup import build_worker
+from tests.waiting import wait_until
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LMSBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -118,11 +118,12 @@ def running(app: Any) -> Iterator[str]:
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        assert time.monotonic() < deadline, "the test server did not start"
+
+    def started() -> bool:
         assert thread.is_alive(), "the test server failed to start"
-        time.sleep(0.02)
+        return bool(uv.started)
+
+    wait_until(started, timeout=15, message="the test server did not start", interval=0.02)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -185,3 +186,16 @@ def tenant(clean_server: Server) -> Tenant:
 def api(clean_server: Server, tenant: Tenant) -> Iterator[httpx.Client]:
     with clean_server.client(tenant.key, tenant.integration) as client:
         yield client
+
+
+# The conformance battery (lmsbridge.testing.conformance) asks for these two fixtures by name.
+@pytest.fixture
+def lmsbridge_server(clean_server: Server) -> Server:
+    return clean_server
+
+
+@pytest.fixture
+def contract_check() -> Any:
+    from tests.contract import checked
+
+    return checked

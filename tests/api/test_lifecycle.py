@@ -23,6 +23,7 @@ from lmsbridge.db.tables import (
     tasks,
 )
 from lmsbridge.ids import new_id
+from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.service import first_sync_retry_delay, schedule_due_syncs
 from tests.api.helpers import courses, submit, wait
 from tests.conftest import Server, Tenant, make_tenant
@@ -85,7 +86,7 @@ def patch(server: Server, tenant: Tenant, body: Any) -> httpx.Response:
         validate_schema("GetIntegrationsIntegrationIdPositiveResponse", response.json())
     else:
         checked(response)
-    server.store.job_enqueued.set()
+    wake_workers()
     return response
 
 
@@ -96,7 +97,7 @@ def set_enabled(server: Server, tenant: Tenant, body: Any, **kwargs: Any) -> htt
         validate_schema("GetIntegrationsIntegrationIdPositiveResponse", response.json())
     else:
         checked(response)
-    server.store.job_enqueued.set()
+    wake_workers()
     return response
 
 
@@ -117,7 +118,7 @@ def test_rejected_credentials_make_the_integration_invalid_until_an_update_and_a
     live: Server,
 ) -> None:
     tenant = make_tenant(live, auth_invalid=True)
-    live.store.job_enqueued.set()
+    wake_workers()
     assert latest_run(live, tenant.integration).state == "AUTHENTICATION_FAILED"
     assert details(live, tenant)["status"] == "INVALID"
     assert details(live, tenant)["setup_status"] == "FINAL_SYNC_PENDING"
@@ -167,7 +168,7 @@ def test_an_update_checks_its_body_and_answers_other_environments_with_404(live:
 
 def test_a_task_that_failed_as_a_whole_is_not_returned_again_after_an_update(live: Server) -> None:
     tenant = make_tenant(live, auth_invalid=True)
-    live.store.job_enqueued.set()
+    wake_workers()
     latest_run(live, tenant.integration)
     with live.client(tenant.key, tenant.integration) as api:
         failed = submit(api, courses(2))
@@ -183,7 +184,7 @@ def test_a_task_that_failed_as_a_whole_is_not_returned_again_after_an_update(liv
 def test_a_sync_in_which_no_model_succeeded_is_failed_and_leaves_setup_pending(live: Server) -> None:
     every = "lms_users,lms_course_providers,lms_courses,lms_skills,lms_course_progressions,hris_skills"
     tenant = make_tenant(live, fail_read_models=every, page_size=1)
-    live.store.job_enqueued.set()
+    wake_workers()
     run = latest_run(live, tenant.integration)
     assert run.state == "FAILED", run.error
     assert details(live, tenant)["setup_status"] == "FINAL_SYNC_PENDING"
@@ -201,7 +202,7 @@ def test_a_sync_in_which_no_model_succeeded_is_failed_and_leaves_setup_pending(l
 
 def test_a_partial_first_sync_does_not_complete_the_setup(live: Server) -> None:
     tenant = make_tenant(live, fail_read_models="lms_skills", page_size=1)
-    live.store.job_enqueued.set()
+    wake_workers()
     run = latest_run(live, tenant.integration)
     assert run.state == "PARTIALLY_FAILED"
     assert details(live, tenant)["setup_status"] == "FINAL_SYNC_PENDING"
@@ -213,7 +214,7 @@ def test_a_partial_first_sync_does_not_complete_the_setup(live: Server) -> None:
 
 def test_a_read_during_the_first_sync_says_it_is_still_running(live: Server) -> None:
     tenant = make_tenant(live, users=20_000, page_size=50)
-    live.store.job_enqueued.set()
+    wake_workers()
     deadline = time.monotonic() + 30
     while runs_of(live, tenant.integration)[-1].state != "RUNNING":
         assert time.monotonic() < deadline
@@ -232,7 +233,7 @@ def test_a_failed_first_sync_is_retried_with_backoff_within_minutes(live: Server
     every = "lms_users,lms_course_providers,lms_courses,lms_skills,lms_course_progressions,hris_skills"
     tenant = make_tenant(live, fail_read_models=every, page_size=1)
     try:
-        live.store.job_enqueued.set()
+        wake_workers()
         first = latest_run(live, tenant.integration)
         assert first.state == "FAILED"
         # The Sandbox recovers; the retry comes from the schedule, without a force-sync.
@@ -379,7 +380,7 @@ def test_deleting_an_integration_leaves_nothing_of_it_in_any_table(live: Server)
 
 def test_deleting_an_integration_stops_its_running_sync_and_queued_task(live: Server) -> None:
     tenant = make_tenant(live, users=50_000, page_size=100, latency_ms=5)
-    live.store.job_enqueued.set()
+    wake_workers()
     deadline = time.monotonic() + 30
     while runs_of(live, tenant.integration)[-1].state != "RUNNING":
         assert time.monotonic() < deadline

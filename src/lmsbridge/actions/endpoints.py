@@ -11,37 +11,55 @@ from lmsbridge.actions import service
 from lmsbridge.api.deps import IntegrationDep, ObjectBody, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import SkillWrite, WriteAction
-from lmsbridge.db import tables as t
 from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
+from lmsbridge.schemas.common import Success, SuccessWithWarnings
 from lmsbridge.schemas.integrations import EmptyRequest, SkillCreateRequest, SkillUpdateRequest
+from lmsbridge.schemas.models import Model
+from lmsbridge.schemas.records import Course, CourseProgression, HrisSkill
 
 router = APIRouter()
 
 
 def _run(
-    request: Request, integration: Any, action: WriteAction, work: Any, *, warnings: bool = True
+    request: Request,
+    integration: Any,
+    action: WriteAction,
+    work: Any,
+    warnings: list[str] | None = None,
+    *,
+    with_warnings: bool = True,
 ) -> Response:
+    """`warnings` is filled by `work` with what the remote could not store; the HRIS skill
+    answers carry none (`with_warnings=False`), as the contract's shapes say."""
     service.require(integration, action)
     limiter = request.app.state.action_limiter
     with limiter.slot(integration.id) as remaining:
         data = work()
     return success(
         data,
-        warnings=[] if warnings else None,
+        warnings=[{"message": message} for message in warnings or []] if with_warnings else None,
         headers={"Concurrency-Limit": str(limiter.limit), "Concurrency-Remaining": str(remaining)},
     )
 
 
-@router.post("/lms/course-progressions", summary="Enroll user", responses=ERRORS, tags=["Unified LMS API"])
+@router.post(
+    "/lms/course-progressions",
+    summary="Enroll user",
+    response_model=SuccessWithWarnings[CourseProgression],
+    responses=ERRORS,
+    tags=["Unified LMS API"],
+)
 def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> Response:
     """Enroll a user in a course revision; enrolling again returns the same progression."""
     store = store_of(request)
 
     def work() -> dict[str, Any]:
-        user = service.remote_id_of(store, t.lms_users, integration.id, body.user_id, "user_id", in_body=True)
+        user = service.remote_id_of(
+            store, Model.LMS_USERS, integration.id, body.user_id, "user_id", in_body=True
+        )
         revision = service.remote_id_of(
             store,
-            t.lms_course_revisions,
+            Model.LMS_COURSE_REVISIONS,
             integration.id,
             body.course_revision_id,
             "course_revision_id",
@@ -49,7 +67,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.enrol(user, revision))
-        service.write_through(store, integration.id, "lms_course_progressions", record)
+        service.write_through(store, integration.id, Model.LMS_COURSE_PROGRESSIONS, record)
         return service.progression_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.ENROL, work)
@@ -58,6 +76,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
 @router.post(
     "/lms/course-progressions/{course_progression_id}/complete",
     summary="Complete course progression",
+    response_model=SuccessWithWarnings[CourseProgression],
     responses=ERRORS,
     tags=["Unified LMS API"],
     dependencies=[ObjectBody],
@@ -71,12 +90,13 @@ def complete(
     """Mark a progression completed, with an optional completion date and score (0 to 100)."""
     store = store_of(request)
     body = body or CompleteRequest()
+    warnings: list[str] = []
 
     def work() -> dict[str, Any]:
         completed_at = service.parse_completed_at(body.completed_at)
         remote = service.remote_id_of(
             store,
-            t.lms_course_progressions,
+            Model.LMS_COURSE_PROGRESSIONS,
             integration.id,
             course_progression_id,
             "course_progression_id",
@@ -84,15 +104,17 @@ def complete(
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.complete(remote, completed_at, body.score))
-        service.write_through(store, integration.id, "lms_course_progressions", record)
+        warnings.extend(record.warnings)
+        service.write_through(store, integration.id, Model.LMS_COURSE_PROGRESSIONS, record)
         return service.progression_view(store, integration.id, record.remote_id)
 
-    return _run(request, integration, WriteAction.COMPLETE, work)
+    return _run(request, integration, WriteAction.COMPLETE, work, warnings)
 
 
 @router.post(
     "/lms/courses/{course_id}/deactivate",
     summary="Deactivate course",
+    response_model=SuccessWithWarnings[Course],
     responses=ERRORS,
     tags=["Unified LMS API"],
     dependencies=[ObjectBody],
@@ -103,17 +125,23 @@ def deactivate(request: Request, integration: IntegrationDep, course_id: str) ->
 
     def work() -> dict[str, Any]:
         remote = service.remote_id_of(
-            store, t.lms_courses, integration.id, course_id, "course_id", in_body=False
+            store, Model.LMS_COURSES, integration.id, course_id, "course_id", in_body=False
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.deactivate_course(remote))
-        service.write_through(store, integration.id, "lms_courses", record)
+        service.write_through(store, integration.id, Model.LMS_COURSES, record)
         return service.course_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.DEACTIVATE_COURSE, work)
 
 
-@router.post("/hris/skills", summary="Create skill", responses=ERRORS, tags=["Unified HRIS API"])
+@router.post(
+    "/hris/skills",
+    summary="Create skill",
+    response_model=Success[HrisSkill],
+    responses=ERRORS,
+    tags=["Unified HRIS API"],
+)
 def create_skill(request: Request, integration: IntegrationDep, body: SkillCreateRequest) -> Response:
     """Create a skill in the remote system's catalog; it reads back from `GET /hris/skills` at once."""
     store = store_of(request)
@@ -122,13 +150,19 @@ def create_skill(request: Request, integration: IntegrationDep, body: SkillCreat
         connector = service.connector_of(store, request.app.state.box, integration)
         skill = SkillWrite(body.name, tuple(body.levels) if body.levels is not None else None)
         record = service.call(lambda: connector.create_skill(skill))
-        service.write_through(store, integration.id, "hris_skills", record)
+        service.write_through(store, integration.id, Model.HRIS_SKILLS, record)
         return service.skill_view(store, integration.id, record.remote_id)
 
-    return _run(request, integration, WriteAction.CREATE_SKILL, work, warnings=False)
+    return _run(request, integration, WriteAction.CREATE_SKILL, work, with_warnings=False)
 
 
-@router.patch("/hris/skills/{skill_id}", summary="Update skill", responses=ERRORS, tags=["Unified HRIS API"])
+@router.patch(
+    "/hris/skills/{skill_id}",
+    summary="Update skill",
+    response_model=Success[HrisSkill],
+    responses=ERRORS,
+    tags=["Unified HRIS API"],
+)
 def update_skill(
     request: Request, integration: IntegrationDep, skill_id: str, body: SkillUpdateRequest
 ) -> Response:
@@ -137,18 +171,24 @@ def update_skill(
 
     def work() -> dict[str, Any]:
         remote = service.remote_id_of(
-            store, t.hris_skills, integration.id, skill_id, "skill_id", in_body=False
+            store, Model.HRIS_SKILLS, integration.id, skill_id, "skill_id", in_body=False
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         skill = SkillWrite(body.name, tuple(body.levels) if body.levels is not None else None)
         record = service.call(lambda: connector.update_skill(remote, skill))
-        service.write_through(store, integration.id, "hris_skills", record)
+        service.write_through(store, integration.id, Model.HRIS_SKILLS, record)
         return service.skill_view(store, integration.id, record.remote_id)
 
-    return _run(request, integration, WriteAction.UPDATE_SKILL, work, warnings=False)
+    return _run(request, integration, WriteAction.UPDATE_SKILL, work, with_warnings=False)
 
 
-@router.delete("/hris/skills/{skill_id}", summary="Delete skill", responses=ERRORS, tags=["Unified HRIS API"])
+@router.delete(
+    "/hris/skills/{skill_id}",
+    summary="Delete skill",
+    response_model=Success[HrisSkill],
+    responses=ERRORS,
+    tags=["Unified HRIS API"],
+)
 def delete_skill(
     request: Request, integration: IntegrationDep, skill_id: str, body: EmptyRequest | None = Body(None)
 ) -> Response:
@@ -157,11 +197,11 @@ def delete_skill(
 
     def work() -> dict[str, Any]:
         remote = service.remote_id_of(
-            store, t.hris_skills, integration.id, skill_id, "skill_id", in_body=False
+            store, Model.HRIS_SKILLS, integration.id, skill_id, "skill_id", in_body=False
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         service.call(lambda: connector.delete_skill(remote))
         service.mark_skill_deleted(store, integration.id, remote)
         return service.skill_view(store, integration.id, remote)
 
-    return _run(request, integration, WriteAction.DELETE_SKILL, work, warnings=False)
+    return _run(request, integration, WriteAction.DELETE_SKILL, work, with_warnings=False)

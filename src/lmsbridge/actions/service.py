@@ -7,17 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from lmsbridge.clock import parse_moment
-from lmsbridge.connectors.base import Connector, WriteAction
+from lmsbridge.connectors.base import WriteAction
+from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.records import Record
-from lmsbridge.connectors.registry import connector_class
+from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.db import Store
-from lmsbridge.db import tables as t
 from lmsbridge.errors import (
-    ActionNotAvailableError,
     ErrorCode,
     InputInvalidError,
     IntegrationNotFoundError,
@@ -25,42 +24,39 @@ from lmsbridge.errors import (
     not_found,
     require_active,
 )
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
-from lmsbridge.reads.repository import courses, hris_skills, progression, progressions_query
-from lmsbridge.syncs.stamps import take_stamp
-from lmsbridge.syncs.writer import RecordWriter
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
+from lmsbridge.records.queries import (
+    course_by_remote_id,
+    hris_skills,
+    progression_by_remote_id,
+    remote_id_by_id,
+)
+from lmsbridge.records.registry import TABLES
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.records.writer import RecordWriter
+from lmsbridge.schemas.models import Model
 
 _T = TypeVar("_T")
 
 REMOTE_PREFIX = "remote:"
 _RECORD_NAMES = {
-    "lms_course_progressions": "course progression",
-    "lms_courses": "course",
-    "hris_skills": "skill",
-    "lms_users": "user",
-    "lms_course_revisions": "course revision",
-}
-ACTION_LABELS = {
-    WriteAction.ENROL: "Enroll user",
-    WriteAction.COMPLETE: "Complete course progression",
-    WriteAction.DEACTIVATE_COURSE: "Deactivate course",
-    WriteAction.CREATE_SKILL: "Create skill",
-    WriteAction.UPDATE_SKILL: "Update skill",
-    WriteAction.DELETE_SKILL: "Delete skill",
+    Model.LMS_COURSE_PROGRESSIONS: "course progression",
+    Model.LMS_COURSES: "course",
+    Model.HRIS_SKILLS: "skill",
+    Model.LMS_USERS: "user",
+    Model.LMS_COURSE_REVISIONS: "course revision",
 }
 
 
 def require(integration: Integration, action: WriteAction) -> None:
+    """A paused integration answers INTEGRATION.INACTIVE; an action its connector does not offer,
+    INTEGRATION.ACTION_NOT_AVAILABLE; both before anything is stored or called."""
     require_active(integration.status, integration.id)
-    cls = connector_class(integration.tool)
-    if not cls.capabilities.can(action):
-        raise ActionNotAvailableError(
-            f'The "{ACTION_LABELS[action]}" action is not available for {cls.label} integrations.'
-        )
+    require_capability(integration.tool, action)
 
 
 def remote_id_of(
-    store: Store, table: Table, integration_id: str, value: str, what: str, *, in_body: bool
+    store: Store, model: Model, integration_id: str, value: str, what: str, *, in_body: bool
 ) -> str:
     """The remote id behind a lmsbridge id or a `remote:<id>` reference."""
     if value.startswith(REMOTE_PREFIX):
@@ -69,16 +65,14 @@ def remote_id_of(
             raise InputInvalidError(f"{what}: 'remote:' must be followed by the remote id.")
         return remote
     with store.read() as conn:
-        found = conn.scalar(
-            select(table.c.remote_id).where(table.c.id == value, table.c.integration_id == integration_id)
-        )
+        found = remote_id_by_id(conn, TABLES[model], integration_id, value)
     if found is None:
         if in_body:
             raise InputInvalidError(
                 f"{what}: no record with id {value!r} in this integration (use remote:<id> for a remote id)."
             )
-        raise not_found(_RECORD_NAMES.get(table.name, "record"), value)
-    return str(found)
+        raise not_found(_RECORD_NAMES.get(model, "record"), value)
+    return found
 
 
 def call(action: Callable[[], _T]) -> _T:
@@ -97,29 +91,21 @@ def write_through(store: Store, integration_id: str, model: str, record: Record)
 
 
 def progression_view(store: Store, integration_id: str, remote_id: str) -> dict[str, Any]:
-    table = t.lms_course_progressions
     with store.read() as conn:
-        row = conn.execute(
-            progressions_query(table).where(
-                table.c.integration_id == integration_id, table.c.remote_id == remote_id
-            )
-        ).first()
-    assert row is not None
-    return progression(row)
+        view = progression_by_remote_id(conn, integration_id, remote_id)
+    assert view is not None
+    return view
 
 
 def course_view(store: Store, integration_id: str, remote_id: str) -> dict[str, Any]:
-    table = t.lms_courses
     with store.read() as conn:
-        row = conn.execute(
-            select(table).where(table.c.integration_id == integration_id, table.c.remote_id == remote_id)
-        ).first()
-        assert row is not None
-        return courses(conn, [row], False)[0]
+        view = course_by_remote_id(conn, integration_id, remote_id)
+    assert view is not None
+    return view
 
 
 def skill_view(store: Store, integration_id: str, remote_id: str) -> dict[str, Any]:
-    table = t.hris_skills
+    table = TABLES[Model.HRIS_SKILLS]
     with store.read() as conn:
         row = conn.execute(
             select(table).where(table.c.integration_id == integration_id, table.c.remote_id == remote_id)
@@ -130,7 +116,7 @@ def skill_view(store: Store, integration_id: str, remote_id: str) -> dict[str, A
 
 def mark_skill_deleted(store: Store, integration_id: str, remote_id: str) -> None:
     """The remote deleted the skill: the store shows it with `remote_deleted_at` at once."""
-    table = t.hris_skills
+    table = TABLES[Model.HRIS_SKILLS]
     with store.write() as conn:
         stamp = take_stamp(conn, integration_id)
         ids = list(
@@ -152,8 +138,7 @@ def parse_completed_at(value: str | None) -> datetime:
         raise InputInvalidError(f"completed_at: {error}.") from error
 
 
-def connector_of(store: Store, box: Any, integration: Integration) -> Connector:
-    from lmsbridge.syncs.runner import connector_for
+def connector_of(store: Store, box: Any, integration: Integration) -> BaseConnector[Any]:
+    from lmsbridge.connector_runtime import connector_for
 
-    connector: Connector = connector_for(store, box, integration)  # type: ignore[assignment]
-    return connector
+    return connector_for(store, box, integration)

@@ -33,7 +33,7 @@ def _json_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def _environment_of(store: Store, integration_id: str) -> str:
-    from lmsbridge.integrations.repository import IntegrationRepository
+    from lmsbridge.integration_store.repository import IntegrationRepository
 
     with store.read() as conn:
         integration = IntegrationRepository(conn).get(integration_id)
@@ -78,7 +78,7 @@ def update(
     """Change an integration's settings or credentials. The remote is asked first whether they
     work (nothing is saved if not); then a full sync is queued. An INVALID integration turns
     ACTIVE when that sync succeeds."""
-    from lmsbridge.cli.main import _box
+    from lmsbridge.cli.credential_box import credential_box as _box
     from lmsbridge.integrations.service import merged_settings, run_preflight, update_integration
     from lmsbridge.remote_pacing import StorePacer
     from lmsbridge.sandbox.repository import SandboxStateRepository

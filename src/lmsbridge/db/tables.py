@@ -180,7 +180,7 @@ sandbox_skills = Table(
 #   changed_at     when the record's own fields last changed (the wire's changed_at);
 #   updated_stamp  when it or nested data that its endpoint's updated_after follows last changed;
 #   data_hash      of the own fields, so an unchanged record is not written again.
-# Stamps are taken under the integration's stamp lock (see syncs/stamps.py).
+# Stamps are taken under the integration's stamp lock (see records/stamps.py).
 
 
 def _record_columns() -> list[Column[object]]:
@@ -298,6 +298,7 @@ sync_runs = Table(
     Column("counts", JSON, nullable=False),
     Column("error", Text),
     Column("public_url", Text, nullable=False, doc="Base of the run's log_url."),
+    Column("held_deletions", JSON, doc="{model: [record ids]} the deletion guard held, until confirmed."),
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime),
     Column("ended_at", UTCDateTime),

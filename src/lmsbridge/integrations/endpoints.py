@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from lmsbridge.api.deps import ObjectBody, PrincipalDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.integrations.service import (
     delete_integration,
     describe,
@@ -19,22 +19,41 @@ from lmsbridge.integrations.service import (
     set_enabled,
     update_integration,
 )
+from lmsbridge.jobs import wake_workers
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
-from lmsbridge.schemas.integrations import EmptyRequest, EnabledRequest, UpdateIntegrationRequest
+from lmsbridge.schemas.common import Success, SuccessWithWarnings
+from lmsbridge.schemas.integrations import (
+    ApiKeyCheck,
+    EmptyRequest,
+    EnabledRequest,
+    IntegrationDeleted,
+    IntegrationDetails,
+    UpdateIntegrationRequest,
+)
 from lmsbridge.syncs.repository import SyncRepository
 
 router = APIRouter()
 
 
-@router.get("/check-api-key", summary="Check API key", responses=ERRORS, tags=["General"])
+@router.get(
+    "/check-api-key",
+    summary="Check API key",
+    response_model=Success[ApiKeyCheck],
+    responses=ERRORS,
+    tags=["General"],
+)
 def check_api_key(who: PrincipalDep) -> Response:
     """Check whether your API key is working."""
     return success({"environment_id": who.environment_id, "customer_id": who.environment_id})
 
 
 @router.get(
-    "/integrations/{integration_id}", summary="Get integration details", responses=ERRORS, tags=["General"]
+    "/integrations/{integration_id}",
+    summary="Get integration details",
+    response_model=Success[IntegrationDetails],
+    responses=ERRORS,
+    tags=["General"],
 )
 def get_integration_details(integration_id: str, request: Request, who: PrincipalDep) -> Response:
     """An integration's tool, status, and the models and actions its connector supports."""
@@ -56,6 +75,7 @@ def _details(request: Request, integration: Integration, warnings: list[str] | N
 @router.patch(
     "/integrations/{integration_id}",
     summary="Update integration (extension)",
+    response_model=SuccessWithWarnings[IntegrationDetails],
     responses=ERRORS,
     tags=["General"],
 )
@@ -93,13 +113,14 @@ def patch_integration(
             name=body.name,
             public_url=public_url(request),
         )
-    store.job_enqueued.set()
+    wake_workers()
     return _details(request, updated, warnings)
 
 
 @router.put(
     "/integrations/{integration_id}/enabled",
     summary="Set integration enabled",
+    response_model=Success[IntegrationDetails],
     responses=ERRORS,
     tags=["General"],
 )
@@ -116,13 +137,14 @@ def put_enabled(integration_id: str, request: Request, who: PrincipalDep, body: 
             enabled=body.value,
             public_url=public_url(request),
         )
-    store.job_enqueued.set()
+    wake_workers()
     return _details(request, integration)
 
 
 @router.delete(
     "/integrations/{integration_id}",
     summary="Delete integration",
+    response_model=Success[IntegrationDeleted],
     responses=ERRORS,
     tags=["General"],
     dependencies=[ObjectBody],

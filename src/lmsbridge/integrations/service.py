@@ -11,16 +11,24 @@ from sqlalchemy import Connection
 
 from lmsbridge.auth.repository import AuthRepository
 from lmsbridge.clock import to_wire, utc_now
-from lmsbridge.connectors.base import READ_MODEL_LABELS, WRITE_ACTION_LABELS, ConnectorContext, Coverage
+from lmsbridge.connectors.base import WRITE_ACTION_LABELS, ConnectorContext, Coverage
 from lmsbridge.connectors.errors import ConnectorError
-from lmsbridge.connectors.registry import build_connector, connector_class, validate_settings
-from lmsbridge.errors import ErrorCode, InputInvalidError, IntegrationNotFoundError, PreflightFailedError
+from lmsbridge.connectors.registry import connector_class, validate_settings
+from lmsbridge.connectors.runtime import build_connector
+from lmsbridge.connectors.sandbox.state import SandboxState
+from lmsbridge.errors import ErrorCode, InputInvalidError, PreflightFailedError
+from lmsbridge.events.outbox import EventOutbox, EventType
 from lmsbridge.ids import integration_id as new_integration_id
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository, end_user_of
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository, end_user_of
+from lmsbridge.integration_store.repository import get_integration as get_integration
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.schemas.models import READ_MODEL_LABELS
+from lmsbridge.syncs.integration_state import set_status as set_status
+from lmsbridge.syncs.integration_state import setup_status as setup_status
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import request_sync
-from lmsbridge.syncs.stamps import take_stamp
+from lmsbridge.syncs.states import SyncRunState
 
 
 def _invalid(error: ValueError, what: str) -> InputInvalidError:
@@ -30,42 +38,6 @@ def _invalid(error: ValueError, what: str) -> InputInvalidError:
         else str(error)
     )
     return InputInvalidError(f"invalid {what}: {detail}")
-
-
-def setup_status(conn: Connection, integration_id: str) -> str:
-    return (
-        "COMPLETED"
-        if SyncRepository(conn).state(integration_id).first_synced_at is not None
-        else "FINAL_SYNC_PENDING"
-    )
-
-
-def state_changed_payload(conn: Connection, integration: Integration, state: str) -> dict[str, Any]:
-    return {
-        "integration_tool": integration.tool,
-        "integration_id": integration.id,
-        "integration_category": "LMS",
-        "end_user": end_user_of(integration),
-        "qa_status": "PASSED",
-        "setup_status": setup_status(conn, integration.id),
-        "state": state,
-        "updated_at": to_wire(utc_now()),
-    }
-
-
-def set_status(conn: Connection, integration: Integration, state: str) -> bool:
-    """Move the integration to `state`, with its `integration-state-changed` event; False when it
-    was there already."""
-    if integration.status == state:
-        return False
-    IntegrationRepository(conn).save(integration.id, status=state)
-    SyncRepository(conn).add_event(
-        integration.environment_id,
-        integration.id,
-        "integration-state-changed",
-        state_changed_payload(conn, integration, state),
-    )
-    return True
 
 
 def run_preflight(
@@ -91,9 +63,9 @@ def run_preflight(
             integration_id=integration_id,
             settings=clean,
             credentials=credentials,
-            # The Sandbox keeps its records in the store; its preflight reads none of them.
-            sandbox_state=sandbox_state if sandbox_state is not None else _NO_SANDBOX_STATE,
             pacer=pacer,
+            # The Sandbox keeps its records in the store; its preflight reads none of them.
+            services={SandboxState: sandbox_state if sandbox_state is not None else _NO_SANDBOX_STATE},
         ),
     )
     try:
@@ -140,10 +112,10 @@ def create_integration(
     IntegrationRepository(conn).insert(integration)
     # The first full sync is queued with the integration, so its data arrives without a schedule tick.
     request_sync(conn, integration.id, "FULL", public_url or "")
-    SyncRepository(conn).add_event(
+    EventOutbox(conn).add(
         env_id,
         integration.id,
-        "integration-created",
+        EventType.INTEGRATION_CREATED,
         {"id": integration.id, "tool": tool, "category": "LMS", "end_user": end_user_of(integration)},
     )
     return integration
@@ -215,7 +187,7 @@ def _cancel_queued_syncs(conn: Connection, integration_id: str) -> None:
     repo = SyncRepository(conn)
     run = repo.active_run(integration_id)
     if run is not None and run.state == "QUEUED":
-        repo.finish_run(run.id, "CANCELLED", {}, "the integration was paused")
+        repo.finish_run(run.id, SyncRunState.CANCELLED, {}, "the integration was paused")
 
 
 def delete_integration(conn: Connection, integration_id: str, *, environment_id: str) -> dict[str, int]:
@@ -227,10 +199,10 @@ def delete_integration(conn: Connection, integration_id: str, *, environment_id:
     # here, every write in flight commits first (and is removed), every later one finds nothing.
     take_stamp(conn, integration.id)
     removed = IntegrationRepository(conn).delete_everything_of(integration.id)
-    SyncRepository(conn).add_event(
+    EventOutbox(conn).add(
         integration.environment_id,
         None,
-        "integration-deleted",
+        EventType.INTEGRATION_DELETED,
         {
             "id": integration.id,
             "tool": integration.tool,
@@ -239,13 +211,6 @@ def delete_integration(conn: Connection, integration_id: str, *, environment_id:
         },
     )
     return removed
-
-
-def get_integration(conn: Connection, integration_id: str, environment_id: str) -> Integration:
-    integration = IntegrationRepository(conn).get(integration_id, environment_id=environment_id)
-    if integration is None:
-        raise IntegrationNotFoundError(f"No integration with id {integration_id!r} in this environment.")
-    return integration
 
 
 def _coverage_entry(id_: str, label: str, coverage: Coverage, fields: list[dict[str, Any]]) -> dict[str, Any]:

@@ -17,13 +17,18 @@ from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.errors import ErrorCode, InputInvalidError, RemoteActionError, require_active
-from lmsbridge.schemas.integrations import PassthroughBody
+from lmsbridge.schemas.common import SuccessWithWarnings
+from lmsbridge.schemas.integrations import PassthroughAnswer, PassthroughBody
 
 router = APIRouter()
 
 
 @router.post(
-    "/passthrough/{tool}/{api}", summary="Send passthrough request", responses=ERRORS, tags=["General"]
+    "/passthrough/{tool}/{api}",
+    summary="Send passthrough request",
+    response_model=SuccessWithWarnings[PassthroughAnswer],
+    responses=ERRORS,
+    tags=["General"],
 )
 def passthrough(
     request: Request, integration: IntegrationDep, tool: str, api: str, body: PassthroughBody
@@ -38,7 +43,7 @@ def passthrough(
             f"The integration {integration.id} is a {cls.label} integration: send its passthrough "
             f"requests to /v1/passthrough/{integration.tool}/{{api}}, not /v1/passthrough/{tool}/{api}."
         )
-    apis: dict[str, str] = getattr(cls, "passthrough_apis", {})
+    apis = cls.passthrough_apis
     if api not in apis:
         known = ", ".join(f"{integration.tool}/{name}" for name in sorted(apis)) or "none"
         raise InputInvalidError(f"{cls.label} has no passthrough API {api!r}; its APIs: {known}.")

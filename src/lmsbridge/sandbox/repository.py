@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select, update
 
 from lmsbridge.clock import utc_now
-from lmsbridge.connectors.errors import IntegrationError
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
 from lmsbridge.db.upsert import upsert_returning
+from lmsbridge.errors import IntegrationNotFoundError
 from lmsbridge.ids import new_id
 from lmsbridge.sandbox import generator
 from lmsbridge.sandbox.generator import SandboxSize
@@ -31,7 +31,7 @@ def _hold_integration(conn: Any, integration_id: str) -> None:
         select(t.integrations.c.id).where(t.integrations.c.id == integration_id).with_for_update(read=True)
     )
     if found is None:
-        raise IntegrationError(
+        raise IntegrationNotFoundError(
             f"The integration {integration_id} was deleted; the Sandbox keeps nothing of it."
         )
 

@@ -1,10 +1,67 @@
-"""Bodies of the integration lifecycle routes, passthrough and the HRIS skill writes."""
+"""Wire shapes of `GET /check-api-key` and `GET /integrations/{id}`, and the bodies of the
+integration lifecycle routes, passthrough and the HRIS skill writes."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+CoverageStatus = Literal["SUPPORTED", "UNSUPPORTED", "NOT_IMPLEMENTED", "UNKNOWN"]
+ScopeSetting = Literal["ENABLED", "DISABLED", "OPTIONAL"]
+
+
+class ApiKeyCheck(BaseModel):
+    environment_id: str
+    customer_id: str
+
+
+class Tool(BaseModel):
+    id: str
+    label: str
+    internal_label: str | None
+    logo_url: str
+    icon_url: str
+
+
+class EndUser(BaseModel):
+    organization_name: str
+    creator_email: str | None
+    origin_id: str | None
+
+
+class ScopeConfig(BaseModel):
+    id: str
+    name: str | None
+
+
+class FieldCoverage(BaseModel):
+    id: str
+    is_available: bool
+    coverage_status: CoverageStatus
+    scope_config_setting: ScopeSetting
+    opted_out_by_customer: bool
+
+
+class Coverage(FieldCoverage):
+    label: str
+    fields: list[FieldCoverage]
+
+
+class IntegrationDetails(BaseModel):
+    id: str
+    tool: Tool
+    category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"]
+    status: Literal["ACTIVE", "INVALID", "INACTIVE"]
+    setup_status: Literal["INCOMPLETE", "FINAL_SYNC_PENDING", "COMPLETED"]
+    end_user: EndUser
+    scope_config: ScopeConfig
+    data_expired_at: datetime | None
+    created_at: datetime
+    beta: bool
+    read_models: list[Coverage]
+    write_actions: list[Coverage]
 
 
 class _Strict(BaseModel):
@@ -26,6 +83,12 @@ class EnabledRequest(_Strict):
     value: bool = Field(description="false pauses the integration (INACTIVE), true resumes it.")
 
 
+class IntegrationDeleted(BaseModel):
+    """`DELETE /integrations/{id}` answers an empty object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class EmptyRequest(BaseModel):
     """The contract's empty request body (`{}`), which may also be left out; unknown fields are
     ignored, as Kombo does."""
@@ -44,6 +107,15 @@ class PassthroughBody(BaseModel):
     response_as_base64: bool | None = None
     multipart_form_data: list[Any] | None = None
     api_options: dict[str, str] | None = None
+
+
+class PassthroughAnswer(BaseModel):
+    """The remote's answer to a passthrough request, relayed as it came (secrets redacted)."""
+
+    url: str
+    status: int
+    headers: dict[str, Any]
+    data: Any = None
 
 
 class SkillCreateRequest(BaseModel):

@@ -9,42 +9,19 @@ from sqlalchemy import Connection
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
-from lmsbridge.connectors.base import ConnectorContext
-from lmsbridge.connectors.registry import build_connector
+from lmsbridge.connector_runtime import connector_for
 from lmsbridge.db import Store
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
-from lmsbridge.integrations.service import set_status
+from lmsbridge.events.outbox import EventOutbox, EventType
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
-from lmsbridge.remote_pacing import StorePacer
-from lmsbridge.sandbox.repository import SandboxStateRepository
+from lmsbridge.schemas.models import EVENT_NAMES
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
+from lmsbridge.syncs.integration_state import set_status
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
+from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
-
-# data-changed names only the contract's models (hris_skills has no entry there).
-_EVENT_MODELS = {
-    "lms_users",
-    "lms_course_providers",
-    "lms_skills",
-    "lms_courses",
-    "lms_course_revisions",
-    "lms_course_progressions",
-}
-
-
-def connector_for(store: Store, box: CredentialBox, integration: Integration) -> object:
-    return build_connector(
-        integration.tool,
-        ConnectorContext(
-            integration_id=integration.id,
-            settings=integration.settings,
-            credentials=box.open(integration.credentials),
-            sandbox_state=SandboxStateRepository(store),
-            pacer=StorePacer(store),
-        ),
-    )
 
 
 class SyncRunner:
@@ -57,12 +34,14 @@ class SyncRunner:
     def _load(self, job: Job) -> tuple[SyncRun, Integration] | None:
         with self.store.read() as conn:
             run = SyncRepository(conn).get_run(job.payload["sync_id"])
-            if run is None or run.state not in ("QUEUED", "RUNNING"):
+            if run is None or run.state not in ACTIVE_STATES:
                 return None
             integration = IntegrationRepository(conn).get(run.integration_id)
         if integration is not None and integration.status == "INACTIVE":
             with self.store.write() as conn:
-                SyncRepository(conn).finish_run(run.id, "CANCELLED", {}, "the integration is paused")
+                SyncRepository(conn).finish_run(
+                    run.id, SyncRunState.CANCELLED, {}, "the integration is paused"
+                )
             return None
         return (run, integration) if integration is not None else None
 
@@ -73,7 +52,7 @@ class SyncRunner:
         run, integration = loaded
         connector = connector_for(self.store, self.box, integration)
         started = utc_now()
-        outcome = self.engine.run(run, integration, connector, ctx)  # type: ignore[arg-type]
+        outcome = self.engine.run(run, integration, connector, ctx)
         self._finish(run, integration, outcome, started)
 
     def give_up(self, job: Job, error: str) -> None:
@@ -83,7 +62,7 @@ class SyncRunner:
             self._finish(
                 run,
                 integration,
-                SyncOutcome("FAILED", errors=["an internal error stopped the sync"]),
+                SyncOutcome(SyncRunState.FAILED, errors=["an internal error stopped the sync"]),
                 run.started_at or utc_now(),
             )
             log.error("sync %s given up: %s", run.id, error)
@@ -106,20 +85,21 @@ class SyncRunner:
         with self.store.write() as conn:
             repo = SyncRepository(conn)
             current = repo.get_run(run.id)
-            if current is None or current.state not in ("QUEUED", "RUNNING"):
+            if current is None or current.state not in ACTIVE_STATES:
                 return
-            repo.finish_run(run.id, outcome.state, counts, "; ".join(outcome.errors) or None)
+            notes = outcome.errors + [f"warning: {w}" for w in outcome.warnings]
+            repo.finish_run(run.id, outcome.state, counts, "; ".join(notes) or None, outcome.held)
             state = repo.state(integration.id)
             values: dict[str, object] = {}
             begun = current.started_at or ended
-            if outcome.state in ("SUCCEEDED", "PARTIALLY_FAILED"):
+            if SyncRunState(outcome.state).completed:
                 if run.type == "FULL":
                     values["last_full_started_at"] = begun
                     if state.first_synced_at is None and outcome.read_every_model:
                         values["first_synced_at"] = ended
                 else:
                     values["last_delta_started_at"] = begun
-                if outcome.state == "SUCCEEDED":
+                if outcome.state == SyncRunState.SUCCEEDED:
                     values["delta_cursor"] = begun
             elif run.type == "FULL" and state.first_synced_at is None:
                 # A failed first sync is retried with backoff from here (syncs/service.py `_due`).
@@ -127,10 +107,11 @@ class SyncRunner:
             if values:
                 repo.save_state(integration.id, **values)
             self._move_state(conn, integration, outcome)
-            repo.add_event(
+            outbox = EventOutbox(conn)
+            outbox.add(
                 integration.environment_id,
                 integration.id,
-                "sync-finished",
+                EventType.SYNC_FINISHED,
                 finished_payload(
                     current,
                     integration,
@@ -141,12 +122,12 @@ class SyncRunner:
                     run.public_url or self.settings.default_public_url(),
                 ),
             )
-            changed = [m for m in outcome.changed_models() if m in _EVENT_MODELS]
+            changed = [EVENT_NAMES[m] for m in outcome.changed_models() if m in EVENT_NAMES]
             if changed:
-                repo.add_event(
+                outbox.add(
                     integration.environment_id,
                     integration.id,
-                    "data-changed",
+                    EventType.DATA_CHANGED,
                     {
                         "integration_id": integration.id,
                         "integration_tool": integration.tool,

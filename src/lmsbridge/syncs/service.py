@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.db.tables import integrations
 from lmsbridge.errors import ErrorCode, LmsBridgeError
-from lmsbridge.jobs import enqueue
-from lmsbridge.syncs.repository import ACTIVE_STATES, SyncRepository, SyncRun, SyncState
+from lmsbridge.integration_store.repository import IntegrationRepository
+from lmsbridge.jobs import enqueue, wake_workers
+from lmsbridge.syncs.repository import SyncRepository, SyncRun, SyncState
+from lmsbridge.syncs.states import ACTIVE_STATES
 
 RUN_SYNC_JOB = "syncs.run"
 
@@ -146,11 +147,7 @@ def schedule_due_syncs(store: Store, settings: Settings) -> int:
     """Queue the syncs the schedule says are due; several workers may call this at once."""
     now = utc_now()
     with store.read() as conn:
-        active = list(
-            conn.execute(
-                select(integrations.c.id, integrations.c.tool).where(integrations.c.status == "ACTIVE")
-            )
-        )
+        active = IntegrationRepository(conn).active_tools()
         states = SyncRepository(conn).all_states()
     queued = 0
     for integration_id, tool in active:
@@ -181,5 +178,5 @@ def schedule_due_syncs(store: Store, settings: Settings) -> int:
             continue  # another worker queued it first
         queued += 0 if already else 1
     if queued:
-        store.job_enqueued.set()
+        wake_workers()
     return queued

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from lmsbridge.api.deps import IntegrationDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
+from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.errors import InputInvalidError, not_found
-from lmsbridge.jobs import JobQueue
+from lmsbridge.jobs import JobQueue, wake_workers
 from lmsbridge.schemas.tasks import (
     CoursesBulkRequest,
     SkillsBulkRequest,
@@ -22,6 +23,7 @@ from lmsbridge.schemas.tasks import (
 from lmsbridge.tasks import service
 from lmsbridge.tasks.repository import TaskRepository
 from lmsbridge.tasks.service import COURSES_BULK, SKILLS_BULK, TaskKind
+from lmsbridge.tasks.states import TaskStatus
 
 router = APIRouter()
 
@@ -46,7 +48,7 @@ def _submit(
     store = store_of(request)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise InputInvalidError("Idempotency-Key must be 1 to 255 characters long.")
-    service.require_action(integration, kind)
+    require_capability(integration.tool, kind.action)
     items = canonical_items(body)
     service.check_items(items, settings.bulk_max_items)
     queue = JobQueue(store, max_attempts=settings.job_max_attempts)
@@ -70,7 +72,7 @@ def _submit(
             if attempt == 2:
                 raise
     if created:
-        store.job_enqueued.set()
+        wake_workers()
     warnings = (
         []
         if created
@@ -90,7 +92,7 @@ def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_
         task = repo.get(task_id)
         if task is None or task.integration_id != integration.id or task.kind != kind.name:
             raise not_found(f"{kind.label} task", task_id)
-        results = repo.results(task_id) if task.status == "COMPLETED" else None
+        results = repo.results(task_id) if task.status == TaskStatus.COMPLETED else None
     return success(service.status_view(task, results))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from lmsbridge.connectors.moodle import functions as fn
+from lmsbridge.jobs import wake_workers
 from tests.conftest import Server
 from tests.connectors.moodle.conftest import Moodle
 from tests.connectors.moodle.test_api import finished_run, integration_of, moodle_api
@@ -38,7 +39,7 @@ def test_a_token_moodle_rejects_is_not_saved(clean_server: Server, moodle: Moodl
         assert "not-a-token" not in refused.text
         # The stored token still works: a sync after the refused update reads the site.
         assert checked(api.post("/v1/force-sync", json={})).status_code == 200
-        clean_server.store.job_enqueued.set()
+        wake_workers()
         assert finished_run(clean_server, integration_of(api)).state == "SUCCEEDED"
 
 
@@ -59,7 +60,7 @@ def test_functions_missing_for_reads_refuse_and_for_writes_warn(clean_server: Se
         assert warned.status_code == 200, warned.text
         [warning] = warned.json()["warnings"]
         assert fn.CREATE_COURSES in warning["message"] and "Functions" in warning["message"]
-        clean_server.store.job_enqueued.set()
+        wake_workers()
         finished_run(clean_server, integration_of(api))
 
         moodle.site.disable_function(fn.GET_USERS)

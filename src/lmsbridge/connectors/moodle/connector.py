@@ -5,30 +5,25 @@ the store or the API."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from lmsbridge.connectors.base import (
-    Capabilities,
     ConnectorContext,
     ConnectorSettings,
-    CourseUpsert,
     Coverage,
-    ItemOutcome,
     ModelCoverage,
     PassthroughRequest,
     PassthroughResponse,
-    SkillUpsert,
-    SkillWrite,
     WriteAction,
 )
+from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import (
     AuthenticationInvalidError,
     ConnectorError,
@@ -38,74 +33,37 @@ from lmsbridge.connectors.errors import (
 )
 from lmsbridge.connectors.http import RetryPolicy
 from lmsbridge.connectors.moodle import functions as fn
+from lmsbridge.connectors.moodle import streams
 from lmsbridge.connectors.moodle.client import (
     EXTERNAL_SERVICES_PAGE,
     REST_PATH,
+    AccessRefusedError,
     MoodleCallError,
     MoodleClient,
-    MoodleFault,
     UnexpectedAnswerError,
-    classify,
     php_form,
 )
-from lmsbridge.connectors.moodle.mapping import (
-    completion_time,
-    course_record,
-    course_summary,
-    progression_record,
-    skill_record,
-    user_record,
-)
+from lmsbridge.connectors.moodle.reading import NAMES_MISSING, MoodleReading
+from lmsbridge.connectors.moodle.settings import MoodleSettings
+from lmsbridge.connectors.moodle.writers import MoodleCourses, warning_error
 from lmsbridge.connectors.pacing import Pace
 from lmsbridge.connectors.passthrough import caller_headers, relay, target_url, unknown_api
-from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
+from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.errors import ErrorCode
 
 _T = TypeVar("_T")
 
-S, U, N = Coverage.SUPPORTED, Coverage.UNSUPPORTED, Coverage.NOT_IMPLEMENTED
+U = Coverage.UNSUPPORTED
+# What each operation needs in the token's external service.
+_NEEDS: dict[WriteAction | None, tuple[str, ...]] = {
+    None: fn.READS,
+    WriteAction.UPSERT_COURSES: fn.UPSERT,
+    WriteAction.ENROL: fn.ENROL,
+    WriteAction.COMPLETE: fn.COMPLETE,
+    WriteAction.DEACTIVATE_COURSE: fn.DEACTIVATE,
+}
 
-IDNUMBER_MAX = 100  # course.idnumber is varchar(100) in Moodle's schema
-FULLNAME_MAX = 254  # course.fullname is varchar(254)
-
-
-class MoodleSettings(ConnectorSettings):
-    site_url: str = Field(
-        description="The Moodle site's address (its wwwroot), e.g. https://lms.example.com."
-    )
-    category_id: int = Field(1, ge=1, description="The course category where upserted courses are created.")
-    student_role_id: int = Field(
-        5,
-        ge=1,
-        description="The role given to users enrolled through lmsbridge (5 is Student on a standard site).",
-    )
-    page_size: int = Field(
-        200, ge=1, le=5000, description="Records per call where Moodle pages (enrolled users, competencies)."
-    )
-    write_batch_size: int = Field(50, ge=1, le=500, description="Courses per create or update call.")
-    timeout_seconds: float = Field(30.0, gt=0, le=600, description="Seconds to wait for one answer.")
-    max_attempts: int = Field(4, ge=1, le=10, description="Attempts per call on timeouts, 429 and 5xx.")
-    retry_base_delay_seconds: float = Field(
-        1.0, ge=0, le=60, description="First retry delay; each next one doubles, with jitter."
-    )
-    rate_limit_per_second: float | None = Field(
-        None,
-        gt=0,
-        le=10_000,
-        description="Calls per second the site accepts from lmsbridge, all workers together. Core "
-        "Moodle declares no limit (a web server or WAF in front may): unset, calls are paced only "
-        "by the 429s the site answers.",
-    )
-    rate_limit_burst: float = Field(1.0, ge=1, le=10_000, description="Calls that may go at once.")
-
-    @field_validator("site_url")
-    @classmethod
-    def _site_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise ValueError("must be the site's http(s) address, such as https://lms.example.com")
-        return value
+DETAILS_CAPABILITY = "moodle/user:viewdetails"
 
 
 class MoodleCredentials(BaseModel):
@@ -138,6 +96,8 @@ class SiteInfo:
     functions: frozenset[str]
     site_id: int
     release: str
+    user_id: int = 0
+    is_admin: bool = False
 
 
 @contextmanager
@@ -151,78 +111,36 @@ def _unexpected_shapes() -> Iterator[None]:
         ) from error
 
 
-def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _moodle_id(remote_id: str, what: str) -> int:
     if not remote_id.isdigit() or int(remote_id) <= 0:
         raise ItemError(f"{remote_id!r} is not a Moodle {what} id.", code=ErrorCode.REMOTE_INPUT_INVALID)
     return int(remote_id)
 
 
-def _item_error(error: ConnectorError) -> ItemError:
-    return error if isinstance(error, ItemError) else ItemError(error.message, code=ErrorCode(error.code))
-
-
-class MoodleConnector:
+class MoodleConnector(MoodleReading, BaseConnector[MoodleSettings]):
     tool: ClassVar[str] = "moodle"
     label: ClassVar[str] = "Moodle"
     settings_model: ClassVar[type[ConnectorSettings]] = MoodleSettings
     setup_text: ClassVar[str] = SETUP_TEXT
     credentials_model: ClassVar[type[BaseModel]] = MoodleCredentials
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        read_models={
-            "lms_users": ModelCoverage(
-                S,
-                {"first_name": S, "last_name": S, "work_email": S, "status": S, "remote_created_at": U},
-            ),
-            "lms_course_providers": ModelCoverage(U),
-            "lms_courses": ModelCoverage(S, {"provider_id": U, "origin_id": S, "remote_created_at": S}),
-            "lms_course_revisions": ModelCoverage(
-                S,
-                {"title": S, "description": S, "remote_url": S, "status": S, "remote_created_at": S},
-            ),
-            "lms_skills": ModelCoverage(S, {"name": S, "remote_created_at": S}),
-            "lms_skill_assignments": ModelCoverage(S),
-            "lms_course_progressions": ModelCoverage(
-                S,
-                {
-                    "user_id": S,
-                    "course_id": S,
-                    "course_revision_id": S,
-                    "status": S,
-                    "enrolled_at": U,
-                    "completed_at": S,
-                },
-            ),
-            "hris_skills": ModelCoverage(N),
-        },
-        write_actions={
-            WriteAction.UPSERT_COURSES: S,
-            WriteAction.UPSERT_SKILLS: N,
-            WriteAction.CREATE_SKILL: N,
-            WriteAction.UPDATE_SKILL: N,
-            WriteAction.DELETE_SKILL: N,
-            WriteAction.ENROL: S,
-            WriteAction.COMPLETE: S,
-            WriteAction.DEACTIVATE_COURSE: S,
-        },
-        # No core function answers "changed since": every sync reads everything.
-        supports_delta=False,
-    )
+    # No core function answers "changed since": no stream supports `since`, every sync is full.
+    streams = (streams.Users, streams.Courses, streams.Progressions, streams.Skills)
+    writers = (MoodleCourses,)
+    model_coverage: ClassVar[dict[str, ModelCoverage]] = {"lms_course_providers": ModelCoverage(U)}
 
     passthrough_apis: ClassVar[dict[str, str]] = {"rest": "{site_url}" + REST_PATH}
 
     def __init__(self, context: ConnectorContext) -> None:
-        self.settings = MoodleSettings.model_validate(context.settings)
+        super().__init__(context)
+        self._open: MoodleClient | None = None
         self._pacer = context.pacer
         self._integration_id = context.integration_id
         token = context.credentials.get("token")
         self._token = token.strip() if isinstance(token, str) and token.strip() else None
         self._site: SiteInfo | None = None
         self._competencies_off = False
+        # What a sync should tell the operator though nothing failed (names Moodle withheld).
+        self.sync_warnings: list[str] = []
 
     # -- sessions ------------------------------------------------------------------------------------
     @contextmanager
@@ -230,6 +148,10 @@ class MoodleConnector:
         """A client for one operation, after checking (once per connector) that the token works and
         that its service holds every function the operation `needs`. With `fatal`, a remote that
         cannot be reached before anything ran fails the whole operation."""
+        if self._open is not None:  # inside the operation's session: one client, checked once
+            self._check(self._open, needs)
+            yield self._open
+            return
         if self._token is None:
             raise AuthenticationInvalidError(
                 'The integration has no Moodle web service token: give credentials as {"token": "..."}.'
@@ -260,14 +182,33 @@ class MoodleConnector:
         finally:
             client.close()
 
+    @contextmanager
+    def session(self, operation: WriteAction | None) -> Iterator[MoodleClient]:
+        """The operation's client, its token and functions checked; the helpers it runs reuse it."""
+        with self._session(_NEEDS[operation]) as moodle:
+            self._open = moodle
+            try:
+                yield moodle
+            finally:
+                self._open = None
+
+    @property
+    def moodle(self) -> MoodleClient:
+        """The client of the operation under way (streams and writers call through it)."""
+        if self._open is None:
+            raise RuntimeError("no Moodle session is open")
+        return self._open
+
     def _check(self, client: MoodleClient, needs: Iterable[str]) -> None:
         if self._site is None:
             with _unexpected_shapes():
-                info = client.call(fn.GET_SITE_INFO)
+                info = self._site_info(client)
                 self._site = SiteInfo(
                     frozenset(str(f["name"]) for f in info.get("functions", [])),
                     int(info.get("siteid", 1)),
                     str(info.get("release", "")),
+                    int(info.get("userid", 0)),
+                    bool(info.get("userissiteadmin", False)),
                 )
         missing = [name for name in needs if name not in self._site.functions]
         if missing:
@@ -277,21 +218,72 @@ class MoodleConnector:
                 f"{'them' if len(missing) > 1 else 'it'} in {EXTERNAL_SERVICES_PAGE} > Functions."
             )
 
-    # -- preflight and passthrough --------------------------------------------------------------------
+    @staticmethod
+    def _site_info(client: MoodleClient) -> Any:
+        """Site info, telling an expired token from a refused function: a production site answers
+        an expired token only with "Access control exception", and deletes it on that call, so
+        asking again answers invalidtoken."""
+        try:
+            return client.call(fn.GET_SITE_INFO)
+        except AccessRefusedError as refused:
+            try:
+                return client.call(fn.GET_SITE_INFO)
+            except AuthenticationInvalidError:
+                raise AuthenticationInvalidError(
+                    "Moodle refused the web service token, then no longer knew it: the token has "
+                    "expired (Moodle deletes an expired token when it is used). Create a new token for "
+                    "the lmsbridge service (Site administration > Server > Web services > Manage "
+                    "tokens) and update the integration's credentials."
+                ) from None
+            except AccessRefusedError:
+                raise refused from None
+
     def preflight(self) -> list[str]:
-        """Site info answers with the token (else the error says what to fix); functions the
-        token's service lacks for reads fail, those lacking only for writes are warnings."""
-        with self._session(fn.READS, fatal=True):
-            pass
-        assert self._site is not None
-        missing = [name for name in fn.ALL if name not in self._site.functions]
-        if not missing:
-            return []
-        return [
-            f"The token's external service lacks {', '.join(missing)}: the writes that need "
-            f"{'them' if len(missing) > 1 else 'it'} will fail. Add {'them' if len(missing) > 1 else 'it'} "
-            f"in {EXTERNAL_SERVICES_PAGE} > Functions."
-        ]
+        """Proves what it can before any data is trusted: the token, the functions of its service
+        (missing read functions fail; missing write functions are warnings), that the token's user
+        can enter the courses, and that it sees the other users (without moodle/user:viewdetails
+        Moodle leaves them out, silently); warns when names are withheld."""
+        warnings: list[str] = []
+        with self._session(fn.READS, fatal=True) as moodle:
+            assert self._site is not None
+            missing = [name for name in fn.ALL if name not in self._site.functions]
+            if missing:
+                them = "them" if len(missing) > 1 else "it"
+                warnings.append(
+                    f"The token's external service lacks {', '.join(missing)}: the writes that need "
+                    f"{them} will fail. Add {them} in {EXTERNAL_SERVICES_PAGE} > Functions."
+                )
+            courses = self._courses(moodle)
+            body = moodle.call(fn.GET_USERS, {"criteria": [{"key": "email", "value": "%"}]})
+            people = [u for u in body["users"] if u.get("username") != "guest"]
+            others = [u for u in people if int(u["id"]) != self._site.user_id]
+            if not self._site.is_admin and (not others or self._hides_users(moodle, people)):
+                raise PermissionMissingError(
+                    "Moodle hides users from the lmsbridge user (it sees no one else, or a course counts "
+                    "more enrolled users than it lists), so a sync would read them as deleted: give its "
+                    f"role the capability {DETAILS_CAPABILITY} (with moodle/user:viewalldetails and "
+                    "moodle/site:viewuseridentity), allowed in the System context."
+                )
+            if others and all("firstname" not in u for u in others):
+                warnings.append(NAMES_MISSING)
+            if courses:
+                options = [{"name": "userfields", "value": "id"}, {"name": "limitnumber", "value": 1}]
+                moodle.call(fn.GET_ENROLLED_USERS, {"courseid": int(courses[0]["id"]), "options": options})
+        return warnings
+
+    def _hides_users(self, moodle: MoodleClient, people: list[dict[str, Any]]) -> bool:
+        """Without moodle/user:viewdetails Moodle lists only some users, silently; but it counts
+        every enrolled user of a course. A course of a user we see that lists fewer than it
+        counts gives the loss away (a few calls: the first visible users with courses)."""
+        for person in people[:5]:
+            entries = moodle.call(
+                fn.GET_USERS_COURSES, {"userid": int(person["id"]), "returnusercount": True}
+            )
+            for entry in entries[:1]:
+                counted = int(entry.get("enrolledusercount") or 0)
+                listed = self._enrolled_user_ids(moodle, int(entry["id"]))
+                return len(listed) < counted
+        return False
 
     def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
         """A call of Moodle's REST server with the integration's token added (in the form body,
@@ -337,365 +329,9 @@ class MoodleConnector:
         finally:
             client.close()
 
-    # HRIS skills are not Moodle's (its competencies live in frameworks): declared NOT_IMPLEMENTED,
-    # so the API answers INTEGRATION.ACTION_NOT_AVAILABLE before these are reached.
-    def create_skill(self, skill: SkillWrite) -> Record:
-        raise ItemError("Moodle has no HRIS skill catalog.", code=ErrorCode.REMOTE_INPUT_INVALID)
-
-    def update_skill(self, skill_remote_id: str, skill: SkillWrite) -> Record:
-        raise ItemError("Moodle has no HRIS skill catalog.", code=ErrorCode.REMOTE_INPUT_INVALID)
-
-    def delete_skill(self, skill_remote_id: str) -> None:
-        raise ItemError("Moodle has no HRIS skill catalog.", code=ErrorCode.REMOTE_INPUT_INVALID)
-
     @property
     def _site_id(self) -> int:
         return self._site.site_id if self._site is not None else 1
-
-    # -- reads ---------------------------------------------------------------------------------------
-    def read(self, model: str, since: datetime | None) -> Iterator[Sequence[Record]]:
-        """Full reads only (`since` is ignored: Moodle cannot say what changed)."""
-        if model == "lms_users":
-            yield from self._read_users()
-        elif model == "lms_courses":
-            yield from self._read_courses()
-        elif model == "lms_course_progressions":
-            yield from self._read_progressions()
-        elif model == "lms_skills":
-            yield from self._read_skills()
-
-    def _read_users(self) -> Iterator[Sequence[Record]]:
-        with self._session(fn.READS) as moodle:
-            body = moodle.call(fn.GET_USERS, {"criteria": [{"key": "email", "value": "%"}]})
-            # The guest account is Moodle's stand-in for anonymous visitors, not a person.
-            users = [user_record(u) for u in body["users"] if u.get("username") != "guest"]
-        yield from _chunks(users, self.settings.page_size)
-
-    def _courses(self, moodle: MoodleClient, ids: Sequence[int] = ()) -> list[dict[str, Any]]:
-        """Courses (all, or these), without the site's front page."""
-        params = {"options": {"ids": list(ids)}} if ids else {}
-        courses = moodle.call(fn.GET_COURSES, params, raw=True)
-        return [c for c in courses if c["id"] != self._site_id and c.get("format") != "site"]
-
-    def _course_skills(self, moodle: MoodleClient, course_id: int) -> tuple[str, ...]:
-        if self._competencies_off:
-            return ()
-        try:
-            links = moodle.call(fn.LIST_COURSE_COMPETENCIES, {"id": course_id})
-        except MoodleCallError as error:
-            if error.fault.errorcode == "competenciesarenotenabled":
-                self._competencies_off = True
-                return ()
-            if error.fault.errorcode == "invalidrecord":  # deleted while we read
-                return ()
-            raise
-        return tuple(str(link["competency"]["id"]) for link in links)
-
-    def _course_record(self, moodle: MoodleClient, course: dict[str, Any]) -> CourseRecord:
-        return course_record(course, self.settings.site_url, self._course_skills(moodle, int(course["id"])))
-
-    def _read_courses(self) -> Iterator[Sequence[Record]]:
-        with self._session(fn.READS) as moodle:
-            for chunk in _chunks(self._courses(moodle), self.settings.page_size):
-                yield [self._course_record(moodle, course) for course in chunk]
-
-    def _enrolled_user_ids(self, moodle: MoodleClient, course_id: int) -> list[int]:
-        """Everyone enrolled, whatever the enrolment's state, page by page."""
-        size, start = self.settings.page_size, 0
-        ids: list[int] = []
-        while True:
-            options = [
-                {"name": "userfields", "value": "id,fullname"},
-                {"name": "limitfrom", "value": start},
-                {"name": "limitnumber", "value": size},
-            ]
-            try:
-                users = moodle.call(fn.GET_ENROLLED_USERS, {"courseid": course_id, "options": options})
-            except MoodleCallError as error:
-                if error.fault.errorcode == "invalidrecord":  # the course was deleted while we read
-                    return ids
-                raise
-            ids.extend(int(u["id"]) for u in users)
-            if len(users) < size:
-                return ids
-            start += size
-
-    def _active_courses(self, moodle: MoodleClient, user_id: int) -> dict[int, dict[str, Any]]:
-        """The user's active enrolments, with Moodle's completion state of each."""
-        entries = moodle.call(fn.GET_USERS_COURSES, {"userid": user_id, "returnusercount": False})
-        return {int(e["id"]): e for e in entries}
-
-    def _completed_at(self, moodle: MoodleClient, course_id: int, user_id: int) -> datetime | None:
-        try:
-            status = moodle.call(fn.GET_COURSE_COMPLETION_STATUS, {"courseid": course_id, "userid": user_id})
-        except MoodleCallError:
-            return None  # no criteria, not tracked, or not viewable: Moodle gives no time
-        return completion_time(status)
-
-    def _progression(
-        self, moodle: MoodleClient, user_id: int, course_id: int, active: dict[int, dict[str, Any]]
-    ) -> ProgressionRecord:
-        entry = active.get(course_id)
-        completed = (
-            self._completed_at(moodle, course_id, user_id) if entry and entry.get("completed") else None
-        )
-        return progression_record(user_id, course_id, entry, completed)
-
-    def _read_progressions(self) -> Iterator[Sequence[Record]]:
-        with self._session(fn.READS) as moodle:
-            enrolled: dict[int, list[int]] = defaultdict(list)
-            for course in self._courses(moodle):
-                for user_id in self._enrolled_user_ids(moodle, int(course["id"])):
-                    enrolled[user_id].append(int(course["id"]))
-            page: list[Record] = []
-            for user_id in sorted(enrolled):
-                active = self._active_courses(moodle, user_id)
-                page.extend(
-                    self._progression(moodle, user_id, cid, active) for cid in sorted(enrolled[user_id])
-                )
-                if len(page) >= self.settings.page_size:
-                    yield page
-                    page = []
-            if page:
-                yield page
-
-    def _paged(self, moodle: MoodleClient, function: str, params: dict[str, Any]) -> Iterator[list[Any]]:
-        size, skip = self.settings.page_size, 0
-        while True:
-            rows = moodle.call(function, {**params, "skip": skip, "limit": size})
-            if rows:
-                yield rows
-            if len(rows) < size:
-                return
-            skip += size
-
-    def _read_skills(self) -> Iterator[Sequence[Record]]:
-        with self._session(fn.READS) as moodle:
-            system = {"contextlevel": "system", "instanceid": 0}
-            try:
-                frameworks = [
-                    f
-                    for page in self._paged(moodle, fn.LIST_FRAMEWORKS, {"sort": "id", "context": system})
-                    for f in page
-                ]
-            except MoodleCallError as error:
-                if error.fault.errorcode == "competenciesarenotenabled":
-                    return  # with competencies off, the site offers no skills
-                raise
-            for framework in frameworks:
-                params = {
-                    "filters": [{"column": "competencyframeworkid", "value": framework["id"]}],
-                    "sort": "id",
-                }
-                for rows in self._paged(moodle, fn.LIST_COMPETENCIES, params):
-                    yield [skill_record(competency, framework) for competency in rows]
-
-    # -- bulk writes ---------------------------------------------------------------------------------
-    def upsert_skills(self, items: Sequence[SkillUpsert]) -> Iterator[ItemOutcome]:
-        """Not offered (the capabilities say so, and the API refuses such tasks before they exist)."""
-        refused = ItemError(
-            "Upserting skills is not implemented for Moodle.", code=ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE
-        )
-        for item in items:
-            yield ItemOutcome(item.origin_id, error=refused)
-
-    def upsert_courses(self, items: Sequence[CourseUpsert]) -> Iterator[ItemOutcome]:
-        """Each item matched to a course by origin_id (the course ID number): updated if found,
-        created otherwise. Items fail one by one; once Moodle is unreachable, the rest are not tried."""
-        valid: list[CourseUpsert] = []
-        for item in items:
-            problem = self._invalid(item)
-            if problem is None:
-                valid.append(item)
-            else:
-                yield ItemOutcome(
-                    item.origin_id, error=ItemError(problem, code=ErrorCode.REMOTE_INPUT_INVALID)
-                )
-        if not valid:
-            return
-        with self._session(fn.UPSERT, fatal=True) as moodle:
-            try:
-                index = self._courses_by_idnumber(moodle)
-            except IntegrationError:
-                raise
-            except ConnectorError as error:  # nothing ran: the task fails as a whole
-                raise IntegrationError(error.message, code=ErrorCode(error.code)) from None
-            unavailable: ConnectorError | None = None
-            for chunk in _chunks(valid, self.settings.write_batch_size):
-                if unavailable is None:
-                    try:
-                        yield from self._upsert_chunk(moodle, chunk, index)
-                        continue
-                    except IntegrationError:
-                        raise
-                    except ItemError as error:
-                        failure = error
-                    except ConnectorError as error:
-                        unavailable = error
-                        failure = _item_error(error)
-                else:
-                    failure = ItemError(
-                        f"Not attempted: Moodle was unavailable earlier in this task ({unavailable.message})",
-                        code=ErrorCode(unavailable.code),
-                    )
-                for item in chunk:
-                    yield ItemOutcome(item.origin_id, error=failure)
-
-    @staticmethod
-    def _invalid(item: CourseUpsert) -> str | None:
-        if len(item.origin_id) > IDNUMBER_MAX:
-            return (
-                f"Moodle keeps the origin_id in the course ID number, which holds at most {IDNUMBER_MAX} "
-                f"characters; this one has {len(item.origin_id)}."
-            )
-        if not item.title.strip():
-            return "Moodle needs a course title."
-        if len(item.title) > FULLNAME_MAX:
-            return f"A Moodle course name holds at most {FULLNAME_MAX} characters, not {len(item.title)}."
-        return None
-
-    def _courses_by_idnumber(self, moodle: MoodleClient) -> dict[str, int]:
-        return {str(c["idnumber"]): int(c["id"]) for c in self._courses(moodle) if c.get("idnumber")}
-
-    def _upsert_chunk(
-        self, moodle: MoodleClient, chunk: Sequence[CourseUpsert], index: dict[str, int]
-    ) -> Iterator[ItemOutcome]:
-        """Writes one chunk, then reads its courses back as a sync would. Raises ConnectorError
-        (not an item's error) when Moodle cannot be reached."""
-        written: dict[str, tuple[int, bool]] = {}  # origin_id -> (course id, created)
-        failed: dict[str, ItemError] = {}
-        updates = [(item, index[item.origin_id]) for item in chunk if item.origin_id in index]
-        for (item, course_id), error in self._update(moodle, updates):
-            if error is None:
-                written[item.origin_id] = (course_id, False)
-            else:
-                failed[item.origin_id] = error
-        creates = [item for item in chunk if item.origin_id not in index]
-        for item, outcome in self._create(moodle, creates, index):
-            if isinstance(outcome, ItemError):
-                failed[item.origin_id] = outcome
-            else:
-                written[item.origin_id] = outcome
-        records = self._read_back(moodle, written)
-        for item in chunk:
-            if item.origin_id in failed:
-                yield ItemOutcome(item.origin_id, error=failed[item.origin_id])
-            else:
-                course_id = written[item.origin_id][0]
-                yield ItemOutcome(item.origin_id, remote_id=str(course_id), record=records.get(course_id))
-
-    @staticmethod
-    def _fields(item: CourseUpsert) -> dict[str, Any]:
-        return {
-            "fullname": item.title,
-            "summary": course_summary(item.description, item.course_url),
-            "summaryformat": 1,  # HTML
-            "visible": 1,
-        }
-
-    def _update(
-        self, moodle: MoodleClient, updates: Sequence[tuple[CourseUpsert, int]]
-    ) -> Iterator[tuple[tuple[CourseUpsert, int], ItemError | None]]:
-        """core_course_update_courses answers per-course failures as warnings; a refusal of the
-        whole call (an invalid parameter) is retried course by course to find the culprit."""
-        if not updates:
-            return
-        try:
-            body = moodle.call(
-                fn.UPDATE_COURSES, {"courses": [{"id": cid, **self._fields(item)} for item, cid in updates]}
-            )
-        except MoodleCallError as error:
-            if len(updates) == 1:
-                yield updates[0], error
-                return
-            for pair in updates:
-                yield from self._update(moodle, [pair])
-            return
-        warned = {int(w["itemid"]): w for w in body.get("warnings", []) if w.get("itemid") is not None}
-        for pair in updates:
-            warning = warned.get(pair[1])
-            yield pair, (self._warning_error(fn.UPDATE_COURSES, warning) if warning else None)
-
-    @staticmethod
-    def _warning_error(function: str, warning: dict[str, Any]) -> ItemError:
-        fault = MoodleFault(
-            function, "moodle_exception", str(warning.get("warningcode")), str(warning.get("message"))
-        )
-        return _item_error(classify(fault))
-
-    def _create(
-        self, moodle: MoodleClient, items: Sequence[CourseUpsert], index: dict[str, int]
-    ) -> Iterator[tuple[CourseUpsert, tuple[int, bool] | ItemError]]:
-        """core_course_create_courses runs in one transaction, so one refused course refuses them
-        all: then each is created alone, to fail only the culprit."""
-        if not items:
-            return
-        s = self.settings
-        courses = [
-            {
-                **self._fields(item),
-                "shortname": item.origin_id,
-                "categoryid": s.category_id,
-                "idnumber": item.origin_id,
-            }
-            for item in items
-        ]
-        try:
-            created = moodle.call(fn.CREATE_COURSES, {"courses": courses})
-        except MoodleCallError as error:
-            if len(items) > 1:
-                for item in items:
-                    yield from self._create(moodle, [item], index)
-                return
-            yield items[0], self._created_meanwhile(moodle, items[0], error, index)
-            return
-        for item, course in zip(items, created, strict=True):
-            index[item.origin_id] = int(course["id"])
-            yield item, (int(course["id"]), True)
-
-    def _created_meanwhile(
-        self, moodle: MoodleClient, item: CourseUpsert, error: MoodleCallError, index: dict[str, int]
-    ) -> tuple[int, bool] | ItemError:
-        """A course with this ID number may have appeared since the index was read (another task,
-        or an earlier attempt whose answer was lost; Moodle checks the short name, which is the
-        origin_id too, first): then it is updated instead of failing or being duplicated."""
-        if error.fault.errorcode not in ("courseidnumbertaken", "shortnametaken"):
-            return error
-        index.update(self._courses_by_idnumber(moodle))
-        course_id = index.get(item.origin_id)
-        if course_id is None:
-            if error.fault.errorcode == "shortnametaken":
-                return ItemError(
-                    f"Another Moodle course already uses the short name {item.origin_id!r} (lmsbridge "
-                    "gives the courses it creates their origin_id as short name).",
-                    code=ErrorCode.REMOTE_INPUT_INVALID,
-                )
-            return error
-        for _, failure in self._update(moodle, [(item, course_id)]):
-            if failure is not None:
-                return failure
-        return course_id, False
-
-    def _read_back(
-        self, moodle: MoodleClient, written: dict[str, tuple[int, bool]]
-    ) -> dict[int, CourseRecord]:
-        """The written courses as a sync reads them; if Moodle fails now, the writes still stand
-        and the next sync brings the records."""
-        if not written:
-            return {}
-        try:
-            courses = self._courses(moodle, [cid for cid, _ in written.values()])
-            created = {cid for cid, new in written.values() if new}
-            return {
-                int(c["id"]): (
-                    course_record(c, self.settings.site_url, ())
-                    if int(c["id"]) in created
-                    else self._course_record(moodle, c)
-                )
-                for c in courses
-            }
-        except ItemError:
-            return {}
 
     # -- direct actions ------------------------------------------------------------------------------
     def _course_id(self, remote_id: str, what: str) -> int:
@@ -707,16 +343,29 @@ class MoodleConnector:
             )
         return course_id
 
-    def enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
+    def perform_enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
         """A manual enrolment with the student role; enrolling again reactivates, never duplicates."""
         user_id = _moodle_id(user_remote_id, "user")
         with self._session(fn.ENROL) as moodle:
             course_id = self._course_id(revision_remote_id, "course")
             enrolment = {"roleid": self.settings.student_role_id, "userid": user_id, "courseid": course_id}
-            moodle.call(fn.ENROL_USERS, {"enrolments": [enrolment]})
-            return self._progression(moodle, user_id, course_id, self._active_courses(moodle, user_id))
+            try:
+                moodle.call(fn.ENROL_USERS, {"enrolments": [enrolment]})
+            except MoodleCallError as error:
+                if error.fault.errorcode in ("invaliduser", "codingerror") and (
+                    error.fault.errorcode == "invaliduser" or "User ID does not exist" in error.fault.message
+                ):
+                    raise ItemError(
+                        f"Moodle has no user {user_id} (it does not exist or is deleted): sync again to "
+                        "refresh the users, then enrol an existing one.",
+                        code=ErrorCode.REMOTE_INPUT_INVALID,
+                    ) from None
+                raise
+            active = self._active_courses(moodle, user_id)
+            entry = self._standing(moodle, user_id, course_id, active)
+            return self._progression(moodle, user_id, course_id, active, entry)
 
-    def complete(
+    def perform_complete(
         self, progression_remote_id: str, completed_at: datetime, score: int | None
     ) -> ProgressionRecord:
         """Moodle's web services record completion for another user only through activities: every
@@ -729,15 +378,37 @@ class MoodleConnector:
         with self._session(fn.COMPLETE) as moodle:
             course_id = self._course_id(course_part, "course")
             active = self._active_courses(moodle, user_id)
-            if course_id not in active:
+            entry = self._standing(moodle, user_id, course_id, active)
+            if entry is None:
                 raise ItemError(
                     f"Moodle user {user_id} has no active enrolment in course {course_id}.",
                     code=ErrorCode.REMOTE_INPUT_INVALID,
                 )
-            if not active[course_id].get("completed"):
+            if not entry.get("completed"):
                 self._complete_activities(moodle, user_id, course_id)
                 active = self._active_courses(moodle, user_id)
-            return self._progression(moodle, user_id, course_id, active)
+                entry = self._standing(moodle, user_id, course_id, active)
+            record = self._progression(moodle, user_id, course_id, active, entry)
+        return replace(record, warnings=self._unstored(record, completed_at, score))
+
+    @staticmethod
+    def _unstored(record: ProgressionRecord, completed_at: datetime, score: int | None) -> tuple[str, ...]:
+        """What the request asked for that Moodle's web services cannot store."""
+        warnings = []
+        if score is not None:
+            warnings.append(
+                f"Moodle cannot store a score through its web services: score {score} was not stored."
+            )
+        stored = record.completed_at
+        if stored is None or abs((stored - completed_at).total_seconds()) > 60:
+            when = (
+                f"it dates the completion {stored.isoformat()}" if stored else "it has not dated a completion"
+            )
+            warnings.append(
+                f"Moodle keeps its own completion time: completed_at {completed_at.isoformat()} was not "
+                f"stored ({when})."
+            )
+        return tuple(warnings)
 
     def _complete_activities(self, moodle: MoodleClient, user_id: int, course_id: int) -> None:
         body = moodle.call(fn.GET_ACTIVITIES_COMPLETION, {"courseid": course_id, "userid": user_id})
@@ -756,13 +427,13 @@ class MoodleConnector:
                     {"userid": user_id, "cmid": int(status["cmid"]), "newstate": 1},
                 )
 
-    def deactivate_course(self, course_remote_id: str) -> CourseRecord:
+    def perform_deactivate_course(self, course_remote_id: str) -> CourseRecord:
         """Hides the course from learners (visible = 0); enrolments and progress are kept."""
         with self._session(fn.DEACTIVATE) as moodle:
             course_id = self._course_id(course_remote_id, "course")
             body = moodle.call(fn.UPDATE_COURSES, {"courses": [{"id": course_id, "visible": 0}]})
             for warning in body.get("warnings", []):
-                raise self._warning_error(fn.UPDATE_COURSES, warning)
+                raise warning_error(fn.UPDATE_COURSES, warning)
             found = self._courses(moodle, [course_id])
             if not found:
                 raise ItemError(f"Moodle has no course {course_id}.", code=ErrorCode.REMOTE_INPUT_INVALID)

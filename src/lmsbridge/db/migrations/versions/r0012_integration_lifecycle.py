@@ -2,7 +2,7 @@
 its settings or credentials were last updated (a bulk task that FAILED before that is not reused).
 
 Revision ID: 0012
-Revises: 0001
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision: str | None = "0001"
+down_revision: str | None = "0011"
 branch_labels = None
 depends_on = None
 
