@@ -1,7 +1,9 @@
-"""The client's records and the server's wire shapes (schemas/) are one set. The synced records are
-one definition: the client's are the dataclasses of schemas/records.py (pydantic-free, so importing
-the client stays cheap: test_imports.py) that the server names as its response models. For the
-other answers, every field a client record reads is a field the server's schema declares."""
+"""The client's records and the server's wire shapes (schemas/) are one set. The records, the API key
+check and the syncs are one definition: the client's are the pydantic-free dataclasses of schemas/
+(so importing the client stays cheap: test_imports.py) that the server names as its response
+models. For the integration and the task, whose client records reshape the answer (`tool` as its
+id; one `Task` for the three task states), every field a client record reads is a field the
+server's schema declares."""
 
 from __future__ import annotations
 
@@ -22,13 +24,14 @@ SHARED: list[tuple[type, type]] = [
     (client.CourseProgression, records.CourseProgression),
     (client.Skill, records.Skill),
     (client.HrisSkill, records.HrisSkill),
+    (client.ApiKeyInfo, integrations.ApiKeyCheck),
+    (client.SyncRun, syncs.SyncRun),
+    (client.SyncRequested, syncs.SyncRequested),
 ]
 
 PAIRS: list[tuple[type, Any]] = [
     *SHARED,
     (client.Integration, integrations.IntegrationDetails),
-    (client.ApiKeyInfo, integrations.ApiKeyCheck),
-    (client.SyncRun, syncs.SyncRun),
     (client.Task, tasks.TaskStatus),
 ]
 

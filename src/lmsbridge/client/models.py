@@ -12,7 +12,7 @@ from datetime import datetime
 from types import UnionType
 from typing import Any, Literal, Self, Union
 
-from lmsbridge.schemas import records
+from lmsbridge.schemas import integrations, records, syncs
 
 
 def _dt(value: Any) -> datetime | None:
@@ -23,17 +23,6 @@ def _dt(value: Any) -> datetime | None:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class ApiKeyInfo:
-    environment_id: str
-    customer_id: str | None
-    raw: dict[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> ApiKeyInfo:
-        return cls(d["environment_id"], d.get("customer_id"), d)
 
 
 @dataclass(frozen=True)
@@ -104,8 +93,8 @@ class _FromWire:
         return typing.cast(Self, _record(cls, d))
 
 
-# The synced records are the wire shapes of schemas/records.py (one definition for the server and
-# the client), each with the answer's object as `raw`.
+# The records below are the wire shapes of schemas/ (one definition for the server and the
+# client), each with the answer's object as `raw`.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +136,11 @@ class Skill(records.Skill, _FromWire):
 class HrisSkill(records.HrisSkill, _FromWire):
     """A skill of the HRIS side (`GET /hris/skills`)."""
 
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiKeyInfo(integrations.ApiKeyCheck, _FromWire):
     raw: dict[str, Any] = field(repr=False, compare=False)
 
 
@@ -247,42 +241,20 @@ class TaskCreated:
     kind: Literal["courses", "skills"]
 
 
-@dataclass(frozen=True)
-class SyncRequested:
-    sync_id: str
-    type: str
-    already_queued: bool
+@dataclass(frozen=True, kw_only=True)
+class SyncRequested(syncs.SyncRequested, _FromWire):
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
 
-@dataclass(frozen=True)
-class SyncRun:
+@dataclass(frozen=True, kw_only=True)
+class SyncRun(syncs.SyncRun, _FromWire):
     """Extension (`GET /v1/syncs/{id}`): one sync run."""
 
-    sync_id: str
-    state: str
-    type: str
-    created_at: datetime | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    counts: dict[str, Any]
-    error: str | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @property
     def finished(self) -> bool:
         return self.state not in ("QUEUED", "RUNNING")
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> SyncRun:
-        return cls(
-            d["sync_id"],
-            d["state"],
-            d["type"],
-            _dt(d.get("created_at")),
-            _dt(d.get("started_at")),
-            _dt(d.get("ended_at")),
-            dict(d.get("counts") or {}),
-            d.get("error"),
-        )
 
 
 @dataclass(frozen=True)

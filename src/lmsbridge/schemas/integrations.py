@@ -1,22 +1,24 @@
-"""Wire shapes of `GET /check-api-key` and `GET /integrations/{id}`."""
+"""Wire shapes of `GET /check-api-key` and `GET /integrations/{id}`: pydantic-free dataclasses, one
+definition for the server's response models and the client's records (see schemas/records.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-
-from pydantic import BaseModel
 
 CoverageStatus = Literal["SUPPORTED", "UNSUPPORTED", "NOT_IMPLEMENTED", "UNKNOWN"]
 ScopeSetting = Literal["ENABLED", "DISABLED", "OPTIONAL"]
 
 
-class ApiKeyCheck(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ApiKeyCheck:
     environment_id: str
     customer_id: str
 
 
-class Tool(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Tool:
     id: str
     label: str
     internal_label: str | None
@@ -24,18 +26,21 @@ class Tool(BaseModel):
     icon_url: str
 
 
-class EndUser(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class EndUser:
     organization_name: str
     creator_email: str | None
     origin_id: str | None
 
 
-class ScopeConfig(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ScopeConfig:
     id: str
     name: str | None
 
 
-class FieldCoverage(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class FieldCoverage:
     id: str
     is_available: bool
     coverage_status: CoverageStatus
@@ -43,12 +48,14 @@ class FieldCoverage(BaseModel):
     opted_out_by_customer: bool
 
 
+@dataclass(frozen=True, kw_only=True)
 class Coverage(FieldCoverage):
     label: str
     fields: list[FieldCoverage]
 
 
-class IntegrationDetails(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class IntegrationDetails:
     id: str
     tool: Tool
     category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"]
