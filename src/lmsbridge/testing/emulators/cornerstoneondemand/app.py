@@ -63,10 +63,13 @@ def _matches(row: dict[str, Any], clauses: list[tuple[str, str, Any]]) -> bool:
             continue
         if have is None or value is None:
             return False
-        left, right = (
-            (have, value) if isinstance(have, int) and isinstance(value, int) else (str(have), str(value))
+        # Numbers compare as numbers; dates as their ISO text (one format: UTC with Z).
+        order = (
+            (have > value) - (have < value)
+            if isinstance(have, int) and isinstance(value, int)
+            else ((str(have) > str(value)) - (str(have) < str(value)))
         )
-        if not {"ge": left >= right, "gt": left > right, "le": left <= right, "lt": left < right}[op]:
+        if not {"ge": order >= 0, "gt": order > 0, "le": order <= 0, "lt": order < 0}[op]:
             return False
     return True
 

@@ -261,10 +261,10 @@ def seeded_portal(
                 }
             )
     for e in world.enrolments:
-        user_id, lo_id = by_user.get(e.user), by_course.get(e.course)
-        if user_id is None or lo_id is None:
+        user_id, learning_object = by_user.get(e.user), by_course.get(e.course)
+        if user_id is None or learning_object is None:
             continue
-        row = portal.assign(user_id, lo_id, e.state, e.enrolled)
+        row = portal.assign(user_id, learning_object, e.state, e.enrolled)
         if e.state == "COMPLETED" and e.completed is not None:
             portal.complete(row, e.completed)
             row["_last_touched_dt_utc"] = row["user_lo_last_action_dt"] = iso(e.completed)
