@@ -24,6 +24,14 @@ class CornerstoneSettings(HttpConnectorSettings):
     provider_name: str = Field(
         "lmsbridge", description="The provider name given to learning objects lmsbridge creates."
     )
+    rate_limit_per_second: float | None = Field(
+        6.0,
+        gt=0,
+        le=10_000,
+        description="Calls per second (the Reporting API allows 400 a minute; the Employee API's bulk "
+        "reads 75 a minute, whose 429s are waited out).",
+    )
+    rate_limit_burst: float = Field(10.0, ge=1, le=10_000, description="Calls that may go at once.")
     scope: str = Field(SCOPES, description="The OAuth scopes asked for, space-separated.")
 
     @field_validator("site_url")

@@ -15,7 +15,13 @@ from lmsbridge.testing.emulators.cornerstoneondemand.app import create_app
 from lmsbridge.testing.emulators.cornerstoneondemand.site import HOURLY_LIMIT, Portal, envelope, seeded_portal
 from lmsbridge.testing.emulators.kit import Fault
 
-QUICK = {"retry_base_delay_seconds": 0.01, "max_attempts": 3, "timeout_seconds": 5.0}
+# Tests run unpaced: the emulator is local and its limiter is set per test.
+QUICK = {
+    "rate_limit_per_second": 10_000,
+    "retry_base_delay_seconds": 0.01,
+    "max_attempts": 3,
+    "timeout_seconds": 5.0,
+}
 CLIENT_ID = "conformance-client"
 
 
