@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -158,8 +159,6 @@ class CornerstoneConnector(BaseConnector[CornerstoneSettings]):
         done = self._transcript(f"reg_num eq {int(progression_remote_id)}") or row
         record = mapping.progression(done)
         if score is not None:
-            from dataclasses import replace
-
             record = replace(
                 record, warnings=("Cornerstone's transcript complete takes no score; it was not stored.",)
             )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -253,9 +252,6 @@ async def _token(request: Request) -> Response:
     body = portal.issuer.issue(with_refresh=False)
     body["scope"] = given.get("scope") or ""
     return JSONResponse(body)
-
-
-Handler = Callable[[Portal, Request], Awaitable[Any]]
 
 
 def create_app(portal: Portal) -> Starlette:
