@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 
+from lmsbridge.testing.emulators.cornerstoneondemand import emulation as _cornerstoneondemand
 from lmsbridge.testing.emulators.kit.emulation import (
     Connection,
     Emulation,
@@ -52,6 +53,7 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "360learning": _threesixtylearning,
     "udemy": _udemy,
     "linkedinlearning": _linkedinlearning,
+    "cornerstoneondemand": _cornerstoneondemand,
 }
 DEFAULT_PORTS: dict[str, int] = {
     "moodle": 9001,
@@ -59,4 +61,5 @@ DEFAULT_PORTS: dict[str, int] = {
     "360learning": 9014,
     "udemy": 9018,
     "linkedinlearning": 9019,
+    "cornerstoneondemand": 9016,
 }
