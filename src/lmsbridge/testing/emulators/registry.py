@@ -17,6 +17,7 @@ from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinl
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
 from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
 from lmsbridge.testing.emulators.udemy import emulation as _udemy
+from lmsbridge.testing.emulators.workday import emulation as _workday
 
 
 def _sandbox(seed: int, _url: str, _secret: str | None, options: dict[str, str]) -> Emulation:
@@ -52,6 +53,7 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "360learning": _threesixtylearning,
     "udemy": _udemy,
     "linkedinlearning": _linkedinlearning,
+    "workday": _workday,
 }
 DEFAULT_PORTS: dict[str, int] = {
     "moodle": 9001,
@@ -59,4 +61,5 @@ DEFAULT_PORTS: dict[str, int] = {
     "360learning": 9014,
     "udemy": 9018,
     "linkedinlearning": 9019,
+    "workday": 9017,
 }
