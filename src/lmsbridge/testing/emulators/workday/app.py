@@ -23,8 +23,14 @@ VERSION = re.compile(r"^v\d+(\.\d+)?$")
 def wsdl(service: str, address: str) -> str:
     """A document/literal WSDL naming the operations served (element content left open)."""
     ops = sorted(OPERATIONS.get(service, {}))
-    elements = "".join(
-        f'<xsd:element name="{op}_{part}" type="xsd:anyType"/>' for op in ops for part in ("Request", "Response")
+    # Each request and response element is typed: open content (`xsd:any`, Workday's children
+    # are documented per operation, not modelled here) and the `version` attribute.
+    open_type = (
+        '<xsd:complexType><xsd:sequence><xsd:any namespace="##any" processContents="lax" minOccurs="0" '
+        'maxOccurs="unbounded"/></xsd:sequence><xsd:attribute ref="wd:version"/></xsd:complexType>'
+    )
+    elements = '<xsd:attribute name="version" type="xsd:string"/>' + "".join(
+        f'<xsd:element name="{op}_{part}">{open_type}</xsd:element>' for op in ops for part in ("Request", "Response")
     )
     messages = "".join(
         f'<wsdl:message name="{op}_{part}"><wsdl:part name="body" element="wd:{op}_{part}"/></wsdl:message>'
