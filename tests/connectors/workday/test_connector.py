@@ -36,7 +36,11 @@ def connector(url: str, **settings: Any) -> WorkdayConnector:
     credentials = (
         {"username": "ISU", "password": PASSWORD}
         if mode == "ws_security"
-        else {"client_id": "workday-client", "client_secret": PASSWORD, "refresh_token": f"refresh-{PASSWORD}"}
+        else {
+            "client_id": "workday-client",
+            "client_secret": PASSWORD,
+            "refresh_token": f"refresh-{PASSWORD}",
+        }
     )
     credentials.update(settings.pop("credentials", {}))
     return WorkdayConnector(
@@ -150,7 +154,9 @@ def test_faults_end_in_contract_codes(site: tuple[str, WorkdaySite]) -> None:
         c.perform_enrol(tenant.workers[0].employee_id, f"{tenant.courses[0].wid}:1.0")
     assert error.value.code is ErrorCode.REMOTE_INPUT_INVALID and "inactive" in error.value.message
     # authorizationError: a missing domain permission.
-    body = bytes(soap_fault("SOAP-ENV:Client.authorizationError", "The task submitted is not authorized.").body)
+    body = bytes(
+        soap_fault("SOAP-ENV:Client.authorizationError", "The task submitted is not authorized.").body
+    )
     tenant.faults.add(Fault("status", None, 1, 500, body=body.decode(), content_type="text/xml"))
     with pytest.raises(ConnectorError) as error:
         c.preflight()
@@ -168,5 +174,9 @@ def test_page_zero_is_refused_as_workday_does(site: tuple[str, WorkdaySite]) -> 
     url, _ = site
     c = connector(url)
     with c.session(None) as api, pytest.raises(ConnectorError) as error:
-        api.call("Learning", "Get_Learning_Enrollments", "<bsvc:Response_Filter><bsvc:Page>0</bsvc:Page></bsvc:Response_Filter>")
+        api.call(
+            "Learning",
+            "Get_Learning_Enrollments",
+            "<bsvc:Response_Filter><bsvc:Page>0</bsvc:Page></bsvc:Response_Filter>",
+        )
     assert "Page Number cannot be zero" in error.value.message

@@ -115,7 +115,11 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     items = [
         {
             "origin_id": f"e2e-{i}",
-            "course": {"type": "EXTERNAL", "title": f"E2E course {i}", "course_url": f"https://c.example.com/{i}"},
+            "course": {
+                "type": "EXTERNAL",
+                "title": f"E2E course {i}",
+                "course_url": f"https://c.example.com/{i}",
+            },
         }
         for i in range(2)
     ]
@@ -156,7 +160,10 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
         for r in enrolled.findall("wd:Response_Data/wd:Learning_Enrollment", NS)
         if r.findtext("wd:Learning_Enrollment_Reference/wd:ID", "", NS) == progression["remote_id"]
     )
-    assert row.findtext("wd:Learning_Enrollment_Data/wd:Learning_Enrollment_Completion_Date", "", NS) == "2026-01-15"
+    assert (
+        row.findtext("wd:Learning_Enrollment_Data/wd:Learning_Enrollment_Completion_Date", "", NS)
+        == "2026-01-15"
+    )
     refused(
         api.post("/v1/hris/skills/bulk", json={"items": [{"origin_id": "s", "name": "s"}]}),
         "INTEGRATION.ACTION_NOT_AVAILABLE",

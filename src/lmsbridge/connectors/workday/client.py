@@ -84,7 +84,9 @@ def _with_fault(base: Resolution) -> Any:
 RESOLUTION = DEFAULT.override(
     {
         400: _with_fault(INPUT),
-        401: replace(AUTH, message="the integration system user or API client was refused; check the credentials"),
+        401: replace(
+            AUTH, message="the integration system user or API client was refused; check the credentials"
+        ),
         403: replace(
             PERMISSION,
             message="the integration system user lacks a domain permission (see the setup steps)",
@@ -140,7 +142,8 @@ class WorkdayApi:
             return ""
         user = f"{self.credentials['username']}@{self.settings.tenant}"
         return (
-            f'<soapenv:Header><wsse:Security xmlns:wsse="{WSSE}" soapenv:mustUnderstand="1"><wsse:UsernameToken>'
+            f'<soapenv:Header><wsse:Security xmlns:wsse="{WSSE}" soapenv:mustUnderstand="1">'
+            "<wsse:UsernameToken>"
             f"<wsse:Username>{escape(user)}</wsse:Username>"
             f'<wsse:Password Type="{PASSWORD_TEXT}">{escape(self.credentials["password"])}</wsse:Password>'
             "</wsse:UsernameToken></wsse:Security></soapenv:Header>"
@@ -150,7 +153,8 @@ class WorkdayApi:
         return (
             f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" '
             f'xmlns:bsvc="{BSVC}">{self.header()}<soapenv:Body>'
-            f'<bsvc:{operation}_Request bsvc:version="{self.settings.version}">{inner}</bsvc:{operation}_Request>'
+            f'<bsvc:{operation}_Request bsvc:version="{self.settings.version}">'
+            f"{inner}</bsvc:{operation}_Request>"
             "</soapenv:Body></soapenv:Envelope>"
         )
 
@@ -175,10 +179,12 @@ class WorkdayApi:
             )
         return found
 
-    def pages(self, service: str, operation: str, criteria: str = "", row: str = "") -> Iterator[list[ET.Element]]:
+    def pages(
+        self, service: str, operation: str, criteria: str = "", row: str = ""
+    ) -> Iterator[list[ET.Element]]:
         """Every page of a Get_ operation (`Response_Filter` Page/Count, up to `Total_Pages`). A
         remote that answers the same rows twice stops the read with `PagingLoopError`."""
-        page, seen = 1, set()
+        page, seen = 1, set[str]()
         while True:
             body = self.call(
                 service,

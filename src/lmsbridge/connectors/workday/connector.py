@@ -14,7 +14,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from lmsbridge.connectors.base import ConnectorContext, ConnectorSettings, Coverage, ModelCoverage, WriteAction
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    Coverage,
+    ModelCoverage,
+    WriteAction,
+)
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ItemError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
@@ -115,7 +121,9 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
         )
         rows = body.findall("wd:Response_Data/wd:Learning_Enrollment", NS)
         if not rows:
-            raise ItemError(f"{SERVICE} has no learning enrollment {enrollment_wid}.", code=ErrorCode.REMOTE_INPUT_INVALID)
+            raise ItemError(
+                f"{SERVICE} has no learning enrollment {enrollment_wid}.", code=ErrorCode.REMOTE_INPUT_INVALID
+            )
         return mapping.progression(rows[0])
 
     # -- actions ------------------------------------------------------------------------------------
@@ -133,13 +141,18 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
         )
         return self.enrollment(first_id(body, "Learning_Enrollment_Reference", "WID"))
 
-    def perform_complete(self, progression_remote_id: str, completed_at: datetime, score: int | None) -> ProgressionRecord:
-        score_xml = f"<bsvc:Overall_Course_Score>{score}</bsvc:Overall_Course_Score>" if score is not None else ""
+    def perform_complete(
+        self, progression_remote_id: str, completed_at: datetime, score: int | None
+    ) -> ProgressionRecord:
+        score_xml = (
+            f"<bsvc:Overall_Course_Score>{score}</bsvc:Overall_Course_Score>" if score is not None else ""
+        )
         self.api.call(
             "Learning",
             "Put_Learning_Enrollment",
             "<bsvc:Learning_Enrollment_Reference>"
-            f'<bsvc:ID bsvc:type="WID">{escape(progression_remote_id)}</bsvc:ID></bsvc:Learning_Enrollment_Reference>'
+            f'<bsvc:ID bsvc:type="WID">{escape(progression_remote_id)}</bsvc:ID>'
+            "</bsvc:Learning_Enrollment_Reference>"
             "<bsvc:Learning_Enrollment_Data><bsvc:Learning_Enrollment_Completion_Date>"
             f"{completed_at.astimezone(UTC).date().isoformat()}</bsvc:Learning_Enrollment_Completion_Date>{score_xml}"
             "</bsvc:Learning_Enrollment_Data>",
@@ -150,13 +163,16 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
         self.api.call(
             "Learning",
             "Manage_Learning_Course",
-            f'<bsvc:Course_Reference><bsvc:ID bsvc:type="WID">{escape(course_remote_id)}</bsvc:ID></bsvc:Course_Reference>'
+            f'<bsvc:Course_Reference><bsvc:ID bsvc:type="WID">{escape(course_remote_id)}</bsvc:ID>'
+            "</bsvc:Course_Reference>"
             "<bsvc:Manage_Learning_Course_Data><bsvc:Learning_Digital_Course_Data><bsvc:Inactive>true</bsvc:Inactive>"
             "</bsvc:Learning_Digital_Course_Data></bsvc:Manage_Learning_Course_Data>",
         )
         raw = self.course_by_wid(course_remote_id)
         if raw is None:
-            raise ItemError(f"{SERVICE} no longer lists course {course_remote_id}.", code=ErrorCode.REMOTE_INPUT_INVALID)
+            raise ItemError(
+                f"{SERVICE} no longer lists course {course_remote_id}.", code=ErrorCode.REMOTE_INPUT_INVALID
+            )
         return mapping.course(raw)
 
     # -- preflight and passthrough --------------------------------------------------------------------
@@ -164,7 +180,10 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
         """One worker (Human_Resources) and one enrollment (Learning) prove the user or client and
         the two domains lmsbridge reads most."""
         with self.session(None) as api:
-            one = "<bsvc:Response_Filter><bsvc:Page>1</bsvc:Page><bsvc:Count>1</bsvc:Count></bsvc:Response_Filter>"
+            one = (
+                "<bsvc:Response_Filter><bsvc:Page>1</bsvc:Page><bsvc:Count>1</bsvc:Count>"
+                "</bsvc:Response_Filter>"
+            )
             api.call("Human_Resources", "Get_Workers", one)
             api.call("Learning", "Get_Learning_Enrollments", one)
         return []

@@ -30,7 +30,10 @@ def flat(node: ET.Element) -> dict[str, Any]:
         if child.get(f"{{{BSVC}}}type"):
             value = {"type": child.get(f"{{{BSVC}}}type"), "value": value}
         if child.get(f"{{{BSVC}}}Descriptor"):
-            value = {"Descriptor": child.get(f"{{{BSVC}}}Descriptor"), **(value if isinstance(value, dict) else {})}
+            value = {
+                "Descriptor": child.get(f"{{{BSVC}}}Descriptor"),
+                **(value if isinstance(value, dict) else {}),
+            }
         if name in out:
             out[name] = [*out[name], value] if isinstance(out[name], list) else [out[name], value]
         else:
@@ -59,7 +62,9 @@ def user(raw: ET.Element) -> UserRecord:
         remote_id=employee_id,
         first_name=data.findtext(name + "wd:First_Name", None, NS) if data is not None else None,
         last_name=data.findtext(name + "wd:Last_Name", None, NS) if data is not None else None,
-        work_email=data.findtext("wd:Personal_Data/wd:Contact_Data/wd:Email_Address_Data/wd:Email_Address", None, NS)
+        work_email=data.findtext(
+            "wd:Personal_Data/wd:Contact_Data/wd:Email_Address_Data/wd:Email_Address", None, NS
+        )
         if data is not None
         else None,
         status="ACTIVE" if active in ("1", "true") else "INACTIVE",
@@ -79,7 +84,11 @@ def skills(raw: ET.Element) -> list[SkillRecord]:
     for ref in course_data(raw).findall("wd:Skill_Item_Reference", NS):
         skill_id = next((i.text or "" for i in ref.findall("wd:ID", NS)), "")
         if skill_id:
-            out.append(SkillRecord(remote_id=skill_id, name=ref.get(f"{{{BSVC}}}Descriptor"), remote_data=flat_ref(ref)))
+            out.append(
+                SkillRecord(
+                    remote_id=skill_id, name=ref.get(f"{{{BSVC}}}Descriptor"), remote_data=flat_ref(ref)
+                )
+            )
     return out
 
 
@@ -89,7 +98,9 @@ def provider(raw: ET.Element) -> ProviderRecord | None:
         return None
     provider_id = next((i.text or "" for i in ref.findall("wd:ID", NS)), "")
     name = ref.get(f"{{{BSVC}}}Descriptor")
-    return ProviderRecord(remote_id=provider_id, name=name, remote_data=flat_ref(ref)) if provider_id else None
+    return (
+        ProviderRecord(remote_id=provider_id, name=name, remote_data=flat_ref(ref)) if provider_id else None
+    )
 
 
 def flat_ref(ref: ET.Element) -> dict[str, Any]:

@@ -37,8 +37,16 @@ class PassthroughRefused(ConnectorError):
 
 def relative_path(path: str) -> str:
     given = urlsplit(path)
-    if "\\" in path or any(ord(c) < 0x20 for c in path) or given.scheme or given.netloc or path.startswith("//"):
-        raise PassthroughRefused(f"path: {path!r} is refused; give a path relative to the API (Learning/v44.1).")
+    if (
+        "\\" in path
+        or any(ord(c) < 0x20 for c in path)
+        or given.scheme
+        or given.netloc
+        or path.startswith("//")
+    ):
+        raise PassthroughRefused(
+            f"path: {path!r} is refused; give a path relative to the API (Learning/v44.1)."
+        )
     if any(part == ".." for part in given.path.split("/")):
         raise PassthroughRefused(f"path: {path!r} leaves the API's base path.")
     return path.lstrip("/")
@@ -63,7 +71,9 @@ def relay(connector: WorkdayConnector, api: str, request: Any) -> PassthroughAns
     path = relative_path(str(request.path))
     with connector.session(None) as remote:
         client = remote.client if api == "soap" else remote.rest
-        headers = {k: v for k, v in (getattr(request, "headers", {}) or {}).items() if k.lower() not in OWN_HEADERS}
+        headers = {
+            k: v for k, v in (getattr(request, "headers", {}) or {}).items() if k.lower() not in OWN_HEADERS
+        }
         data = getattr(request, "data", None)
         kwargs: dict[str, Any] = {}
         if api == "soap" and isinstance(data, str):
@@ -78,7 +88,9 @@ def relay(connector: WorkdayConnector, api: str, request: Any) -> PassthroughAns
             **kwargs,
         )
         redactor = client.redactor
-        relayed = {k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"}
+        relayed = {
+            k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
+        }
         body: Any
         if getattr(request, "response_as_base64", False):
             body = base64.b64encode(response.content).decode()

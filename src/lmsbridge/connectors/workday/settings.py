@@ -34,13 +34,21 @@ class WorkdaySettings(HttpConnectorSettings):
     def _base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (e.g. https://wd2-impl-services1.workday.com)")
+            raise ValueError(
+                "base_url must start with https:// (e.g. https://wd2-impl-services1.workday.com)"
+            )
         return value
 
 
 class WorkdayCredentials(BaseModel):
-    username: str | None = Field(None, description="ws_security: the integration system user (without @tenant).")
+    username: str | None = Field(
+        None, description="ws_security: the integration system user (without @tenant)."
+    )
     password: SecretStr | None = Field(None, description="ws_security: that user's password.")
-    client_id: str | None = Field(None, description="oauth: the API client's id (Register API Client for Integrations).")
+    client_id: str | None = Field(
+        None, description="oauth: the API client's id (Register API Client for Integrations)."
+    )
     client_secret: SecretStr | None = Field(None, description="oauth: the API client's secret.")
-    refresh_token: SecretStr | None = Field(None, description="oauth: the non-expiring refresh token generated for the ISU.")
+    refresh_token: SecretStr | None = Field(
+        None, description="oauth: the non-expiring refresh token generated for the ISU."
+    )

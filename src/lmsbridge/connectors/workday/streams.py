@@ -49,7 +49,9 @@ class Users(Stream[Any, ET.Element]):
 
 def course_pages(connector: WorkdayConnector) -> Iterator[list[ET.Element]]:
     for kind in COURSE_KINDS:
-        yield from connector.api.pages("Learning", f"Get_Learning_{kind}_Courses", "", f"Learning_{kind}_Course")
+        yield from connector.api.pages(
+            "Learning", f"Get_Learning_{kind}_Courses", "", f"Learning_{kind}_Course"
+        )
 
 
 class Courses(Stream[Any, ET.Element]):

@@ -59,7 +59,8 @@ class WorkdayCourses(CourseWriter[Any]):
                 yield ItemOutcome(
                     item.origin_id,
                     error=ItemError(
-                        "Workday accepted the course but does not list it.", code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
+                        "Workday accepted the course but does not list it.",
+                        code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR,
                     ),
                 )
                 continue

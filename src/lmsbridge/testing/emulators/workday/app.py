@@ -30,7 +30,9 @@ def wsdl(service: str, address: str) -> str:
         'maxOccurs="unbounded"/></xsd:sequence><xsd:attribute ref="wd:version"/></xsd:complexType>'
     )
     elements = '<xsd:attribute name="version" type="xsd:string"/>' + "".join(
-        f'<xsd:element name="{op}_{part}">{open_type}</xsd:element>' for op in ops for part in ("Request", "Response")
+        f'<xsd:element name="{op}_{part}">{open_type}</xsd:element>'
+        for op in ops
+        for part in ("Request", "Response")
     )
     messages = "".join(
         f'<wsdl:message name="{op}_{part}"><wsdl:part name="body" element="wd:{op}_{part}"/></wsdl:message>'
@@ -44,7 +46,8 @@ def wsdl(service: str, address: str) -> str:
     )
     binding_ops = "".join(
         f'<wsdl:operation name="{op}"><soap:operation soapAction=""/>'
-        '<wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output>'
+        '<wsdl:input><soap:body use="literal"/></wsdl:input>'
+        '<wsdl:output><soap:body use="literal"/></wsdl:output>'
         "</wsdl:operation>"
         for op in ops
     )
@@ -89,7 +92,9 @@ def create_app(site: WorkdaySite) -> Starlette:
         async def handler() -> Response:
             try:
                 if tenant != site.tenant or name not in OPERATIONS or not VERSION.match(version):
-                    return soap_fault("SOAP-ENV:Client", f"Invalid request service version or tenant: {name}/{version}")
+                    return soap_fault(
+                        "SOAP-ENV:Client", f"Invalid request service version or tenant: {name}/{version}"
+                    )
                 root = parse(body)
                 if not authenticated(site, root, request.headers.get("authorization")):
                     return soap_fault("SOAP-ENV:Client.authenticationError", "invalid username or password")
@@ -115,9 +120,13 @@ def create_app(site: WorkdaySite) -> Starlette:
 
         async def handler() -> Response:
             if site.issuer is None or not site.issuer.valid(request.headers.get("authorization")):
-                return JSONResponse({"error": "invalid access token", "errors": [{"error": "invalid access token"}]}, 401)
+                return JSONResponse(
+                    {"error": "invalid access token", "errors": [{"error": "invalid access token"}]}, 401
+                )
             if request.path_params["rest"].strip("/") != f"v1/{site.tenant}/workers":
-                return JSONResponse({"error": "Resource not found", "errors": [{"error": "Resource not found"}]}, 404)
+                return JSONResponse(
+                    {"error": "Resource not found", "errors": [{"error": "Resource not found"}]}, 404
+                )
             data = [
                 {"id": w.wid, "descriptor": f"{w.first_name} {w.last_name}", "workerId": w.employee_id}
                 for w in site.workers

@@ -54,7 +54,15 @@ class WorkdayPair(ConformancePair):
         elif scenario == "rate_limited":
             body = bytes(soap_fault("SOAP-ENV:Server", "Too many requests", 429).body).decode()
             site.faults.add(
-                Fault("status", "Human_Resources Get_Workers", 2, 429, retry_after="1", body=body, content_type="text/xml")
+                Fault(
+                    "status",
+                    "Human_Resources Get_Workers",
+                    2,
+                    429,
+                    retry_after="1",
+                    body=body,
+                    content_type="text/xml",
+                )
             )
         elif scenario == "outage_burst":
             site.faults.add(Fault("status", None, 2, 503))

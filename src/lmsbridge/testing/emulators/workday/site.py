@@ -32,7 +32,7 @@ def soap_fault(code: str, message: str, status: int = 500) -> Response:
     detail = ""
     if code.endswith("validationError"):
         detail = (
-            "<detail><wd:Validation_Fault xmlns:wd=\"urn:com.workday/bsvc\"><wd:Validation_Error>"
+            '<detail><wd:Validation_Fault xmlns:wd="urn:com.workday/bsvc"><wd:Validation_Error>'
             f"<wd:Message>{escape(message)}</wd:Message></wd:Validation_Error></wd:Validation_Fault></detail>"
         )
     body = (
@@ -184,18 +184,18 @@ def seeded_site(
         site.courses.append(course)
         by_course[c.key] = course
     for index, e in enumerate(world.enrolments):
-        worker, course = by_user.get(e.user), by_course.get(e.course)
-        if worker is None or course is None:
+        learner, content = by_user.get(e.user), by_course.get(e.course)
+        if learner is None or content is None:
             continue
         site.enrollments.append(
             Enrollment(
                 wid(seed, "enrollment", index),
-                course.wid,
-                worker.employee_id,
+                content.wid,
+                learner.employee_id,
                 e.enrolled,
                 e.completed if e.state == "COMPLETED" else None,
                 e.state == "DROPPED",
-                course.version,
+                content.version,
                 e.score,
             )
         )

@@ -16,8 +16,8 @@ from lmsbridge.testing.emulators.workday.site import (
     WWS_VERSION,
     Course,
     Enrollment,
-    Worker,
     WorkdaySite,
+    Worker,
     escape,
     now,
     wid,
@@ -140,7 +140,11 @@ def course_xml(c: Course) -> str:
         f"<wd:External_Content_URL>{escape(c.url)}</wd:External_Content_URL>"
         f"<wd:Inactive>{'1' if c.inactive else '0'}</wd:Inactive>"
         f"<wd:Created_Moment>{iso(c.created)}</wd:Created_Moment>"
-        + ref("Content_Provider_Reference", [("Learning_Content_Provider_ID", wid("provider", c.provider))], c.provider)
+        + ref(
+            "Content_Provider_Reference",
+            [("Learning_Content_Provider_ID", wid("provider", c.provider))],
+            c.provider,
+        )
         + skills
         + f"</wd:Learning_{c.kind}_Course_Data></wd:Learning_{c.kind}_Course>"
     )
@@ -167,23 +171,31 @@ def enrollment_xml(e: Enrollment) -> str:
 
 
 def response(operation: str, inner: str) -> str:
-    return f'<wd:{operation}_Response xmlns:wd="{BSVC}" wd:version="{WWS_VERSION}">{inner}</wd:{operation}_Response>'
+    opening = f'<wd:{operation}_Response xmlns:wd="{BSVC}" wd:version="{WWS_VERSION}">'
+    return f"{opening}{inner}</wd:{operation}_Response>"
 
 
 def get_workers(site: WorkdaySite, request: ET.Element) -> str:
     span = "wd:Request_Criteria/wd:Transaction_Log_Criteria_Data/wd:Transaction_Date_Range_Data/"
     start = moment(text(request, span + "wd:Updated_From"), "Updated_From")
     end = moment(text(request, span + "wd:Updated_Through"), "Updated_Through")
-    rows = [w for w in site.workers if (start is None or w.updated >= start) and (end is None or w.updated <= end)]
+    rows = [
+        w for w in site.workers if (start is None or w.updated >= start) and (end is None or w.updated <= end)
+    ]
     chunk, results = paged(site, request, rows)
-    return response("Get_Workers", results + "<wd:Response_Data>" + "".join(map(worker_xml, chunk)) + "</wd:Response_Data>")
+    return response(
+        "Get_Workers",
+        results + "<wd:Response_Data>" + "".join(map(worker_xml, chunk)) + "</wd:Response_Data>",
+    )
 
 
 def get_courses(kind: str) -> Callable[[WorkdaySite, ET.Element], str]:
     def answer(site: WorkdaySite, request: ET.Element) -> str:
         chunk, results = paged(site, request, [c for c in site.courses if c.kind == kind])
         inner = "".join(map(course_xml, chunk))
-        return response(f"Get_Learning_{kind}_Courses", f"{results}<wd:Response_Data>{inner}</wd:Response_Data>")
+        return response(
+            f"Get_Learning_{kind}_Courses", f"{results}<wd:Response_Data>{inner}</wd:Response_Data>"
+        )
 
     return answer
 
@@ -192,7 +204,9 @@ def get_enrollments(site: WorkdaySite, request: ET.Element) -> str:
     wanted = ref_id(request.find("wd:Request_References", {"wd": BSVC}), "Learning_Enrollment_Reference")
     rows = [e for e in site.enrollments if wanted is None or e.wid == wanted]
     if wanted is not None and not rows:
-        raise SoapFault("validationError", f"Invalid ID value. '{wanted}' is not a valid ID value for type = 'WID'")
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{wanted}' is not a valid ID value for type = 'WID'"
+        )
     chunk, results = paged(site, request, rows)
     inner = "".join(map(enrollment_xml, chunk))
     return response("Get_Learning_Enrollments", f"{results}<wd:Response_Data>{inner}</wd:Response_Data>")
@@ -208,21 +222,37 @@ def manage_course(site: WorkdaySite, request: ET.Element) -> str:
     course_id = text(data, "wd:Learning_Course_ID")
     course = site.course(reference) if reference else site.course(course_id) if course_id else None
     if reference and course is None:
-        raise SoapFault("validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'")
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'"
+        )
     title = text(data, "wd:Course_Title")
     inactive = text(data, "wd:Inactive") in ("1", "true")
     if course is None:
         if not course_id or not title:
-            raise SoapFault("validationError", "Learning_Course_ID and Course_Title are required for a new course")
+            raise SoapFault(
+                "validationError", "Learning_Course_ID and Course_Title are required for a new course"
+            )
         course = Course(
-            wid("course", course_id, len(site.courses)), course_id, "Digital", title,
-            text(data, "wd:Description") or "", text(data, "wd:External_Content_URL") or "", "1.0",
-            inactive, [], "Workday Learning", now(),
+            wid("course", course_id, len(site.courses)),
+            course_id,
+            "Digital",
+            title,
+            text(data, "wd:Description") or "",
+            text(data, "wd:External_Content_URL") or "",
+            "1.0",
+            inactive,
+            [],
+            "Workday Learning",
+            now(),
         )
         site.courses.append(course)
     else:
         changed = False
-        for attr, element in (("title", "Course_Title"), ("description", "Description"), ("url", "External_Content_URL")):
+        for attr, element in (
+            ("title", "Course_Title"),
+            ("description", "Description"),
+            ("url", "External_Content_URL"),
+        ):
             value = text(data, f"wd:{element}")
             if value is not None and value != getattr(course, attr):
                 setattr(course, attr, value)
@@ -245,37 +275,59 @@ def enroll(site: WorkdaySite, request: ET.Element) -> str:
     worker = site.worker(learner or "")
     course = site.course(content or "")
     if worker is None:
-        raise SoapFault("validationError", f"Invalid ID value. '{learner}' is not a valid ID value for type = 'Employee_ID'")
+        raise SoapFault(
+            "validationError",
+            f"Invalid ID value. '{learner}' is not a valid ID value for type = 'Employee_ID'",
+        )
     if course is None:
-        raise SoapFault("validationError", f"Invalid ID value. '{content}' is not a valid ID value for type = 'WID'")
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{content}' is not a valid ID value for type = 'WID'"
+        )
     if course.inactive:
         raise SoapFault("processingFault", "You cannot enroll in inactive learning content.")
     existing = next(
-        (e for e in site.enrollments if e.course_wid == course.wid and e.employee_id == worker.employee_id and not e.rescinded),
+        (
+            e
+            for e in site.enrollments
+            if e.course_wid == course.wid and e.employee_id == worker.employee_id and not e.rescinded
+        ),
         None,
     )
     if existing is None:
         existing = Enrollment(
             wid("enrollment", course.wid, worker.employee_id, len(site.enrollments)),
-            course.wid, worker.employee_id, now(), None, False, course.version,
+            course.wid,
+            worker.employee_id,
+            now(),
+            None,
+            False,
+            course.version,
         )
         site.enrollments.append(existing)
-    return response("Enroll_In_Learning_Content", ref("Learning_Enrollment_Reference", [("WID", existing.wid)]))
+    return response(
+        "Enroll_In_Learning_Content", ref("Learning_Enrollment_Reference", [("WID", existing.wid)])
+    )
 
 
 def put_enrollment(site: WorkdaySite, request: ET.Element) -> str:
     reference = ref_id(request, "Learning_Enrollment_Reference")
     enrollment = site.enrollment(reference or "")
     if enrollment is None:
-        raise SoapFault("validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'")
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'"
+        )
     data = request.find("wd:Learning_Enrollment_Data", {"wd": BSVC})
-    completed = moment(text(data, "wd:Learning_Enrollment_Completion_Date"), "Learning_Enrollment_Completion_Date")
+    completed = moment(
+        text(data, "wd:Learning_Enrollment_Completion_Date"), "Learning_Enrollment_Completion_Date"
+    )
     if completed is not None:
         enrollment.completed = completed
     score = text(data, "wd:Overall_Course_Score")
     if score is not None:
         enrollment.score = int(float(score))
-    return response("Put_Learning_Enrollment", ref("Learning_Enrollment_Reference", [("WID", enrollment.wid)]))
+    return response(
+        "Put_Learning_Enrollment", ref("Learning_Enrollment_Reference", [("WID", enrollment.wid)])
+    )
 
 
 OPERATIONS: dict[str, dict[str, Callable[[WorkdaySite, ET.Element], str]]] = {
@@ -319,7 +371,9 @@ def answer(site: WorkdaySite, service: str, root: ET.Element, bearer: str | None
     operation, request = operation_of(root)
     known = OPERATIONS.get(service, {})
     if operation not in known:
-        raise SoapFault("validationError", f"The operation {operation} is not available in the {service} service")
+        raise SoapFault(
+            "validationError", f"The operation {operation} is not available in the {service} service"
+        )
     handler = known[operation]
     return envelope(handler(site, request))
 
