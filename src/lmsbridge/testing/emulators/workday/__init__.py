@@ -22,7 +22,7 @@ __all__ = ["API_VERSION_FOLLOWED", "WWS_VERSION", "WorkdaySite", "create_app", "
 
 def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] | None = None) -> Emulation:
     """What `lmsbridge emulate workday` serves, and the connection that reaches it
-    (`--option auth_mode=oauth` for the OAuth2 refresh-token mode)."""
+    (`--setting auth_mode=oauth` for the OAuth2 refresh-token mode)."""
     from lmsbridge.testing.emulators.kit.emulation import Connection, Emulation
 
     options = dict(options or {})
