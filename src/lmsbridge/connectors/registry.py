@@ -17,6 +17,7 @@ from lmsbridge.connectors.sandbox.connector import SandboxConnector
 from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
 from lmsbridge.connectors.threesixtylearning.connector import ThreeSixtyLearningConnector
 from lmsbridge.connectors.udemy.connector import UdemyConnector
+from lmsbridge.connectors.workday.connector import WorkdayConnector
 
 ENTRY_POINT_GROUP = "lmsbridge.connectors"
 
@@ -27,6 +28,7 @@ CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     TalentLmsConnector.tool: TalentLmsConnector,
     ThreeSixtyLearningConnector.tool: ThreeSixtyLearningConnector,
     UdemyConnector.tool: UdemyConnector,
+    WorkdayConnector.tool: WorkdayConnector,
     LinkedInLearningConnector.tool: LinkedInLearningConnector,
     MoodleConnector.tool: MoodleConnector,
     CornerstoneConnector.tool: CornerstoneConnector,

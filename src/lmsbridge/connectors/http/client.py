@@ -165,10 +165,11 @@ class RemoteHttpClient:
         data: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """The first answer that is neither retryable nor a transport failure. A 4xx other than
-        429 is returned for the caller to interpret; retryable failures are retried, then raised."""
-        content: bytes | None = None
+        429 is returned for the caller to interpret; retryable failures are retried, then raised.
+        `content` is a raw body (a SOAP envelope, say) sent as it is."""
         form: Mapping[str, Any] | None = None
         if isinstance(data, Mapping):
             form = data

@@ -18,6 +18,7 @@ from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinl
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
 from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
 from lmsbridge.testing.emulators.udemy import emulation as _udemy
+from lmsbridge.testing.emulators.workday import emulation as _workday
 
 
 def _sandbox(seed: int, _url: str, _secret: str | None, options: dict[str, str]) -> Emulation:
@@ -54,6 +55,7 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "udemy": _udemy,
     "linkedinlearning": _linkedinlearning,
     "cornerstoneondemand": _cornerstoneondemand,
+    "workday": _workday,
 }
 DEFAULT_PORTS: dict[str, int] = {
     "moodle": 9001,
@@ -62,4 +64,5 @@ DEFAULT_PORTS: dict[str, int] = {
     "udemy": 9018,
     "linkedinlearning": 9019,
     "cornerstoneondemand": 9016,
+    "workday": 9017,
 }
