@@ -35,7 +35,7 @@ def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] |
     pace = float(options.get("ocn_pace_seconds", "500"))
     client_secret = secret or secrets.token_hex(16)
     site = seeded_site(
-        seed=seed, client_id="lmsbridge-demo", client_secret=client_secret, ocn_pace_seconds=pace
+        seed=seed, client_id="lmsbridge-demo", client_secret=client_secret, ocn_pace_seconds=pace * 0.8
     )
     return Emulation(
         create_app(site),

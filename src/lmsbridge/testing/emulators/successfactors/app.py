@@ -42,7 +42,10 @@ def criteria(expression: str | None) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     for term in re.split(r"\s+and\s+", expression.strip()):
-        match = TERM.match(term.strip())
+        term = term.strip()
+        while term.startswith("(") and term.endswith(")"):  # clients bracket each comparison
+            term = term[1:-1].strip()
+        match = TERM.match(term)
         if match is None:
             raise ODataError(400, "BadRequest", f"Unsupported filter expression: {term.strip()!r}")
         value = match.group(2).replace("''", "'") if match.group(2) is not None else match.group(3)
