@@ -13,7 +13,7 @@ import base64
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -75,6 +75,11 @@ def matches(row: dict[str, Any], name: str, value: str) -> bool:
     return str(got) == value
 
 
+def readable(query: dict[str, str]) -> str:
+    """A query string as OData services write their links: `$` and quotes left bare."""
+    return urlencode(query, safe="$'/", quote_via=quote)
+
+
 def collection(site: SuccessFactorsSite, request: Request, service: str) -> dict[str, Any]:
     params = dict(request.query_params)
     found = criteria(params.get("$filter"))
@@ -106,7 +111,7 @@ def collection(site: SuccessFactorsSite, request: Request, service: str) -> dict
         query = {k: v for k, v in params.items() if k != "$skip"}
         query["$skip"] = str(skip + top)
         body["@odata.nextLink"] = (
-            f"{request.url.scheme}://{request.url.netloc}{request.url.path}?{urlencode(query)}"
+            f"{request.url.scheme}://{request.url.netloc}{request.url.path}?{readable(query)}"
         )
     return body
 
