@@ -113,3 +113,20 @@ def test_complete_posts_an_ocn_learning_event(tenant: Tenant) -> None:
     assert done.status == "COMPLETED" and done.completed_at == datetime(2026, 5, 1, tzinfo=UTC)
     event = tenant.site.learning_events[-1]
     assert event["userID"] == user_id and event["courseCompleted"] is True and event["grade"] == "90"
+
+
+def test_passthrough_reaches_odata_v4_with_the_token(tenant: Tenant) -> None:
+    from types import SimpleNamespace
+
+    from lmsbridge.connectors.successfactors.connector import PassthroughRefused
+
+    c = tenant.connector()
+    request = SimpleNamespace(
+        method="GET", path="searchStudent/v1/Students", params={"$top": "2"}, headers={}
+    )
+    answer = c.passthrough("lms-odata-v4", request)
+    assert answer.status == 200 and len(answer.data["value"]) == 2
+    assert CLIENT[1] not in answer.url
+    for path in ("https://elsewhere.example.com/x", "../oauth-api/rest/v1/token"):
+        with pytest.raises(PassthroughRefused):
+            c.passthrough("lms-odata-v4", SimpleNamespace(method="GET", path=path, params={}, headers={}))
