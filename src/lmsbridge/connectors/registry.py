@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.cornerstoneondemand.connector import CornerstoneConnector
 from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
@@ -30,6 +31,7 @@ CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     UdemyConnector.tool: UdemyConnector,
     LinkedInLearningConnector.tool: LinkedInLearningConnector,
     MoodleConnector.tool: MoodleConnector,
+    CornerstoneConnector.tool: CornerstoneConnector,
 }
 
 

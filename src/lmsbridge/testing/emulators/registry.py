@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 
+from lmsbridge.testing.emulators.cornerstoneondemand import emulation as _cornerstoneondemand
 from lmsbridge.testing.emulators.kit.emulation import (
     Connection,
     Emulation,
@@ -54,6 +55,7 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "udemy": _udemy,
     "linkedinlearning": _linkedinlearning,
     "successfactors": _successfactors,
+    "cornerstoneondemand": _cornerstoneondemand,
 }
 DEFAULT_PORTS: dict[str, int] = {
     "moodle": 9001,
@@ -62,4 +64,5 @@ DEFAULT_PORTS: dict[str, int] = {
     "udemy": 9018,
     "linkedinlearning": 9019,
     "successfactors": 9015,
+    "cornerstoneondemand": 9016,
 }
