@@ -173,7 +173,9 @@ def test_successfactors_end_to_end(clean_server: Server, processes: Processes, t
     task, progress = wait_task(api, ok(api.post("/v1/lms/courses/bulk", json={"items": batch}))["task_id"])
     assert task["status"] == "COMPLETED", task
     assert [r["status"] for r in task["data"]] == ["SUCCEEDED"] * 30
-    assert progress and progress[-1]["succeeded"] == 30  # the task's progress shows the items done
+    assert progress and progress[-1]["succeeded"] == 30
+    # While items wait for OCN's pace, the task's progress shows how far it got.
+    assert any(0 < p["succeeded"] < 30 for p in progress), progress
     assert time.monotonic() - started >= 29 * PACE
     calls = httpx.get(f"{url}/_emulator/calls").json()["calls"]
     ocn = [c for c in calls if c["target"] == "POST OcnCourses"]
