@@ -14,6 +14,7 @@ from lmsbridge.connectors.cornerstoneondemand.connector import CornerstoneConnec
 from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
+from lmsbridge.connectors.successfactors.connector import SuccessFactorsConnector
 from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
 from lmsbridge.connectors.threesixtylearning.connector import ThreeSixtyLearningConnector
 from lmsbridge.connectors.udemy.connector import UdemyConnector
@@ -26,6 +27,7 @@ log = logging.getLogger("lmsbridge.connectors")
 CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
     TalentLmsConnector.tool: TalentLmsConnector,
+    SuccessFactorsConnector.tool: SuccessFactorsConnector,
     ThreeSixtyLearningConnector.tool: ThreeSixtyLearningConnector,
     UdemyConnector.tool: UdemyConnector,
     WorkdayConnector.tool: WorkdayConnector,

@@ -15,6 +15,7 @@ from lmsbridge.testing.emulators.kit.emulation import (
     no_options,
 )
 from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinlearning
+from lmsbridge.testing.emulators.successfactors import emulation as _successfactors
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
 from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
 from lmsbridge.testing.emulators.udemy import emulation as _udemy
@@ -54,6 +55,7 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "360learning": _threesixtylearning,
     "udemy": _udemy,
     "linkedinlearning": _linkedinlearning,
+    "successfactors": _successfactors,
     "cornerstoneondemand": _cornerstoneondemand,
     "workday": _workday,
 }
@@ -63,6 +65,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "360learning": 9014,
     "udemy": 9018,
     "linkedinlearning": 9019,
+    "successfactors": 9015,
     "cornerstoneondemand": 9016,
     "workday": 9017,
 }
