@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse, Response
 from lmsbridge import __version__
 from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
-from lmsbridge.api import docs, errors
 from lmsbridge.api import errors, openapi
 from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.content_type import JsonByDefault
@@ -80,7 +79,6 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(connect_pages)
     app.include_router(page_files)
     app.include_router(dashboard_router)
-    app.include_router(logs_router)
     app.include_router(log_pages)  # /logs/*: the pages every log_url leads to
     app.include_router(sync_status_router, prefix="/v1")
     app.include_router(webhooks_router)  # /v1/webhooks (extensions)

@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from lmsbridge.api.app import create_app
+from lmsbridge.app import create_app
 from lmsbridge.auth.service import create_key
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.testing.emulators.moodle import MoodleSite, seeded_site
 from lmsbridge.testing.emulators.moodle import create_app as moodle_app
 from lmsbridge.webhooks.settings import WebhookSettings

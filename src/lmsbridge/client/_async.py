@@ -279,7 +279,7 @@ class AsyncTasks(_Resource):
 class AsyncSyncs(_Resource):
     async def trigger(self, type: str = "FULL") -> SyncRequested:
         data = (await self._client.request("POST", "/v1/force-sync", json={"type": type}))["data"]
-        return SyncRequested(data["sync_id"], data["type"], bool(data["already_queued"]))
+        return SyncRequested.from_wire(data)
 
     async def get(self, sync_id: str) -> SyncRun:
         return SyncRun.from_wire((await self._client.request("GET", f"/v1/syncs/{sync_id}"))["data"])

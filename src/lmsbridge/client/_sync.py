@@ -294,7 +294,7 @@ class Tasks(_Resource):
 class Syncs(_Resource):
     def trigger(self, type: str = "FULL") -> SyncRequested:
         data = self._client.request("POST", "/v1/force-sync", json={"type": type})["data"]
-        return SyncRequested(data["sync_id"], data["type"], bool(data["already_queued"]))
+        return SyncRequested.from_wire(data)
 
     def get(self, sync_id: str) -> SyncRun:
         """Extension: GET /v1/syncs/{sync_id}."""

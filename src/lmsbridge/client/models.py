@@ -4,9 +4,15 @@ to aware `datetime`s."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import typing
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Self, Union
+
+from lmsbridge.schemas import integrations, records, syncs
 
 
 def _dt(value: Any) -> datetime | None:
@@ -17,17 +23,6 @@ def _dt(value: Any) -> datetime | None:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class ApiKeyInfo:
-    environment_id: str
-    customer_id: str | None
-    raw: dict[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> ApiKeyInfo:
-        return cls(d["environment_id"], d.get("customer_id"), d)
 
 
 @dataclass(frozen=True)
@@ -58,74 +53,65 @@ class Integration:
         )
 
 
-@dataclass(frozen=True)
-class User:
-    id: str
-    remote_id: str | None
-    first_name: str | None
-    last_name: str | None
-    work_email: str | None
-    status: str | None
-    remote_created_at: datetime | None
-    remote_deleted_at: datetime | None
-    changed_at: datetime | None
+def _parse(hint: Any, value: Any) -> Any:
+    """A wire value as the type its shape declares: date-times parsed, nested shapes built.
+    Lenient, as a client should be: a missing field is None, and nothing else is checked."""
+    if value is None:
+        return [] if typing.get_origin(hint) is list else None
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (Union, UnionType) and len(args) == 1:
+        return _parse(args[0], value)
+    if origin is list and args and dataclasses.is_dataclass(args[0]):
+        return [_parse(args[0], item) for item in value]
+    if hint is datetime:
+        return _dt(value)
+    if hint is str:
+        return str(value)  # e.g. a remote_id some LMS sends as a number
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return _record(_CLIENT_RECORDS.get(hint, hint), value)
+    return value
+
+
+def _record(cls: Any, d: dict[str, Any]) -> Any:
+    hints = _hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "raw"]
+    values = {name: _parse(hints[name], d.get(name)) for name in names}
+    if "raw" in hints:
+        values["raw"] = d
+    return cls(**values)
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+class _FromWire:
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Self:
+        return typing.cast(Self, _record(cls, d))
+
+
+# The records below are the wire shapes of schemas/ (one definition for the server and the
+# client), each with the answer's object as `raw`.
+
+
+@dataclass(frozen=True, kw_only=True)
+class User(records.User, _FromWire):
     raw: dict[str, Any] = field(repr=False, compare=False)
 
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> User:
-        return cls(
-            d["id"],
-            _str(d.get("remote_id")),
-            d.get("first_name"),
-            d.get("last_name"),
-            d.get("work_email"),
-            d.get("status"),
-            _dt(d.get("remote_created_at")),
-            _dt(d.get("remote_deleted_at")),
-            _dt(d.get("changed_at")),
-            d,
-        )
 
-
-@dataclass(frozen=True)
-class CourseRevision:
-    id: str
-    remote_id: str | None
-    course_id: str | None
-    title: str | None
-    description: str | None
-    remote_url: str | None
-    status: str | None
-    changed_at: datetime | None
-    skill_assignments: list[dict[str, Any]]
+@dataclass(frozen=True, kw_only=True)
+class CourseRevision(records.CourseRevision, _FromWire):
     raw: dict[str, Any] = field(repr=False, compare=False)
 
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> CourseRevision:
-        return cls(
-            d["id"],
-            _str(d.get("remote_id")),
-            d.get("course_id"),
-            d.get("title"),
-            d.get("description"),
-            d.get("remote_url"),
-            d.get("status"),
-            _dt(d.get("changed_at")),
-            list(d.get("skill_assignments") or []),
-            d,
-        )
 
-
-@dataclass(frozen=True)
-class Course:
-    id: str
-    remote_id: str | None
-    origin_id: str | None
-    provider_id: str | None
-    remote_created_at: datetime | None
-    remote_deleted_at: datetime | None
-    changed_at: datetime | None
-    revisions: list[CourseRevision]
+@dataclass(frozen=True, kw_only=True)
+class Course(records.Course, _FromWire):
+    # The client's revisions, with their `raw` (the list is the client's own: nothing puts a bare
+    # shape in it, so narrowing the invariant list is safe).
+    revisions: list[CourseRevision]  # type: ignore[assignment]
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @property
@@ -133,102 +119,33 @@ class Course:
         """The title of the course's latest revision."""
         return self.revisions[-1].title if self.revisions else None
 
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Course:
-        return cls(
-            d["id"],
-            _str(d.get("remote_id")),
-            d.get("origin_id"),
-            d.get("provider_id"),
-            _dt(d.get("remote_created_at")),
-            _dt(d.get("remote_deleted_at")),
-            _dt(d.get("changed_at")),
-            [CourseRevision.from_wire(r) for r in d.get("revisions") or []],
-            d,
-        )
 
-
-@dataclass(frozen=True)
-class CourseProgression:
-    id: str
-    remote_id: str | None
-    user_id: str
-    course_revision_id: str
-    status: str | None
-    enrolled_at: datetime | None
-    completed_at: datetime | None
-    changed_at: datetime | None
-    remote_deleted_at: datetime | None
-    user: dict[str, Any] | None
-    course_revision: dict[str, Any] | None
+@dataclass(frozen=True, kw_only=True)
+class CourseProgression(records.CourseProgression, _FromWire):
     raw: dict[str, Any] = field(repr=False, compare=False)
 
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> CourseProgression:
-        return cls(
-            d["id"],
-            _str(d.get("remote_id")),
-            d["user_id"],
-            d["course_revision_id"],
-            d.get("status"),
-            _dt(d.get("enrolled_at")),
-            _dt(d.get("completed_at")),
-            _dt(d.get("changed_at")),
-            _dt(d.get("remote_deleted_at")),
-            d.get("user"),
-            d.get("course_revision"),
-            d,
-        )
 
-
-@dataclass(frozen=True)
-class Skill:
+@dataclass(frozen=True, kw_only=True)
+class Skill(records.Skill, _FromWire):
     """A skill of the LMS (`GET /lms/skills`)."""
 
-    id: str
-    remote_id: str | None
-    name: str | None
-    remote_deleted_at: datetime | None
-    changed_at: datetime | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Skill:
-        return cls(
-            d["id"],
-            _str(d.get("remote_id")),
-            d.get("name"),
-            _dt(d.get("remote_deleted_at")),
-            _dt(d.get("changed_at")),
-            d,
-        )
 
-
-@dataclass(frozen=True)
-class HrisSkill:
+@dataclass(frozen=True, kw_only=True)
+class HrisSkill(records.HrisSkill, _FromWire):
     """A skill of the HRIS side (`GET /hris/skills`)."""
 
-    id: str
-    remote_id: str | None
-    name: str | None
-    description: str | None
-    ordered_levels: list[Any] | None
-    remote_deleted_at: datetime | None
-    changed_at: datetime | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> HrisSkill:
-        return cls(
-            d["id"],
-            _str(d.get("remote_id")),
-            d.get("name"),
-            d.get("description"),
-            d.get("ordered_levels"),
-            _dt(d.get("remote_deleted_at")),
-            _dt(d.get("changed_at")),
-            d,
-        )
+
+@dataclass(frozen=True, kw_only=True)
+class ApiKeyInfo(integrations.ApiKeyCheck, _FromWire):
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+
+# A nested shape the client extends is built as the client's class.
+_CLIENT_RECORDS: dict[Any, type] = {records.CourseRevision: CourseRevision}
 
 
 @dataclass(frozen=True)
@@ -324,42 +241,20 @@ class TaskCreated:
     kind: Literal["courses", "skills"]
 
 
-@dataclass(frozen=True)
-class SyncRequested:
-    sync_id: str
-    type: str
-    already_queued: bool
+@dataclass(frozen=True, kw_only=True)
+class SyncRequested(syncs.SyncRequested, _FromWire):
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
 
-@dataclass(frozen=True)
-class SyncRun:
+@dataclass(frozen=True, kw_only=True)
+class SyncRun(syncs.SyncRun, _FromWire):
     """Extension (`GET /v1/syncs/{id}`): one sync run."""
 
-    sync_id: str
-    state: str
-    type: str
-    created_at: datetime | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    counts: dict[str, Any]
-    error: str | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @property
     def finished(self) -> bool:
         return self.state not in ("QUEUED", "RUNNING")
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> SyncRun:
-        return cls(
-            d["sync_id"],
-            d["state"],
-            d["type"],
-            _dt(d.get("created_at")),
-            _dt(d.get("started_at")),
-            _dt(d.get("ended_at")),
-            dict(d.get("counts") or {}),
-            d.get("error"),
-        )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from lmsbridge.connect.service import AttemptRejectedError, LinkUnusableError
 from lmsbridge.connectors.registry import UnknownToolError, connector_class
 from lmsbridge.errors import LmsBridgeError, NotFoundError
 from lmsbridge.integrations.service import run_preflight
+from lmsbridge.jobs import wake_workers
 from lmsbridge.pages.rendering import render
 from lmsbridge.schemas.connect import CreateLinkRequest, RelinkRequest
 
@@ -218,7 +219,7 @@ def _attempt(
         return _page(request, link, origins, tool=tool, failure=failure, entered=entered, status_code=400)
     except LinkUnusableError as error:
         return _unusable(error, origins)
-    store.job_enqueued.set()  # the first sync was queued with the integration
+    wake_workers()  # the first sync was queued with the integration
     return render(
         "connect_done.html",
         frame_ancestors=origins,

@@ -19,9 +19,10 @@ from lmsbridge.clock import utc_now
 from lmsbridge.connect.repository import ConnectionLink, ConnectionLinkRepository
 from lmsbridge.connectors.registry import CONNECTORS, UnknownToolError, connector_class
 from lmsbridge.errors import InputInvalidError, LmsBridgeError, NotFoundError
+from lmsbridge.events.outbox import EventOutbox, EventType
 from lmsbridge.ids import new_id
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.integrations.service import create_integration, get_integration, update_integration
 from lmsbridge.syncs.repository import SyncRepository
 
@@ -250,10 +251,10 @@ def record_failure(
     conn: Connection, link: ConnectionLink, tool: str | None, failure: AttemptRejectedError, public_url: str
 ) -> None:
     """`connection-flow-failed`: informational, the customer may still succeed with the same link."""
-    SyncRepository(conn).add_event(
+    EventOutbox(conn).add(
         link.environment_id,
         link.relink_integration_id,
-        "connection-flow-failed",
+        EventType.CONNECTION_FLOW_FAILED,
         {
             "integration_tool": tool or link.tool,
             "integration_category": "LMS",

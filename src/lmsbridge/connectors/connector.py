@@ -11,6 +11,8 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar, cast, final
 
+from pydantic import BaseModel
+
 from lmsbridge.connectors import capabilities
 from lmsbridge.connectors.base import (
     WRITE_ACTION_LABELS,
@@ -71,6 +73,11 @@ class BaseConnector(Generic[S]):
     tool: ClassVar[str]
     label: ClassVar[str]
     settings_model: ClassVar[type[ConnectorSettings]]
+    # Markdown steps an LMS administrator follows to get the settings and credentials; the
+    # connection page and the connector docs show this same text.
+    setup_text: ClassVar[str]
+    # The credential fields the connection page asks for (SecretStr for secrets).
+    credentials_model: ClassVar[type[BaseModel]]
     streams: ClassVar[tuple[type[Stream[Any, Any]], ...]] = ()
     writers: ClassVar[tuple[type[BulkWriter[Any, Any]], ...]] = ()
     model_coverage: ClassVar[Mapping[str, ModelCoverage]] = {}

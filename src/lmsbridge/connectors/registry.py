@@ -10,12 +10,15 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.cornerstoneondemand.connector import CornerstoneConnector
 from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
+from lmsbridge.connectors.successfactors.connector import SuccessFactorsConnector
 from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
 from lmsbridge.connectors.threesixtylearning.connector import ThreeSixtyLearningConnector
 from lmsbridge.connectors.udemy.connector import UdemyConnector
+from lmsbridge.connectors.workday.connector import WorkdayConnector
 
 ENTRY_POINT_GROUP = "lmsbridge.connectors"
 
@@ -24,10 +27,13 @@ log = logging.getLogger("lmsbridge.connectors")
 CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
     TalentLmsConnector.tool: TalentLmsConnector,
+    SuccessFactorsConnector.tool: SuccessFactorsConnector,
     ThreeSixtyLearningConnector.tool: ThreeSixtyLearningConnector,
     UdemyConnector.tool: UdemyConnector,
+    WorkdayConnector.tool: WorkdayConnector,
     LinkedInLearningConnector.tool: LinkedInLearningConnector,
     MoodleConnector.tool: MoodleConnector,
+    CornerstoneConnector.tool: CornerstoneConnector,
 }
 
 

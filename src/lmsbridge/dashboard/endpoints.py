@@ -24,8 +24,10 @@ from lmsbridge.dashboard import sessions
 from lmsbridge.dashboard.charts import Row, Segment, bar_chart
 from lmsbridge.dashboard.repository import DashboardRepository, SessionRow
 from lmsbridge.errors import AuthenticationInvalidError, InputInvalidError, LmsBridgeError
-from lmsbridge.integrations.repository import Integration, IntegrationRepository, end_user_of
+from lmsbridge.events.outbox import EventOutbox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository, end_user_of
 from lmsbridge.integrations.service import get_integration, set_enabled
+from lmsbridge.jobs import wake_workers
 from lmsbridge.pages.rendering import render
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import effective_type, next_sync_at, request_sync
@@ -280,7 +282,7 @@ def force_sync(request: Request, integration_id: str, csrf_token: CsrfField = ""
             _, already = request_sync(
                 conn, integration.id, effective_type(integration.tool, "FULL"), public_url(request)
             )
-        store.job_enqueued.set()
+        wake_workers()
         done = "sync-already-queued" if already else "sync-queued"
         return _back(f"/dashboard/integrations/{quote(integration.id)}", done)
 
@@ -301,7 +303,7 @@ def _toggle(request: Request, integration_id: str, csrf_token: str, enabled: boo
                 enabled=enabled,
                 public_url=public_url(request),
             )
-        store.job_enqueued.set()
+        wake_workers()
         return _back(f"/dashboard/integrations/{quote(integration.id)}", "resumed" if enabled else "paused")
 
     return _guarded(request, csrf_token, act)
@@ -416,7 +418,8 @@ def webhooks_page(request: Request) -> Response:
         endpoints = repo.endpoints(session.environment_id)
         deliveries = repo.deliveries(environment_id=session.environment_id, limit=100)
         attempts = repo.attempts([d.id for d in deliveries])
-        events = {d.event_id: repo.event(d.event_id) for d in deliveries}
+        outbox = EventOutbox(conn)
+        events = {d.event_id: outbox.get(d.event_id) for d in deliveries}
     per_endpoint: dict[str, dict[str, int]] = {}
     for delivery in deliveries:
         tally = per_endpoint.setdefault(delivery.url, {"delivered": 0, "failed": 0, "pending": 0})

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import api_keys, dashboard_sessions, environments
-from lmsbridge.syncs.writer import TABLES
+from lmsbridge.records.registry import TABLES
 
 
 class DashboardRepository:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import Connection, Select, Table
 
 from lmsbridge.connectors.records import (
@@ -49,7 +48,7 @@ class ModelSpec:
     filters: dict[str, Filter] = field(default_factory=dict)  # of its list endpoint
     serialize: Serializer | None = None  # rows in the contract's shape (None: no list endpoint)
     paged_query: Callable[[Table], Select[Any]] | None = None  # joins its list endpoint needs
-    wire: type[BaseModel] | None = None  # its shape in list answers (schemas/records.py)
+    wire: type | None = None  # its shape in list answers (a dataclass of schemas/records.py)
 
     @property
     def info(self) -> ModelInfo:

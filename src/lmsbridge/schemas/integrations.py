@@ -1,8 +1,10 @@
-"""Wire shapes of `GET /check-api-key` and `GET /integrations/{id}`, and the bodies of the
-integration lifecycle routes, passthrough and the HRIS skill writes."""
+"""Wire shapes of `GET /check-api-key` and `GET /integrations/{id}` (pydantic-free dataclasses, one
+definition for the server's response models and the client's records; see schemas/records.py),
+and the bodies of the integration lifecycle routes, passthrough and the HRIS skill writes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -12,12 +14,14 @@ CoverageStatus = Literal["SUPPORTED", "UNSUPPORTED", "NOT_IMPLEMENTED", "UNKNOWN
 ScopeSetting = Literal["ENABLED", "DISABLED", "OPTIONAL"]
 
 
-class ApiKeyCheck(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ApiKeyCheck:
     environment_id: str
     customer_id: str
 
 
-class Tool(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Tool:
     id: str
     label: str
     internal_label: str | None
@@ -25,18 +29,21 @@ class Tool(BaseModel):
     icon_url: str
 
 
-class EndUser(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class EndUser:
     organization_name: str
     creator_email: str | None
     origin_id: str | None
 
 
-class ScopeConfig(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ScopeConfig:
     id: str
     name: str | None
 
 
-class FieldCoverage(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class FieldCoverage:
     id: str
     is_available: bool
     coverage_status: CoverageStatus
@@ -44,12 +51,14 @@ class FieldCoverage(BaseModel):
     opted_out_by_customer: bool
 
 
+@dataclass(frozen=True, kw_only=True)
 class Coverage(FieldCoverage):
     label: str
     fields: list[FieldCoverage]
 
 
-class IntegrationDetails(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class IntegrationDetails:
     id: str
     tool: Tool
     category: Literal["HRIS", "ATS", "ASSESSMENT", "LMS"]

@@ -1,19 +1,26 @@
 """Wire shapes of the synced records, as the read endpoints and the direct actions answer them.
-The serialisers build plain dicts of these shapes (no validation on the hot path); these models
-give `/openapi.json` their exact schema, and the tests validate every answer against it."""
+
+Defined once, as standard-library dataclasses, so that both sides use the same definition without
+the client loading pydantic: the server names them as response models (pydantic reads dataclasses,
+so `/openapi.json` gets their exact schema) while its serialisers build plain dicts of these shapes
+(no validation on the hot path); the client's records are these classes plus the answer's `raw`
+object (client/models.py). The tests validate every answer against the schema."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 ActiveStatus = Literal["ACTIVE", "INACTIVE"]
 ProgressionStatus = Literal["ENROLLED", "IN_PROGRESS", "COMPLETED", "DROPPED"]
 
+# Every shape is frozen and kw_only: a subclass may add fields (the client's `raw`) after fields
+# that have defaults, and the fields keep their declared order, which is the order of the schema.
 
-class IntegrationField(BaseModel):
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationField:
     id: str
     key: str
     type: Literal["DEFAULT", "CUSTOM"]
@@ -21,7 +28,8 @@ class IntegrationField(BaseModel):
     label: str | None
 
 
-class _Synced(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class _Synced:
     id: str
     remote_id: str
     changed_at: datetime
@@ -29,11 +37,13 @@ class _Synced(BaseModel):
     remote_data: dict[str, Any] | None
 
 
+@dataclass(frozen=True, kw_only=True)
 class _Extensible(_Synced):
     custom_fields: dict[str, Any] | None
     integration_fields: list[IntegrationField]
 
 
+@dataclass(frozen=True, kw_only=True)
 class User(_Extensible):
     first_name: str | None
     last_name: str | None
@@ -42,7 +52,8 @@ class User(_Extensible):
     remote_created_at: datetime | None
 
 
-class Skill(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Skill:
     """An LMS skill (`GET /lms/skills`); its remote_id may be null, unlike other records'."""
 
     id: str
@@ -56,16 +67,19 @@ class Skill(BaseModel):
     integration_fields: list[IntegrationField]
 
 
-class SkillRef(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class SkillRef:
     id: str
     remote_id: str | None
     name: str | None
 
 
-class SkillAssignment(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class SkillAssignment:
     skill: SkillRef
 
 
+@dataclass(frozen=True, kw_only=True)
 class CourseRevision(_Extensible):
     course_id: str | None
     title: str | None
@@ -76,12 +90,14 @@ class CourseRevision(_Extensible):
     skill_assignments: list[SkillAssignment]
 
 
-class ProviderRef(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ProviderRef:
     id: str
     remote_id: str
     name: str | None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Course(_Extensible):
     provider_id: str | None
     origin_id: str | None
@@ -90,7 +106,8 @@ class Course(_Extensible):
     revisions: list[CourseRevision]
 
 
-class ProgressionUser(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ProgressionUser:
     id: str
     remote_id: str
     first_name: str | None
@@ -98,18 +115,21 @@ class ProgressionUser(BaseModel):
     work_email: str | None
 
 
-class CourseRef(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class CourseRef:
     id: str
     remote_id: str
 
 
-class ProgressionRevision(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ProgressionRevision:
     id: str
     remote_id: str
     title: str | None
     course: CourseRef | None
 
 
+@dataclass(frozen=True, kw_only=True)
 class CourseProgression(_Synced):
     user_id: str
     course_revision_id: str
@@ -120,6 +140,7 @@ class CourseProgression(_Synced):
     course_revision: ProgressionRevision
 
 
+@dataclass(frozen=True, kw_only=True)
 class HrisSkill(_Synced):
     name: str
     description: str | None

@@ -169,7 +169,7 @@ class RemoteHttpClient:
     ) -> httpx.Response:
         """The first answer that is neither retryable nor a transport failure. A 4xx other than
         429 is returned for the caller to interpret; retryable failures are retried, then raised.
-        `content` is a raw body (a passthrough request's)."""
+        `content` is a raw body (a passthrough request's, or a SOAP envelope) sent as it is."""
         form: Mapping[str, Any] | None = None
         if isinstance(data, Mapping):
             form = data

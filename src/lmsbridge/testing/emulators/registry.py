@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 
+from lmsbridge.testing.emulators.cornerstoneondemand import emulation as _cornerstoneondemand
 from lmsbridge.testing.emulators.kit.emulation import (
     Connection,
     Emulation,
@@ -14,9 +15,11 @@ from lmsbridge.testing.emulators.kit.emulation import (
     no_options,
 )
 from lmsbridge.testing.emulators.linkedinlearning import emulation as _linkedinlearning
+from lmsbridge.testing.emulators.successfactors import emulation as _successfactors
 from lmsbridge.testing.emulators.talentlms import emulation as _talentlms
 from lmsbridge.testing.emulators.threesixtylearning import emulation as _threesixtylearning
 from lmsbridge.testing.emulators.udemy import emulation as _udemy
+from lmsbridge.testing.emulators.workday import emulation as _workday
 
 
 def _sandbox(seed: int, _url: str, _secret: str | None, options: dict[str, str]) -> Emulation:
@@ -52,6 +55,9 @@ EMULATORS: dict[str, EmulatorFactory] = {
     "360learning": _threesixtylearning,
     "udemy": _udemy,
     "linkedinlearning": _linkedinlearning,
+    "successfactors": _successfactors,
+    "cornerstoneondemand": _cornerstoneondemand,
+    "workday": _workday,
 }
 DEFAULT_PORTS: dict[str, int] = {
     "moodle": 9001,
@@ -59,4 +65,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "360learning": 9014,
     "udemy": 9018,
     "linkedinlearning": 9019,
+    "successfactors": 9015,
+    "cornerstoneondemand": 9016,
+    "workday": 9017,
 }

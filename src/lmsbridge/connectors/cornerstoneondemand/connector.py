@@ -1,0 +1,188 @@
+"""The Cornerstone OnDemand connector. It reads users (Employee API v2), course providers,
+courses (learning objects, one revision each), course progressions (transcripts) and skills
+(learning object competencies) through the Reporting API's views; creates courses as URL
+materials (no update: LMS.COURSE_UPDATE_NOT_SUPPORTED), enrols through the Transcript API's
+assign and completes through its complete. Cornerstone's API offers no way to deactivate a
+learning object (Kombo lists none either), so that action is declared UNSUPPORTED."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    Coverage,
+    ModelCoverage,
+    WriteAction,
+)
+from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.cornerstoneondemand import mapping, streams, writers
+from lmsbridge.connectors.cornerstoneondemand.client import (
+    ASSIGN,
+    COMPLETE,
+    EMPLOYEES,
+    SERVICE,
+    CornerstoneApi,
+    odata_text,
+)
+from lmsbridge.connectors.cornerstoneondemand.settings import CornerstoneCredentials, CornerstoneSettings
+from lmsbridge.connectors.cornerstoneondemand.setup import SETUP_TEXT
+from lmsbridge.connectors.errors import AuthenticationInvalidError, IntegrationError, ItemError
+from lmsbridge.connectors.records import ProgressionRecord
+from lmsbridge.errors import ErrorCode
+
+U = Coverage.UNSUPPORTED
+
+
+class CornerstoneConnector(BaseConnector[CornerstoneSettings]):
+    tool: ClassVar[str] = "cornerstoneondemand"
+    label: ClassVar[str] = "Cornerstone OnDemand"
+    settings_model: ClassVar[type[ConnectorSettings]] = CornerstoneSettings
+    credentials_model: ClassVar[type[BaseModel]] = CornerstoneCredentials
+    setup_text: ClassVar[str] = SETUP_TEXT
+    passthrough_apis: ClassVar[dict[str, str]] = {"learning": "{site_url}/services/api/"}
+    streams = (streams.Users, streams.Providers, streams.Courses, streams.Skills, streams.Progressions)
+    writers = (writers.Courses,)
+    model_coverage: ClassVar[dict[str, ModelCoverage]] = {"hris_skills": ModelCoverage(U)}
+    action_coverage: ClassVar[dict[WriteAction, Coverage]] = {
+        WriteAction.DEACTIVATE_COURSE: U,
+        WriteAction.UPSERT_SKILLS: U,
+    }
+
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        self._api: CornerstoneApi | None = None
+
+    @contextmanager
+    def session(self, operation: WriteAction | None = None) -> Iterator[CornerstoneApi]:
+        if self._api is not None:
+            yield self._api
+            return
+        client_id = str(self.credentials.get("client_id") or "").strip()
+        secret = str(self.credentials.get("client_secret") or "").strip()
+        if not client_id or not secret:
+            raise AuthenticationInvalidError(
+                f"The integration has no {SERVICE} OAuth application: give credentials as "
+                '{"client_id": "...", "client_secret": "..."}.'
+            )
+        self._api = CornerstoneApi(
+            self.settings,
+            client_id,
+            secret,
+            transport=self.context.transport,
+            pacer=self.context.pacer,
+            pace_key=self.integration_id,
+        )
+        try:
+            yield self._api
+        finally:
+            self._api.close()
+            self._api = None
+
+    @property
+    def api(self) -> CornerstoneApi:
+        if self._api is None:
+            raise RuntimeError("Cornerstone calls run inside session()")
+        return self._api
+
+    def skills_by_lo(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {}
+        for row in self.api.rows("vw_rpt_lo_competencies_local"):
+            found.setdefault(str(row["lo_object_id"]), []).append(str(row["competency_id"]))
+        return {lo: tuple(dict.fromkeys(ids)) for lo, ids in found.items()}
+
+    # -- direct actions --------------------------------------------------------------------------------
+    def _user_guid(self, user_remote_id: str) -> str:
+        if not user_remote_id.isdigit():
+            raise ItemError(
+                f"{user_remote_id!r} is not a Cornerstone user id.", code=ErrorCode.REMOTE_INPUT_INVALID
+            )
+        found = (self.api.call("GET", f"{EMPLOYEES}/{user_remote_id}") or {}).get("data") or {}
+        guid = found.get("guid")
+        if not guid:
+            raise ItemError(
+                f"Cornerstone's employee {user_remote_id} has no guid.", code=ErrorCode.REMOTE_INPUT_INVALID
+            )
+        return str(guid)
+
+    def _transcript(self, odata_filter: str) -> dict[str, Any] | None:
+        rows = self.api.rows("vw_rpt_transcript", odata_filter)
+        return max(rows, key=lambda r: int(r.get("reg_num") or 0), default=None)
+
+    def perform_enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
+        """Transcript API assign (one user, one learning object), then the transcript row read back."""
+        guid = self._user_guid(user_remote_id)
+        self.api.call("POST", ASSIGN, {"userGuid": guid, "learningObjectId": revision_remote_id})
+        lo = odata_text(revision_remote_id)
+        row = self._transcript(f"transc_user_id eq {int(user_remote_id)} and transc_object_id eq {lo}")
+        if row is None:
+            raise ItemError(
+                "Cornerstone accepted the assignment but lists no transcript for it.",
+                code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR,
+            )
+        return mapping.progression(row)
+
+    def perform_complete(
+        self, progression_remote_id: str, completed_at: datetime, score: int | None
+    ) -> ProgressionRecord:
+        """Transcript API complete for the registration's user and learning object. Cornerstone's
+        complete takes no score: one given is reported as a warning."""
+        if not progression_remote_id.isdigit():
+            raise ItemError(
+                f"{progression_remote_id!r} is not a Cornerstone registration number.",
+                code=ErrorCode.REMOTE_INPUT_INVALID,
+            )
+        row = self._transcript(f"reg_num eq {int(progression_remote_id)}")
+        if row is None:
+            raise ItemError(
+                f"Cornerstone has no transcript registration {progression_remote_id}.",
+                code=ErrorCode.REMOTE_INPUT_INVALID,
+            )
+        guid = self._user_guid(str(row["transc_user_id"]))
+        self.api.call(
+            "PATCH",
+            COMPLETE,
+            {
+                "userGuid": guid,
+                "learningObjectId": str(row["transc_object_id"]),
+                "completionDate": completed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "ignoreWorkflow": True,
+            },
+        )
+        done = self._transcript(f"reg_num eq {int(progression_remote_id)}") or row
+        record = mapping.progression(done)
+        if score is not None:
+            record = replace(
+                record, warnings=("Cornerstone's transcript complete takes no score; it was not stored.",)
+            )
+        return record
+
+    # -- preflight and passthrough ---------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        """A token, then one page of the Employee API and of each reporting view lmsbridge reads."""
+        with self.session(None) as api:
+            api.call("GET", f"{EMPLOYEES}?pageSize=1")
+            warnings = []
+            for view in ("vw_rpt_training", "vw_rpt_transcript", "vw_rpt_lo_competencies_local"):
+                try:
+                    api.call("GET", f"/services/api/x/odata/api/views/{view}?$top=1")
+                except IntegrationError as error:
+                    if view != "vw_rpt_lo_competencies_local":
+                        raise
+                    warnings.append(f"Skills cannot be read: {error.message}")
+        return warnings
+
+    def passthrough(self, api: str, request: Any) -> Any:
+        from lmsbridge.connectors.cornerstoneondemand.passthrough import relay
+
+        return relay(self, api, request)
+
+
+__all__ = ["SERVICE", "CornerstoneConnector"]

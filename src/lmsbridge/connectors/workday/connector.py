@@ -1,0 +1,197 @@
+"""The Workday Learning connector: reads workers, learning courses (digital and blended, one
+revision per version), their skills and providers, and learning enrollments over Workday's SOAP
+web services; upserts digital courses (`Manage_Learning_Course`), enrols
+(`Enroll_In_Learning_Content`), records completions (`Put_Learning_Enrollment`) and deactivates
+courses (`Manage_Learning_Course` with `Inactive`). HRIS skills are not Workday Learning's."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    Coverage,
+    ModelCoverage,
+    WriteAction,
+)
+from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.errors import AuthenticationInvalidError, ItemError
+from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
+from lmsbridge.connectors.workday import mapping
+from lmsbridge.connectors.workday.client import NS, SERVICE, WorkdayApi, escape, first_id
+from lmsbridge.connectors.workday.settings import WorkdayCredentials, WorkdaySettings
+from lmsbridge.connectors.workday.setup import SETUP_TEXT
+from lmsbridge.connectors.workday.streams import Courses, Progressions, Providers, Skills, Users
+from lmsbridge.connectors.workday.writers import WorkdayCourses
+from lmsbridge.errors import ErrorCode
+
+U = Coverage.UNSUPPORTED
+NEEDS = {
+    "ws_security": ("username", "password"),
+    "oauth": ("client_id", "client_secret", "refresh_token"),
+}
+
+
+class WorkdayConnector(BaseConnector[WorkdaySettings]):
+    tool: ClassVar[str] = "workday"
+    label: ClassVar[str] = "Workday Learning"
+    settings_model: ClassVar[type[ConnectorSettings]] = WorkdaySettings
+    credentials_model: ClassVar[type[BaseModel]] = WorkdayCredentials
+    setup_text: ClassVar[str] = SETUP_TEXT
+    passthrough_apis: ClassVar[dict[str, str]] = {
+        "soap": "{base_url}/ccx/service/{tenant}",
+        "rest": "{base_url}/ccx/api",
+    }
+    streams = (Users, Providers, Courses, Skills, Progressions)
+    writers = (WorkdayCourses,)
+    model_coverage: ClassVar[dict[str, ModelCoverage]] = {"hris_skills": ModelCoverage(U)}
+    action_coverage: ClassVar[dict[WriteAction, Coverage]] = {WriteAction.UPSERT_SKILLS: U}
+
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        self.credentials = {
+            k: v.strip() for k, v in context.credentials.items() if isinstance(v, str) and v.strip()
+        }
+        self._api: WorkdayApi | None = None
+
+    @contextmanager
+    def session(self, operation: WriteAction | None = None) -> Iterator[WorkdayApi]:
+        if self._api is not None:
+            yield self._api
+            return
+        needed = NEEDS[self.settings.auth_mode]
+        missing = [k for k in needed if k not in self.credentials]
+        if missing:
+            raise AuthenticationInvalidError(
+                f"The {SERVICE} integration (auth_mode {self.settings.auth_mode}) lacks {', '.join(missing)} "
+                f"in its credentials."
+            )
+        self._api = WorkdayApi(
+            self.settings,
+            {k: self.credentials[k] for k in needed},
+            transport=self.context.transport,
+            pacer=self.context.pacer,
+            pace_key=self.integration_id,
+        )
+        try:
+            yield self._api
+        finally:
+            self._api.close()
+            self._api = None
+
+    @property
+    def api(self) -> WorkdayApi:
+        if self._api is None:
+            raise RuntimeError("Workday calls run inside session()")
+        return self._api
+
+    # -- reads used by writes ---------------------------------------------------------------------
+    def digital_courses_by_origin(self) -> dict[str, ET.Element]:
+        out: dict[str, ET.Element] = {}
+        for page in self.api.pages("Learning", "Get_Learning_Digital_Courses", "", "Learning_Digital_Course"):
+            for raw in page:
+                origin = mapping.course(raw).origin_id
+                if origin:
+                    out[origin] = raw
+        return out
+
+    def course_by_wid(self, course_wid: str) -> ET.Element | None:
+        from lmsbridge.connectors.workday.streams import course_pages
+
+        for page in course_pages(self):
+            for raw in page:
+                if first_id(raw, None, "WID") == course_wid:
+                    return raw
+        return None
+
+    def enrollment(self, enrollment_wid: str) -> ProgressionRecord:
+        body = self.api.call(
+            "Learning",
+            "Get_Learning_Enrollments",
+            "<bsvc:Request_References><bsvc:Learning_Enrollment_Reference>"
+            f'<bsvc:ID bsvc:type="WID">{escape(enrollment_wid)}</bsvc:ID>'
+            "</bsvc:Learning_Enrollment_Reference></bsvc:Request_References>",
+        )
+        rows = body.findall("wd:Response_Data/wd:Learning_Enrollment", NS)
+        if not rows:
+            raise ItemError(
+                f"{SERVICE} has no learning enrollment {enrollment_wid}.", code=ErrorCode.REMOTE_INPUT_INVALID
+            )
+        return mapping.progression(rows[0])
+
+    # -- actions ------------------------------------------------------------------------------------
+    def perform_enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
+        course_wid = revision_remote_id.split(":", 1)[0]
+        body = self.api.call(
+            "Learning",
+            "Enroll_In_Learning_Content",
+            "<bsvc:Business_Process_Parameters><bsvc:Auto_Complete>true</bsvc:Auto_Complete>"
+            "</bsvc:Business_Process_Parameters><bsvc:Enroll_In_Learning_Content_Data>"
+            f'<bsvc:Learner_Reference><bsvc:ID bsvc:type="Employee_ID">{escape(user_remote_id)}</bsvc:ID>'
+            "</bsvc:Learner_Reference><bsvc:Learning_Content_Reference>"
+            f'<bsvc:ID bsvc:type="WID">{escape(course_wid)}</bsvc:ID></bsvc:Learning_Content_Reference>'
+            "</bsvc:Enroll_In_Learning_Content_Data>",
+        )
+        return self.enrollment(first_id(body, "Learning_Enrollment_Reference", "WID"))
+
+    def perform_complete(
+        self, progression_remote_id: str, completed_at: datetime, score: int | None
+    ) -> ProgressionRecord:
+        score_xml = (
+            f"<bsvc:Overall_Course_Score>{score}</bsvc:Overall_Course_Score>" if score is not None else ""
+        )
+        self.api.call(
+            "Learning",
+            "Put_Learning_Enrollment",
+            "<bsvc:Learning_Enrollment_Reference>"
+            f'<bsvc:ID bsvc:type="WID">{escape(progression_remote_id)}</bsvc:ID>'
+            "</bsvc:Learning_Enrollment_Reference>"
+            "<bsvc:Learning_Enrollment_Data><bsvc:Learning_Enrollment_Completion_Date>"
+            f"{completed_at.astimezone(UTC).date().isoformat()}</bsvc:Learning_Enrollment_Completion_Date>{score_xml}"
+            "</bsvc:Learning_Enrollment_Data>",
+        )
+        return self.enrollment(progression_remote_id)
+
+    def perform_deactivate_course(self, course_remote_id: str) -> CourseRecord:
+        self.api.call(
+            "Learning",
+            "Manage_Learning_Course",
+            f'<bsvc:Course_Reference><bsvc:ID bsvc:type="WID">{escape(course_remote_id)}</bsvc:ID>'
+            "</bsvc:Course_Reference>"
+            "<bsvc:Manage_Learning_Course_Data><bsvc:Learning_Digital_Course_Data><bsvc:Inactive>true</bsvc:Inactive>"
+            "</bsvc:Learning_Digital_Course_Data></bsvc:Manage_Learning_Course_Data>",
+        )
+        raw = self.course_by_wid(course_remote_id)
+        if raw is None:
+            raise ItemError(
+                f"{SERVICE} no longer lists course {course_remote_id}.", code=ErrorCode.REMOTE_INPUT_INVALID
+            )
+        return mapping.course(raw)
+
+    # -- preflight and passthrough --------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        """One worker (Human_Resources) and one enrollment (Learning) prove the user or client and
+        the two domains lmsbridge reads most."""
+        with self.session(None) as api:
+            one = (
+                "<bsvc:Response_Filter><bsvc:Page>1</bsvc:Page><bsvc:Count>1</bsvc:Count>"
+                "</bsvc:Response_Filter>"
+            )
+            api.call("Human_Resources", "Get_Workers", one)
+            api.call("Learning", "Get_Learning_Enrollments", one)
+        return []
+
+    def passthrough(self, api: str, request: Any) -> Any:
+        from lmsbridge.connectors.workday.passthrough import relay
+
+        return relay(self, api, request)
+
+
+__all__ = ["SERVICE", "WorkdayConnector"]

@@ -1,0 +1,124 @@
+"""The Cornerstone connector's line in the conformance battery: one emulator served by uvicorn on
+a loopback port for the process, a freshly seeded portal behind it for each test, and
+Cornerstone's own failure answers injected through the kit's faults."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any, ClassVar
+
+from lmsbridge.testing.conformance.pair import ConformancePair
+from lmsbridge.testing.emulators.cornerstoneondemand.app import create_app
+from lmsbridge.testing.emulators.cornerstoneondemand.site import HOURLY_LIMIT, Portal, envelope, seeded_portal
+from lmsbridge.testing.emulators.kit import Fault
+
+# Tests run unpaced: the emulator is local and its limiter is set per test.
+QUICK = {
+    "rate_limit_per_second": 10_000,
+    "retry_base_delay_seconds": 0.01,
+    "max_attempts": 3,
+    "timeout_seconds": 5.0,
+}
+CLIENT_ID = "conformance-client"
+
+
+class Served:
+    """One emulator app on a free loopback port, in a daemon thread; the portal is swapped per test."""
+
+    def __init__(self) -> None:
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        self.app = create_app(Portal())
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name="cornerstone-emulator")
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the Cornerstone emulator did not start")
+            time.sleep(0.02)
+
+    def use(self, portal: Portal) -> Portal:
+        self.app.state.portal = portal
+        return portal
+
+
+class CornerstonePair(ConformancePair):
+    tool: ClassVar[str] = "cornerstoneondemand"
+    served: ClassVar[Served | None] = None
+    portal: Portal
+
+    @classmethod
+    def shared(cls) -> Served:
+        if CornerstonePair.served is None:
+            CornerstonePair.served = Served()
+        return CornerstonePair.served
+
+    def start(self) -> None:
+        self.portal = self.shared().use(
+            seeded_portal(
+                seed=3, client_id=CLIENT_ID, client_secret=self.secret, users=23, courses=7, enrolments=30
+            )
+        )
+
+    def stop(self) -> None:
+        self.shared().use(Portal())
+
+    def settings(self, scenario: str) -> dict[str, Any] | None:
+        base = {"site_url": self.shared().url, "page_size": 10, **QUICK}
+        scenarios = {
+            "default": base,
+            "auth_invalid": base,
+            "small_pages": {**base, "page_size": self.small_page_size},
+        }
+        return scenarios.get(scenario)
+
+    def credentials(self, valid: bool = True) -> dict[str, Any] | None:
+        return {
+            "client_id": CLIENT_ID,
+            "client_secret": self.secret if valid else "wrong-" + self.secret[::-1],
+        }
+
+    def inject(self, scenario: str) -> bool:
+        portal = self.portal
+        if scenario == "repeat_page":
+            portal.repeat_first_page = True
+        elif scenario == "rate_limited":
+            portal.faults.add(
+                Fault(
+                    "status",
+                    "GET /services/api/x/users/v2/employees",
+                    2,
+                    429,
+                    body=json.dumps(envelope(429, "CSOD Too many requests.")),
+                    content_type="application/json",
+                    headers={
+                        "x-csod-throttling-rate-limit-urilevel": str(HOURLY_LIMIT),
+                        "x-csod-requests-remaining-urilevel": "0",
+                    },
+                )
+            )
+        elif scenario == "outage_burst":
+            portal.faults.add(Fault("status", None, 2, 503))
+        elif scenario == "lasting_outage":
+            portal.faults.add(Fault("status", None, None, 503))
+        elif scenario == "drop_after_create":
+            portal.faults.add(Fault("drop_after_write", "POST /services/api/x/lo/v1/materials", 1))
+        else:
+            return False
+        return True
+
+    def change_remote(self, integration_id: str, store: Any) -> bool:
+        """Three learners go on with a learning object: their transcript rows are touched now."""
+        for row in self.portal.transcripts[:3]:
+            self.portal.touch(row)
+        return True

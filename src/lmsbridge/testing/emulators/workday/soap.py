@@ -1,0 +1,385 @@
+"""Workday's SOAP operations as the emulator answers them: the request is a SOAP 1.1 envelope in
+namespace `urn:com.workday/bsvc`, authenticated by a WS-Security UsernameToken
+(`user@tenant`, PasswordText) or an OAuth2 Bearer token; lists are paged by
+`Response_Filter/Page` and `Count` and answered with `Response_Results`; errors are SOAP faults
+(`SOAP-ENV:Client.validationError`, `...processingFault`, `...authenticationError`)."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from lmsbridge.testing.emulators.workday.site import (
+    WWS_VERSION,
+    Course,
+    Enrollment,
+    WorkdaySite,
+    Worker,
+    escape,
+    now,
+    wid,
+)
+
+BSVC = "urn:com.workday/bsvc"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+COUNT_MAX = 999
+
+
+class SoapFault(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.code = f"SOAP-ENV:Client.{kind}"
+        self.message = message
+
+
+def q(name: str) -> str:
+    return f"{{{BSVC}}}{name}"
+
+
+def text(node: ET.Element | None, path: str) -> str | None:
+    if node is None:
+        return None
+    found = node.find(path, {"wd": BSVC})
+    return found.text.strip() if found is not None and found.text else None
+
+
+def moment(value: str | None, what: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SoapFault("validationError", f"Invalid value for {what}: {value}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iso(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def day(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).date().isoformat()
+
+
+def ref(element: str, ids: Sequence[tuple[str, str]], descriptor: str | None = None) -> str:
+    attr = f' wd:Descriptor="{escape(descriptor)}"' if descriptor else ""
+    inner = "".join(f'<wd:ID wd:type="{t}">{escape(v)}</wd:ID>' for t, v in ids)
+    return f"<wd:{element}{attr}>{inner}</wd:{element}>"
+
+
+def ref_id(node: ET.Element | None, element: str) -> str | None:
+    """The first ID of a reference element, whatever its type."""
+    if node is None:
+        return None
+    found = node.find(f"wd:{element}/wd:ID", {"wd": BSVC})
+    return found.text.strip() if found is not None and found.text else None
+
+
+def envelope(body: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<env:Envelope xmlns:env="{SOAP_ENV}"><env:Body>{body}</env:Body></env:Envelope>'
+    )
+
+
+def paged(site: WorkdaySite, request: ET.Element, rows: Sequence[Any]) -> tuple[list[Any], str]:
+    page_text = text(request, "wd:Response_Filter/wd:Page") or "1"
+    count_text = text(request, "wd:Response_Filter/wd:Count") or "100"
+    if not page_text.isdigit() or not count_text.isdigit():
+        raise SoapFault("validationError", "Page and Count must be whole numbers")
+    page, count = int(page_text), int(count_text)
+    if page == 0:
+        raise SoapFault("validationError", "Page Number cannot be zero")
+    if count == 0 or count > COUNT_MAX:
+        raise SoapFault("validationError", f"Count must be between 1 and {COUNT_MAX}")
+    pages = max(1, math.ceil(len(rows) / count))
+    shown = 1 if site.repeat_first_page else page
+    chunk = list(rows[(shown - 1) * count : shown * count])
+    results = (
+        f"<wd:Response_Results><wd:Total_Results>{len(rows)}</wd:Total_Results>"
+        f"<wd:Total_Pages>{pages}</wd:Total_Pages><wd:Page_Results>{len(chunk)}</wd:Page_Results>"
+        f"<wd:Page>{page}</wd:Page></wd:Response_Results>"
+    )
+    return chunk, results
+
+
+def worker_xml(w: Worker) -> str:
+    return (
+        "<wd:Worker>"
+        + ref("Worker_Reference", [("WID", w.wid), ("Employee_ID", w.employee_id)])
+        + f"<wd:Worker_Data><wd:Worker_ID>{w.employee_id}</wd:Worker_ID>"
+        f"<wd:User_ID>{escape(w.user_name)}</wd:User_ID><wd:Personal_Data><wd:Name_Data>"
+        f"<wd:Legal_Name_Data><wd:Name_Detail_Data><wd:First_Name>{escape(w.first_name)}</wd:First_Name>"
+        f"<wd:Last_Name>{escape(w.last_name)}</wd:Last_Name></wd:Name_Detail_Data></wd:Legal_Name_Data>"
+        "</wd:Name_Data><wd:Contact_Data><wd:Email_Address_Data>"
+        f"<wd:Email_Address>{escape(w.email)}</wd:Email_Address>"
+        "</wd:Email_Address_Data></wd:Contact_Data></wd:Personal_Data>"
+        "<wd:Employment_Data><wd:Worker_Status_Data>"
+        f"<wd:Active>{'1' if w.active else '0'}</wd:Active></wd:Worker_Status_Data></wd:Employment_Data>"
+        "<wd:Organization_Data><wd:Worker_Organization_Data><wd:Organization_Data>"
+        + ref("Organization_Reference", [("Cost_Center_Reference_ID", w.cost_center)], w.cost_center)
+        + "</wd:Organization_Data></wd:Worker_Organization_Data></wd:Organization_Data>"
+        "</wd:Worker_Data></wd:Worker>"
+    )
+
+
+def course_xml(c: Course) -> str:
+    skills = "".join(ref("Skill_Item_Reference", [("Skill_Item_ID", sid)], name) for sid, name in c.skills)
+    return (
+        f"<wd:Learning_{c.kind}_Course>"
+        + ref(f"Learning_{c.kind}_Course_Reference", [("WID", c.wid), ("Learning_Course_ID", c.course_id)])
+        + f"<wd:Learning_{c.kind}_Course_Data>"
+        f"<wd:Learning_Course_ID>{escape(c.course_id)}</wd:Learning_Course_ID>"
+        f"<wd:Course_Title>{escape(c.title)}</wd:Course_Title>"
+        f"<wd:Description>{escape(c.description)}</wd:Description>"
+        f"<wd:Version_Label>{escape(c.version)}</wd:Version_Label>"
+        f"<wd:External_Content_URL>{escape(c.url)}</wd:External_Content_URL>"
+        f"<wd:Inactive>{'1' if c.inactive else '0'}</wd:Inactive>"
+        f"<wd:Created_Moment>{iso(c.created)}</wd:Created_Moment>"
+        + ref(
+            "Content_Provider_Reference",
+            [("Learning_Content_Provider_ID", wid("provider", c.provider))],
+            c.provider,
+        )
+        + skills
+        + f"</wd:Learning_{c.kind}_Course_Data></wd:Learning_{c.kind}_Course>"
+    )
+
+
+def enrollment_xml(e: Enrollment) -> str:
+    return (
+        "<wd:Learning_Enrollment>"
+        + ref("Learning_Enrollment_Reference", [("WID", e.wid)])
+        + f"<wd:Learning_Enrollment_Data><wd:ID>{e.wid}</wd:ID>"
+        + ref("Learning_Content_Reference", [("WID", e.course_wid)])
+        + ref("Learner_Reference", [("Employee_ID", e.employee_id)])
+        + f"<wd:Registered_Date>{day(e.registered)}</wd:Registered_Date>"
+        + (
+            f"<wd:Learning_Enrollment_Completion_Date>{day(e.completed)}</wd:Learning_Enrollment_Completion_Date>"
+            if e.completed
+            else ""
+        )
+        + (f"<wd:Overall_Course_Score>{e.score}</wd:Overall_Course_Score>" if e.score is not None else "")
+        + f"<wd:Version_Label>{escape(e.version)}</wd:Version_Label>"
+        f"<wd:Rescind_Enrollment>{'1' if e.rescinded else '0'}</wd:Rescind_Enrollment>"
+        "</wd:Learning_Enrollment_Data></wd:Learning_Enrollment>"
+    )
+
+
+def response(operation: str, inner: str) -> str:
+    opening = f'<wd:{operation}_Response xmlns:wd="{BSVC}" wd:version="{WWS_VERSION}">'
+    return f"{opening}{inner}</wd:{operation}_Response>"
+
+
+def get_workers(site: WorkdaySite, request: ET.Element) -> str:
+    span = "wd:Request_Criteria/wd:Transaction_Log_Criteria_Data/wd:Transaction_Date_Range_Data/"
+    start = moment(text(request, span + "wd:Updated_From"), "Updated_From")
+    end = moment(text(request, span + "wd:Updated_Through"), "Updated_Through")
+    rows = [
+        w for w in site.workers if (start is None or w.updated >= start) and (end is None or w.updated <= end)
+    ]
+    chunk, results = paged(site, request, rows)
+    return response(
+        "Get_Workers",
+        results + "<wd:Response_Data>" + "".join(map(worker_xml, chunk)) + "</wd:Response_Data>",
+    )
+
+
+def get_courses(kind: str) -> Callable[[WorkdaySite, ET.Element], str]:
+    def answer(site: WorkdaySite, request: ET.Element) -> str:
+        chunk, results = paged(site, request, [c for c in site.courses if c.kind == kind])
+        inner = "".join(map(course_xml, chunk))
+        return response(
+            f"Get_Learning_{kind}_Courses", f"{results}<wd:Response_Data>{inner}</wd:Response_Data>"
+        )
+
+    return answer
+
+
+def get_enrollments(site: WorkdaySite, request: ET.Element) -> str:
+    wanted = ref_id(request.find("wd:Request_References", {"wd": BSVC}), "Learning_Enrollment_Reference")
+    rows = [e for e in site.enrollments if wanted is None or e.wid == wanted]
+    if wanted is not None and not rows:
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{wanted}' is not a valid ID value for type = 'WID'"
+        )
+    chunk, results = paged(site, request, rows)
+    inner = "".join(map(enrollment_xml, chunk))
+    return response("Get_Learning_Enrollments", f"{results}<wd:Response_Data>{inner}</wd:Response_Data>")
+
+
+def manage_course(site: WorkdaySite, request: ET.Element) -> str:
+    """Creates a digital course, or changes the one its `Course_Reference` or `Learning_Course_ID`
+    names (Workday's upsert by reference ID)."""
+    data = request.find("wd:Manage_Learning_Course_Data/wd:Learning_Digital_Course_Data", {"wd": BSVC})
+    if data is None:
+        raise SoapFault("validationError", "Learning_Digital_Course_Data is required")
+    reference = ref_id(request, "Course_Reference")
+    course_id = text(data, "wd:Learning_Course_ID")
+    course = site.course(reference) if reference else site.course(course_id) if course_id else None
+    if reference and course is None:
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'"
+        )
+    title = text(data, "wd:Course_Title")
+    inactive = text(data, "wd:Inactive") in ("1", "true")
+    if course is None:
+        if not course_id or not title:
+            raise SoapFault(
+                "validationError", "Learning_Course_ID and Course_Title are required for a new course"
+            )
+        course = Course(
+            wid("course", course_id, len(site.courses)),
+            course_id,
+            "Digital",
+            title,
+            text(data, "wd:Description") or "",
+            text(data, "wd:External_Content_URL") or "",
+            "1.0",
+            inactive,
+            [],
+            "Workday Learning",
+            now(),
+        )
+        site.courses.append(course)
+    else:
+        changed = False
+        for attr, element in (
+            ("title", "Course_Title"),
+            ("description", "Description"),
+            ("url", "External_Content_URL"),
+        ):
+            value = text(data, f"wd:{element}")
+            if value is not None and value != getattr(course, attr):
+                setattr(course, attr, value)
+                changed = True
+        if data.find("wd:Inactive", {"wd": BSVC}) is not None:
+            course.inactive = inactive
+        if changed:  # a content change is a new version of the course
+            course.version = f"{int(float(course.version)) + 1}.0"
+    return response(
+        "Manage_Learning_Course",
+        ref("Course_Event_Reference", [("WID", wid("event", course.wid, course.version))])
+        + ref("Course_Reference", [("WID", course.wid), ("Learning_Course_ID", course.course_id)]),
+    )
+
+
+def enroll(site: WorkdaySite, request: ET.Element) -> str:
+    data = request.find("wd:Enroll_In_Learning_Content_Data", {"wd": BSVC})
+    learner = ref_id(data, "Learner_Reference")
+    content = ref_id(data, "Learning_Content_Reference")
+    worker = site.worker(learner or "")
+    course = site.course(content or "")
+    if worker is None:
+        raise SoapFault(
+            "validationError",
+            f"Invalid ID value. '{learner}' is not a valid ID value for type = 'Employee_ID'",
+        )
+    if course is None:
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{content}' is not a valid ID value for type = 'WID'"
+        )
+    if course.inactive:
+        raise SoapFault("processingFault", "You cannot enroll in inactive learning content.")
+    existing = next(
+        (
+            e
+            for e in site.enrollments
+            if e.course_wid == course.wid and e.employee_id == worker.employee_id and not e.rescinded
+        ),
+        None,
+    )
+    if existing is None:
+        existing = Enrollment(
+            wid("enrollment", course.wid, worker.employee_id, len(site.enrollments)),
+            course.wid,
+            worker.employee_id,
+            now(),
+            None,
+            False,
+            course.version,
+        )
+        site.enrollments.append(existing)
+    return response(
+        "Enroll_In_Learning_Content", ref("Learning_Enrollment_Reference", [("WID", existing.wid)])
+    )
+
+
+def put_enrollment(site: WorkdaySite, request: ET.Element) -> str:
+    reference = ref_id(request, "Learning_Enrollment_Reference")
+    enrollment = site.enrollment(reference or "")
+    if enrollment is None:
+        raise SoapFault(
+            "validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'"
+        )
+    data = request.find("wd:Learning_Enrollment_Data", {"wd": BSVC})
+    completed = moment(
+        text(data, "wd:Learning_Enrollment_Completion_Date"), "Learning_Enrollment_Completion_Date"
+    )
+    if completed is not None:
+        enrollment.completed = completed
+    score = text(data, "wd:Overall_Course_Score")
+    if score is not None:
+        enrollment.score = int(float(score))
+    return response(
+        "Put_Learning_Enrollment", ref("Learning_Enrollment_Reference", [("WID", enrollment.wid)])
+    )
+
+
+OPERATIONS: dict[str, dict[str, Callable[[WorkdaySite, ET.Element], str]]] = {
+    "Human_Resources": {"Get_Workers": get_workers},
+    "Learning": {
+        "Get_Learning_Digital_Courses": get_courses("Digital"),
+        "Get_Learning_Blended_Courses": get_courses("Blended"),
+        "Get_Learning_Enrollments": get_enrollments,
+        "Manage_Learning_Course": manage_course,
+        "Enroll_In_Learning_Content": enroll,
+        "Put_Learning_Enrollment": put_enrollment,
+    },
+}
+
+
+def parse(body: bytes) -> ET.Element:
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError as error:
+        raise SoapFault("validationError", f"The request is not well-formed XML: {error}") from None
+
+
+def operation_of(root: ET.Element) -> tuple[str, ET.Element]:
+    body = root.find(f"{{{SOAP_ENV}}}Body")
+    if root.tag != f"{{{SOAP_ENV}}}Envelope" or body is None or len(body) == 0:
+        raise SoapFault("validationError", "The request is not a SOAP 1.1 envelope")
+    request = body[0]
+    if not request.tag.startswith(f"{{{BSVC}}}") or not request.tag.endswith("_Request"):
+        raise SoapFault("validationError", f"Unknown request element {request.tag}")
+    return request.tag[len(BSVC) + 2 : -len("_Request")], request
+
+
+def username_token(root: ET.Element) -> tuple[str, str] | None:
+    token = root.find(f"{{{SOAP_ENV}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
+    if token is None:
+        return None
+    return (token.findtext(f"{{{WSSE}}}Username") or "", token.findtext(f"{{{WSSE}}}Password") or "")
+
+
+def answer(site: WorkdaySite, service: str, root: ET.Element, bearer: str | None) -> str:
+    operation, request = operation_of(root)
+    known = OPERATIONS.get(service, {})
+    if operation not in known:
+        raise SoapFault(
+            "validationError", f"The operation {operation} is not available in the {service} service"
+        )
+    handler = known[operation]
+    return envelope(handler(site, request))
+
+
+def authenticated(site: WorkdaySite, root: ET.Element, authorization: str | None) -> bool:
+    token = username_token(root)
+    if token is not None:
+        return token == (f"{site.user_name}@{site.tenant}", site.password)
+    return site.issuer is not None and site.issuer.valid(authorization)

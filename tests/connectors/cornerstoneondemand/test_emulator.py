@@ -1,0 +1,111 @@
+"""The Cornerstone emulator as a client other than lmsbridge sees it: both token bodies, the
+three paging styles where Cornerstone uses them, filters, and the error and 429 shapes."""
+
+from __future__ import annotations
+
+import httpx
+
+from lmsbridge.testing.emulators.kit import Fault
+from tests.connectors.cornerstoneondemand.conftest import CLIENT, Tenant
+
+
+def test_tokens_are_issued_for_json_or_form_bodies(tenant: Tenant) -> None:
+    url = f"{tenant.url}/services/api/oauth2/token"
+    by_json = httpx.post(
+        url,
+        json={
+            "clientId": CLIENT[0],
+            "clientSecret": CLIENT[1],
+            "grantType": "client_credentials",
+            "scope": "a b",
+        },
+    )
+    assert by_json.status_code == 200
+    assert set(by_json.json()) == {"access_token", "expires_in", "scope", "token_type"}
+    assert by_json.json()["token_type"] == "Bearer" and by_json.json()["scope"] == "a b"
+    by_form = httpx.post(
+        url, data={"client_id": CLIENT[0], "client_secret": CLIENT[1], "grant_type": "client_credentials"}
+    )
+    assert by_form.status_code == 200
+    wrong = httpx.post(
+        url, json={"clientId": CLIENT[0], "clientSecret": "x", "grantType": "client_credentials"}
+    )
+    assert wrong.status_code == 401 and wrong.json()["error"]["message"]
+    grant = httpx.post(url, json={"clientId": CLIENT[0], "clientSecret": CLIENT[1], "grantType": "password"})
+    assert grant.status_code == 400
+
+
+def test_employees_page_by_next_page_token(tenant: Tenant) -> None:
+    token = tenant.token()
+    seen, params = [], {"pageSize": "5"}
+    while True:
+        body = tenant.get("x/users/v2/employees", token, params=params).json()
+        assert len(body["data"]) <= 5
+        seen += [e["id"] for e in body["data"]]
+        if "nextPageToken" not in body:
+            break
+        params = {"pageSize": "5", "nextPageToken": body["nextPageToken"]}
+    assert sorted(seen) == sorted(e["id"] for e in tenant.portal.employees)
+    one = tenant.get(f"x/users/v2/employees/{seen[0]}", token).json()["data"]
+    assert one["id"] == seen[0] and one["guid"]
+
+
+def test_views_page_by_prefer_and_next_link_and_filter(tenant: Tenant) -> None:
+    token = tenant.token()
+    url: str | None = f"{tenant.url}/services/api/x/odata/api/views/vw_rpt_transcript?$count=true"
+    rows: list[dict[str, object]] = []
+    pages = 0
+    while url:
+        body = httpx.get(
+            url, headers={"Authorization": f"Bearer {token}", "Prefer": "odata.maxpagesize=7"}
+        ).json()
+        assert len(body["value"]) <= 7 and body["@odata.count"] == len(tenant.portal.transcripts)
+        rows += body["value"]
+        url, pages = body.get("@odata.nextLink"), pages + 1
+    assert pages > 1 and len(rows) == len(tenant.portal.transcripts)
+    done = tenant.get(
+        "x/odata/api/views/vw_rpt_transcript", token, params={"$filter": "user_lo_status_group_id eq 11"}
+    )
+    assert done.json()["value"] and all(r["user_lo_status_group_id"] == 11 for r in done.json()["value"])
+    bad = tenant.get("x/odata/api/views/vw_rpt_transcript", token, params={"$filter": "nope eq 1"})
+    assert bad.status_code == 400 and bad.json()["error"]["message"]
+
+
+def test_transcript_search_pages_by_number_in_24_hour_windows(tenant: Tenant) -> None:
+    token = tenant.token()
+    for i in range(60):
+        tenant.portal.touch(tenant.portal.transcripts[i % len(tenant.portal.transcripts)])
+    touched = [r["_last_touched_dt_utc"] for r in tenant.portal.transcripts]
+    start, end = min(touched), max(touched)
+    window = {"ModificationStartDate": start, "ModificationEndDate": end}
+    first = tenant.get("LOTranscript/TranscriptSearch", token, params={**window, "PageNumber": "1"}).json()
+    assert 0 < len(first["data"]) <= 50
+    wide = tenant.get(
+        "LOTranscript/TranscriptSearch",
+        token,
+        params={
+            "ModificationStartDate": "2024-01-01T00:00:00Z",
+            "ModificationEndDate": "2024-01-03T00:00:00Z",
+        },
+    )
+    assert wide.status_code == 400
+
+
+def test_errors_and_the_429_carry_cornerstone_shapes(tenant: Tenant) -> None:
+    assert tenant.get("x/users/v2/employees").status_code == 401
+    token = tenant.token()
+    missing = tenant.get("x/odata/api/views/vw_rpt_nothing", token)
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"status", "timeStamp", "error"} and missing.json()["status"] == "404"
+    tenant.portal.faults.add(Fault("status", None, 1, 503))
+    assert tenant.get("x/users/v2/employees", token).status_code == 503
+    tenant.portal.limiter.set(0.01, 1)
+    try:
+        answers = [tenant.get("x/users/v2/employees", token) for _ in range(2)]
+    finally:
+        tenant.portal.limiter.set(None)
+    throttled = answers[-1]
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["message"] == "CSOD Too many requests."
+    assert int(throttled.headers["x-csod-throttling-rate-limit-urilevel"]) > 0
+    assert throttled.headers["x-csod-requests-remaining-urilevel"] == "0"

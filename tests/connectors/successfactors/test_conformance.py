@@ -1,0 +1,10 @@
+"""SuccessFactors Learning through the conformance battery, over real HTTP against its emulator."""
+
+from __future__ import annotations
+
+from lmsbridge.testing.conformance import ConformanceBattery
+from lmsbridge.testing.emulators.successfactors.pair import SuccessFactorsPair
+
+
+class TestSuccessFactorsConformance(ConformanceBattery):
+    pair = SuccessFactorsPair
