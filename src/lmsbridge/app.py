@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from lmsbridge import __version__
 from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
-from lmsbridge.api import errors, openapi
+from lmsbridge.api import docs, errors, openapi
 from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.content_type import JsonByDefault
 from lmsbridge.api.failures import UnexpectedFailures
@@ -66,6 +66,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)
     openapi.install(app)
+    docs.install(app)  # /docs and /redoc from packaged files; the bearer scheme on top of openapi.json
     for router in (
         integrations_router,
         tasks_router,

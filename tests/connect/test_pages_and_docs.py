@@ -8,15 +8,22 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lmsbridge.connect.form import CREDENTIAL, SETTING, fields_of
 from lmsbridge.connectors.registry import CONNECTORS
 from lmsbridge.pages.markdown import render_markdown
 from tests.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]
-GUIDES = {"moodle": ROOT / "docs" / "connectors" / "moodle.md", "sandbox": ROOT / "README.md"}
+# The guides that quote their connector's setup text word for word (the other connectors' guides
+# describe the same steps in their own words; the connection page shows each one's setup_text).
+GUIDES = {
+    "moodle": ROOT / "docs" / "connectors" / "moodle.md",
+    "sandbox": ROOT / "README.md",
+    "360learning": ROOT / "docs" / "connectors" / "360learning.md",
+}
 
 
-@pytest.mark.parametrize("tool", sorted(CONNECTORS))
+@pytest.mark.parametrize("tool", sorted(GUIDES))
 def test_the_setup_text_is_the_one_the_connector_guide_shows(tool: str) -> None:
     text = CONNECTORS[tool].setup_text
     assert text.strip()
@@ -49,3 +56,26 @@ def test_docs_and_redoc_are_served_from_packaged_files(clean_server: Server) -> 
         }
         assert {"ApiKey": []} in document["security"]
         assert "/v1/connect/create-link" in document["paths"]
+
+
+@pytest.mark.parametrize("tool", sorted(CONNECTORS))
+def test_every_connector_has_a_connection_page_with_its_setup_text_and_form(
+    api: httpx.Client, tool: str
+) -> None:
+    cls = CONNECTORS[tool]
+    response = api.post(
+        "/v1/connect/create-link",
+        json={
+            "end_user_email": "admin@acme.example",
+            "end_user_organization_name": "Acme",
+            "integration_tool": tool,
+        },
+    )
+    assert response.status_code == 200, response.text
+    page = httpx.get(response.json()["data"]["link"], timeout=30)
+    assert page.status_code == 200, page.text
+    assert str(render_markdown(cls.setup_text)) in page.text
+    fields = fields_of(cls.settings_model, SETTING) + fields_of(cls.credentials_model, CREDENTIAL)
+    assert fields or tool == "sandbox"
+    for field in fields:
+        assert f'name="{field.name}"' in page.text, field.name
