@@ -22,6 +22,7 @@ from lmsbridge.connect.repository import FrameOriginRepository
 from lmsbridge.db.tables import connection_links
 from tests.browser.conftest import MOODLE_TOKEN, SCREENSHOTS, Stack, Tenant, shot
 from tests.contract import checked
+from tests.waiting import wait_until
 from tests.webhooks.receiver import Receiver
 
 Hook = tuple[Receiver, str]
@@ -51,13 +52,11 @@ def signed_event(hook: Hook, secret: str, type_: str) -> dict[str, Any]:
 
 
 def wait_for_setup(api: httpx.Client, integration_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    def completed() -> dict[str, Any] | None:
         data: dict[str, Any] = checked(api.get(f"/v1/integrations/{integration_id}")).json()["data"]
-        if data["setup_status"] == "COMPLETED":
-            return data
-        assert time.monotonic() < deadline, f"{integration_id} did not finish its first sync"
-        time.sleep(0.1)
+        return data if data["setup_status"] == "COMPLETED" else None
+
+    return wait_until(completed, timeout=timeout, message=f"{integration_id} did not finish its first sync")
 
 
 def test_sandbox_magic_link_wrong_then_right_and_the_signed_event(

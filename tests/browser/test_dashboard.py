@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from lmsbridge.db.tables import interactions
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from tests.browser.conftest import Stack, Tenant, shot
 from tests.browser.test_connection_flow import Hook, create_link, register_webhook, wait_for_setup
+from tests.waiting import wait_until
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
@@ -41,7 +43,7 @@ def sandbox(stack: Stack, organization: str = "Acme Corp", **settings: Any) -> s
                 "origin_id": "o-1",
             },
         )
-    stack.store.job_enqueued.set()
+    wake_workers()
     return integration.id
 
 
@@ -51,31 +53,30 @@ def bulk(api: httpx.Client, integration_id: str, items: list[dict[str, Any]]) ->
     )
     assert response.status_code == 200, response.text
     task_id = str(response.json()["data"]["task_id"])
-    deadline = time.monotonic() + 30
-    while (
-        api.get(f"/v1/lms/courses/bulk/{task_id}", headers={"X-Integration-Id": integration_id}).json()[
-            "data"
-        ]["status"]
-        == "PENDING"
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_until(
+        lambda: (
+            api.get(f"/v1/lms/courses/bulk/{task_id}", headers={"X-Integration-Id": integration_id}).json()[
+                "data"
+            ]["status"]
+            != "PENDING"
+        ),
+        timeout=30,
+        message=f"task {task_id} stayed PENDING",
+    )
     return task_id
 
 
 def bulk_interaction(stack: Stack) -> str:
-    deadline = time.monotonic() + 10
-    while True:
+    def logged() -> str | None:
         with stack.store.read() as conn:
             found = conn.scalar(
                 select(interactions.c.id)
                 .where(interactions.c.path == "/v1/lms/courses/bulk", interactions.c.method == "POST")
                 .order_by(interactions.c.created_at.desc())
             )
-        if found:
-            return str(found)
-        assert time.monotonic() < deadline, "the bulk request was not logged"
-        time.sleep(0.1)
+        return str(found) if found else None
+
+    return wait_until(logged, timeout=10, message="the bulk request was not logged")
 
 
 def course(origin_id: str, title: str) -> dict[str, Any]:
