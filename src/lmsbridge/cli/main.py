@@ -14,13 +14,15 @@ from typing import Any
 import click
 
 from lmsbridge.config import Settings, get_settings
+from lmsbridge.cli import which_store
+from lmsbridge.cli.log_lines import LOG_FORMATS, configure_logging
 from lmsbridge.db import Store, open_store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.errors import LmsBridgeError
 
 
 def _store() -> Store:
-    return open_store()
+    return which_store.open_for_command()
 
 
 def _box(settings: Settings) -> Any:
@@ -32,8 +34,15 @@ def _box(settings: Settings) -> Any:
         raise click.ClickException(str(error)) from error
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _log_format_option(f: Any) -> Any:
+    return click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        envvar="LMSBRIDGE_LOG_FORMAT",
+        default="text",
+        show_default=True,
+        help="text: one readable line per event; json: one JSON object per line [env LMSBRIDGE_LOG_FORMAT].",
+    )(f)
 
 
 def _worker(store: Store, settings: Settings, concurrency: int) -> Any:
@@ -43,7 +52,18 @@ def _worker(store: Store, settings: Settings, concurrency: int) -> Any:
 
 
 class _Commands(click.Group):
-    """Turns an unreachable store into one clear line instead of a traceback."""
+    """Turns an unreachable store into one clear line instead of a traceback, and lists commands
+    with their whole first sentence (click cuts them to the terminal's width with "...")."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         from lmsbridge.errors import StoreUnavailableError
@@ -61,12 +81,19 @@ def cli() -> None:
     """lmsbridge: a self-hosted unified API for learning systems."""
 
 
+class _UsageError(click.ClickException):
+    """One line and the exit code of a usage error (2), without the usage text."""
+
+    exit_code = 2
+
+
 @cli.command()
 def migrate_cmd() -> None:
     """Create or upgrade the store's tables."""
     store = _store()
     applied = migrate(store)
-    click.echo(f"applied migrations: {applied}" if applied else "the store is up to date")
+    where = which_store.describe()
+    click.echo(f"applied migrations {applied} to {where}" if applied else f"{where} is up to date")
 
 
 migrate_cmd.name = "migrate"
@@ -133,15 +160,22 @@ def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--no-worker", is_flag=True, help="Serve the API only; run workers with `lmsbridge worker`.")
 @click.option("--demo", is_flag=True, help="On an empty store, create an API key and a Sandbox integration.")
-def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
+@_log_format_option
+def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) -> None:
     """Run the API (and one worker, unless --no-worker); migrates the store first."""
     import uvicorn
 
     from lmsbridge.api.app import create_app
+    from lmsbridge.cli.listening import PortBusyError, bind
 
-    _logging()
+    # The port first: a busy one is a usage error, found before a worker or migration starts.
+    try:
+        sock = bind(host, port)
+    except PortBusyError as error:
+        raise _UsageError(str(error)) from error
+    configure_logging(log_format)
     settings = get_settings()
-    store = _store()
+    store = open_store()
     migrate(store)
     if demo:
         _demo(store, settings, host, port)
@@ -152,9 +186,10 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
     if worker is not None:
         worker.start()
     app = create_app(store, settings)
-    click.echo(f"lmsbridge listening on http://{host}:{port} (store: {store.dialect})")
+    click.echo(f"lmsbridge listening on http://{host}:{port} (store: {which_store.describe()})")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         if worker is not None:
             worker.stop()
@@ -168,9 +203,10 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
     default=None,
     help="Jobs run at once [default: LMSBRIDGE_WORKER_CONCURRENCY, 2].",
 )
-def worker(concurrency: int | None) -> None:
+@_log_format_option
+def worker(concurrency: int | None, log_format: str) -> None:
     """Run a worker alone: claims jobs from the store until SIGTERM or SIGINT."""
-    _logging()
+    configure_logging(log_format)
     settings = get_settings()
     store = _store()
     migrate(store)
@@ -206,7 +242,8 @@ def keys_create(name: str, environment: str) -> None:
     with store.write() as conn:
         key = create_key(conn, name=name, environment=environment)
     click.echo(
-        f"created key {key.id} in environment {environment!r} ({key.environment_id}); it is shown once:",
+        f"created key {key.id} in environment {environment!r} ({key.environment_id}) "
+        f"in the store at {which_store.describe()}; it is shown once:",
         err=True,
     )
     click.echo(key.secret)
@@ -217,10 +254,15 @@ def keys_list() -> None:
     """List API keys (their prefixes only)."""
     from lmsbridge.auth.repository import AuthRepository
 
+    if which_store.is_missing():
+        which_store.nothing_to_list("API keys")
+        return
     store = _store()
     migrate(store)
     with store.read() as conn:
         records = AuthRepository(conn).list_keys()
+    if not records:
+        which_store.nothing_to_list("API keys")
     for r in records:
         state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
         click.echo(f"{r.id}  {r.key_prefix}…  {r.name!r}  env={r.environment_name}  {state}")
@@ -237,8 +279,8 @@ def keys_revoke(key_id: str) -> None:
     with store.write() as conn:
         revoked = AuthRepository(conn).revoke(key_id)
     if not revoked:
-        raise click.ClickException(f"no active key with id {key_id!r}")
-    click.echo(f"revoked {key_id}")
+        raise click.ClickException(f"no active key with id {key_id!r} in the store at {which_store.describe()}")
+    click.echo(f"revoked {key_id} in the store at {which_store.describe()}")
 
 
 @cli.group()
@@ -299,7 +341,11 @@ def integrations_create(
             )
     except LmsBridgeError as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"created {tool} integration {integration.name!r} in environment {environment!r}", err=True)
+    click.echo(
+        f"created {tool} integration {integration.name!r} in environment {environment!r} "
+        f"in the store at {which_store.describe()}",
+        err=True,
+    )
     click.echo(integration.id)
 
 
@@ -308,10 +354,15 @@ def integrations_list() -> None:
     """List integrations."""
     from lmsbridge.integrations.repository import IntegrationRepository
 
+    if which_store.is_missing():
+        which_store.nothing_to_list("integrations")
+        return
     store = _store()
     migrate(store)
     with store.read() as conn:
         rows = IntegrationRepository(conn).list_all()
+    if not rows:
+        which_store.nothing_to_list("integrations")
     for integration, env in rows:
         click.echo(f"{integration.id}  {integration.name!r}  env={env}  {integration.status}")
 
@@ -342,7 +393,9 @@ def sandbox_evolve(integration_id: str, changes: int) -> None:
     with store.read() as conn:
         integration = IntegrationRepository(conn).get(integration_id)
     if integration is None or integration.tool != "sandbox":
-        raise click.ClickException(f"no Sandbox integration with id {integration_id!r}")
+        raise click.ClickException(
+            f"no Sandbox integration with id {integration_id!r} in the store at {which_store.describe()}"
+        )
     s = SandboxSettings.model_validate(integration.settings)
     size = SandboxSize(users=s.users, courses=s.courses, progressions=s.progressions, seed=s.seed)
     done = SandboxStateRepository(store).evolve(integration_id, changes, size)
@@ -366,6 +419,7 @@ def emulate_moodle(host: str, port: int, token: str | None, seed: int) -> None:
     """Serve an emulated Moodle site (REST web services) with seeded users, courses, enrolments,
     completions and competencies."""
     import secrets
+    import tempfile
 
     import uvicorn
 
@@ -375,14 +429,16 @@ def emulate_moodle(host: str, port: int, token: str | None, seed: int) -> None:
     site = seeded_site(seed=seed, token=token)
     url = f"http://{host}:{port}"
     credentials = json.dumps({"token": token})
+    # Suggested under the temporary folder, so following the steps leaves nothing in a work tree.
+    credentials_file = Path(tempfile.gettempdir()) / f"lmsbridge-moodle-{port}.json"
     click.echo(f"""Moodle emulator listening on {url}
   site_url: {url}
   token:    {token}
 
 Connect lmsbridge to it:
-  echo '{credentials}' > moodle-credentials.json
+  echo '{credentials}' > {credentials_file}
   lmsbridge integrations create --tool moodle --setting site_url={url} \\
-    --credentials-file moodle-credentials.json
+    --credentials-file {credentials_file}
 Inject faults: POST {url}/_emulator/faults  {{"kind": "http_status", "status": 503, "times": 2}}
 """)
     uvicorn.run(create_app(site), host=host, port=port, log_level="warning", access_log=False)

@@ -12,7 +12,9 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,6 +30,20 @@ if TYPE_CHECKING:
     from lmsbridge.connectors.pacing import Pace, Pacer
 
 log = logging.getLogger("lmsbridge.connectors.http")
+
+# Remote calls made by the current job (a sync counts them for its one INFO summary line).
+_call_tally: ContextVar[list[int] | None] = ContextVar("remote_call_tally", default=None)
+
+
+@contextmanager
+def tally_remote_calls() -> Iterator[list[int]]:
+    """Counts the remote calls (attempts) made in this thread until the block ends: `tally[0]`."""
+    tally = [0]
+    token = _call_tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _call_tally.reset(token)
 
 REDACTED = "[redacted]"
 
@@ -238,6 +254,9 @@ class RemoteHttpClient:
         self, method: str, url: str, attempt: int, started: float, status: int | None, error: str | None
     ) -> None:
         elapsed = int((time.monotonic() - started) * 1000)
+        tally = _call_tally.get()
+        if tally is not None:
+            tally[0] += 1
         log.debug(
             "%s %s %s -> %s in %dms (attempt %d)",
             self.service,

@@ -134,7 +134,7 @@ class Worker:
     def _execute(self, job: Job, ctx: JobContext) -> None:
         handler = self.handlers.get(job.kind)
         if handler is None:
-            self.queue.fail(job.id, self.worker_id, f"no handler for job kind {job.kind!r}")
+            self._settle(job, self.queue.fail, f"no handler for job kind {job.kind!r}")
             return
         if job.attempts > job.max_attempts:
             self._give_up(handler, job, f"gave up after {job.max_attempts} attempts")
@@ -143,18 +143,18 @@ class Worker:
             handler.run(job, ctx)
         except JobDeferred as deferred:
             log.info("job %s (%s) deferred for %.2fs: %s", job.id, job.kind, deferred.delay_seconds, deferred)
-            self._quietly(self.queue.release, job.id, self.worker_id, deferred.delay_seconds)
+            self._settle(job, self.queue.release, deferred.delay_seconds)
         except JobReleased:
-            self._quietly(self.queue.release, job.id, self.worker_id)
+            self._settle(job, self.queue.release)
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             message = f"{type(error).__name__}: {error}"
             if job.attempts >= job.max_attempts:
                 self._give_up(handler, job, message)
             else:
-                self._quietly(self.queue.retry, job.id, self.worker_id, message, retry_delay(job.attempts))
+                self._settle(job, self.queue.retry, message, retry_delay(job.attempts))
         else:
-            self._quietly(self.queue.complete, job.id, self.worker_id)
+            self._settle(job, self.queue.complete)
 
     def _give_up(self, handler: Handler, job: Job, message: str) -> None:
         try:
@@ -162,15 +162,19 @@ class Worker:
         except Exception:
             log.exception("job %s: give_up failed; its lease will expire and it runs again", job.id)
             return
-        self._quietly(self.queue.fail, job.id, self.worker_id, message)
+        self._settle(job, self.queue.fail, message)
 
-    def _quietly(self, *call: object) -> None:
-        # A store outage here is survivable: the lease expires and another claim resumes the job.
-        function, *args = call
+    def _settle(self, job: Job, transition: Callable[..., bool], *args: object) -> None:
+        """Record a job's end (complete, fail, retry, release). The job leaves the heartbeat's set
+        first: once the row is no longer `running`, a heartbeat that still counted it would find
+        it gone and report a lease lost that was in fact handed over on purpose."""
+        with self._lock:
+            self._running.pop(job.id, None)
         try:
-            function(*args)  # type: ignore[operator]
+            transition(job.id, self.worker_id, *args)
         except Exception as error:
-            log.warning("could not record a job's state (%s); its lease will expire", error)
+            # A store outage here is survivable: the lease expires and another claim resumes the job.
+            log.warning("could not record job %s's state (%s); its lease will expire", job.id, error)
 
     def _periodic_loop(self, interval: float, duty: Callable[[], object]) -> None:
         """Run a duty now and then every `interval` seconds; a failure waits for the next turn."""
@@ -196,7 +200,9 @@ class Worker:
         except Exception as error:
             log.warning("heartbeat failed (%s)", error)
             return
-        for job_id, ctx in running.items():
-            if job_id not in held:
-                log.warning("job %s: lease lost; stopping it", job_id)
-                ctx.lease_lost = True
+        with self._lock:
+            # A job settled while the renewal ran has left `_running`: its lease was not lost.
+            lost = [(i, c) for i, c in running.items() if i not in held and self._running.get(i) is c]
+        for job_id, ctx in lost:
+            log.warning("job %s: lease lost; stopping it", job_id)
+            ctx.lease_lost = True

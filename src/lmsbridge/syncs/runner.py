@@ -4,9 +4,11 @@ the events (`sync-finished` always, `data-changed` when something changed) in on
 from __future__ import annotations
 
 import logging
+import time
 
 from lmsbridge.clock import utc_now
 from lmsbridge.connectors.base import ConnectorContext
+from lmsbridge.connectors.http import tally_remote_calls
 from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
 from lmsbridge.integrations.credentials import CredentialBox
@@ -28,6 +30,16 @@ _EVENT_MODELS = {
     "lms_course_revisions",
     "lms_course_progressions",
 }
+
+
+def summary(outcome: SyncOutcome) -> str:
+    """`users +3 ~1 -0 =46, courses ...`: added, updated, deleted, unchanged per model."""
+    parts = [
+        f"{model.removeprefix('lms_')} +{c.added} ~{c.updated} -{c.deleted} ={c.unchanged}"
+        for model, c in sorted(outcome.counts.items())
+    ]
+    errors = f"; errors: {'; '.join(outcome.errors)}" if outcome.errors else ""
+    return (", ".join(parts) or "nothing read") + errors
 
 
 def connector_for(store: Store, box: CredentialBox, integration: Integration) -> object:
@@ -64,8 +76,20 @@ class SyncRunner:
         run, integration = loaded
         connector = connector_for(self.store, self.box, integration)
         started = utc_now()
-        outcome = self.engine.run(run, integration, connector, ctx)  # type: ignore[arg-type]
+        clock = time.monotonic()
+        with tally_remote_calls() as calls:
+            outcome = self.engine.run(run, integration, connector, ctx)  # type: ignore[arg-type]
         self._finish(run, integration, outcome, started)
+        log.info(
+            "sync %s (%s) of %s: %s in %.1fs, %d remote calls; %s",
+            run.id,
+            run.type,
+            integration.id,
+            outcome.state,
+            time.monotonic() - clock,
+            calls[0],
+            summary(outcome),
+        )
 
     def give_up(self, job: Job, error: str) -> None:
         loaded = self._load(job)
@@ -126,4 +150,3 @@ class SyncRunner:
                         "changed_models": [{"name": m} for m in changed],
                     },
                 )
-        log.info("sync %s of %s: %s %s", run.id, integration.id, outcome.state, counts)
