@@ -16,7 +16,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as error:
-        raise PortBusyError(f"cannot listen on {host}:{port}: {host!r} is not an address here ({error})") from None
+        raise PortBusyError(f"cannot listen on {host}:{port}: {host!r} is not an address ({error})") from None
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

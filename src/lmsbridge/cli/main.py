@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from lmsbridge.config import Settings, get_settings
 from lmsbridge.cli import which_store
 from lmsbridge.cli.log_lines import LOG_FORMATS, configure_logging
+from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store, open_store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.errors import LmsBridgeError
@@ -279,7 +279,8 @@ def keys_revoke(key_id: str) -> None:
     with store.write() as conn:
         revoked = AuthRepository(conn).revoke(key_id)
     if not revoked:
-        raise click.ClickException(f"no active key with id {key_id!r} in the store at {which_store.describe()}")
+        where = which_store.describe()
+        raise click.ClickException(f"no active key with id {key_id!r} in the store at {where}")
     click.echo(f"revoked {key_id} in the store at {which_store.describe()}")
 
 

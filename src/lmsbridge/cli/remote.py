@@ -584,9 +584,7 @@ def progressions_complete(
     """Complete PROGRESSION_ID; prints the progression."""
     with _client(url, api_key, integration) as client:
         progression = client.progressions.complete(progression_id, completed_at=completed_at, score=score)
-    _action_output(
-        progression.raw, "progressions", fmt, f"completed {progression.id} ({progression.status})"
-    )
+    _action_output(progression.raw, "progressions", fmt, f"completed {progression.id} ({progression.status})")
 
 
 @courses.command("deactivate")
@@ -661,14 +659,17 @@ def _print_task(task: Task) -> None:
     if task.error:
         click.echo(f"error      {task.error.code}: {task.error.message} ({task.error.log_url})")
     rows = [
-        (item.origin_id, (item.error.code or "") if item.error else "", item.error.message if item.error else "")
+        (item.origin_id, item.error.code or "", item.error.message)
+        if item.error
+        else (item.origin_id, "", "")
         for item in task.failed_items
     ]
     if rows:
         origin_width = max(len(r[0]) for r in rows)
         code_width = max(len(r[1]) for r in rows)
         for origin_id, code, message in rows:
-            click.echo(f"failed     {origin_id.ljust(origin_width)}  {code.ljust(code_width)}  {message}".rstrip())
+            line = f"failed     {origin_id.ljust(origin_width)}  {code.ljust(code_width)}  {message}"
+            click.echo(line.rstrip())
 
 
 @click.command("sync")

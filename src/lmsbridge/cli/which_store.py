@@ -34,7 +34,8 @@ def describe(url: str | None = None) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return "SQLite in memory"
-    return f"PostgreSQL {parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)}"
+    plain = parsed.set(drivername=parsed.get_backend_name())
+    return f"PostgreSQL {plain.render_as_string(hide_password=True)}"
 
 
 def is_missing() -> bool:
@@ -60,7 +61,6 @@ def nothing_to_list(what: str) -> None:
     hint = ""
     if is_missing():
         hint = (
-            "; no store exists there: run this from the folder you serve from, "
-            "or set LMSBRIDGE_DATABASE_URL"
+            "; no store exists there: run this from the folder you serve from, or set LMSBRIDGE_DATABASE_URL"
         )
     click.echo(f"no {what} in the store at {where}{hint}", err=True)

@@ -124,7 +124,9 @@ class AsyncClient:
         attempt = 0
         while True:
             try:
-                response = await self._http.request(method, path, params=params, json=json, headers=all_headers)
+                response = await self._http.request(
+                    method, path, params=params, json=json, headers=all_headers
+                )
             except httpx.TimeoutException as error:
                 failure: APIConnectionError = APITimeoutError(f"{method} {path}: timed out ({error})")
             except httpx.TransportError as error:

@@ -25,6 +25,7 @@ import httpx
 
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.errors import ErrorCode
+from lmsbridge.outbound import AddressRefusedError, guarded_transport
 
 if TYPE_CHECKING:
     from lmsbridge.connectors.pacing import Pace, Pacer
@@ -44,6 +45,7 @@ def tally_remote_calls() -> Iterator[list[int]]:
         yield tally
     finally:
         _call_tally.reset(token)
+
 
 REDACTED = "[redacted]"
 
@@ -157,7 +159,9 @@ class RemoteHttpClient:
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": "lmsbridge", **(headers or {})},
-            transport=transport,
+            # The remote's address was typed by a user (site_url): every connection is checked.
+            transport=transport if transport is not None else guarded_transport(),
+            trust_env=transport is not None,
             follow_redirects=False,
         )
 
@@ -214,6 +218,11 @@ class RemoteHttpClient:
                     raise failure from None
                 self._pause(attempt, None, shown, failure.message)
                 continue
+            except AddressRefusedError as refused:
+                self._record(method, shown, attempt, started, None, refused.message)
+                raise ConnectorError(
+                    f"{self.service}: {refused.message}", code=ErrorCode.REMOTE_INPUT_INVALID
+                ) from None
             except httpx.HTTPError as error:  # an answer that cannot be read (bad encoding, ...)
                 failure = self._failure(method, shown, attempt, started, error, "answered unreadably")
                 raise ConnectorError(failure.message, code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR) from None

@@ -14,7 +14,6 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from lmsbridge.config import Settings
 
-
 # One line an operator can paste; keep it in step with docs/deploy.md.
 MAKE_KEY_COMMAND = (
     "export LMSBRIDGE_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
