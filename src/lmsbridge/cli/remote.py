@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar
 
 import click
 
@@ -352,7 +352,7 @@ def _wait_all(client: Client, batches: list[_Batch], total: int, timeout: float,
     `progress` extension."""
     deadline = time.monotonic() + timeout
     interval = 0.2
-    task_kind = "skills" if kind == "skills" else "courses"
+    task_kind: Literal["courses", "skills"] = "skills" if kind == "skills" else "courses"
     with click.progressbar(length=total, label=f"upserting {kind}", file=sys.stderr) as bar:
         while True:
             for batch in batches:
