@@ -65,7 +65,8 @@ class Client:
     LMSBRIDGE_INTEGRATION_ID. Calls about an integration send `integration_id` as X-Integration-Id;
     `for_integration` gives a client for another one sharing this one's connections. Retries 429,
     503 (and 408, 502, 504) and connection errors up to `max_retries` times with exponential
-    backoff and jitter, honouring Retry-After; `on_retry`, when given, is told each retry in one sentence before its wait."""
+    backoff and jitter, honouring Retry-After; `on_retry`, when given, is told each retry in one
+    sentence before its wait."""
 
     def __init__(
         self,
