@@ -326,13 +326,14 @@ def integrations_create(
             raise click.ClickException(f"{credentials_file} is not valid JSON: {error}") from error
         if not isinstance(credentials, dict):
             raise click.ClickException(f"{credentials_file} must hold a JSON object")
+    box = _box(settings)  # a missing key is said before any store is opened or created
     store = _store()
     migrate(store)
     try:
         with store.write() as conn:
             integration = create_integration(
                 conn,
-                _box(settings),
+                box,
                 tool=tool,
                 environment=environment,
                 name=name,

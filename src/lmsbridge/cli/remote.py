@@ -223,7 +223,7 @@ def users_list(work_emails: tuple[str, ...], **options: Any) -> None:
 
 @click.group("courses")
 def courses() -> None:
-    """Read courses, and upsert them from a file."""
+    """Read courses, upsert them from a file, deactivate one."""
 
 
 @courses.command("list")
@@ -235,7 +235,7 @@ def courses_list(**options: Any) -> None:
 
 @click.group("progressions")
 def progressions() -> None:
-    """Read course progressions (enrolments and completions)."""
+    """Read course progressions (enrolments and completions); enrol and complete."""
 
 
 @progressions.command("list")
