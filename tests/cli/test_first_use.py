@@ -73,7 +73,8 @@ def test_a_command_that_creates_a_store_says_so_and_every_admin_command_names_it
     assert listed.stderr == ""
 
     migrated = lmsbridge(tmp_path, "migrate")
-    assert migrated.stdout.strip() == f"SQLite file {store} is up to date"
+    assert migrated.stdout.strip() == "the store is up to date"
+    assert migrated.stderr.strip() == f"store: SQLite file {store}"
 
 
 def test_a_server_that_is_down_fails_at_once_in_one_line(tmp_path: Path) -> None:

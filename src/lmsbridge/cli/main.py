@@ -92,8 +92,8 @@ def migrate_cmd() -> None:
     """Create or upgrade the store's tables."""
     store = _store()
     applied = migrate(store)
-    where = which_store.describe()
-    click.echo(f"applied migrations {applied} to {where}" if applied else f"{where} is up to date")
+    click.echo(f"applied migrations: {applied}" if applied else "the store is up to date")
+    click.echo(f"store: {which_store.describe()}", err=True)
 
 
 migrate_cmd.name = "migrate"

@@ -140,7 +140,8 @@ class Client:
                 failure = APIConnectionError(f"{method} {path}: {type(error).__name__}: {error}")
                 if isinstance(error, httpx.ConnectError) and not self._answered:
                     failure = APIConnectionError(
-                        f"cannot connect to {self.base_url} ({error}); is the server running there?"
+                        f"cannot connect to {self.base_url} ({type(error).__name__}: {error}); "
+                        "is the server running there?"
                     )
                     if not self.retry.retry_refused_first_call:
                         raise failure from None
