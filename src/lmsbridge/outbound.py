@@ -69,7 +69,8 @@ def checked_address(host: str, port: int, *, allow_private: bool) -> str:
     for address in addresses:
         why = refusal(address, allow_private=allow_private)
         if why is not None:
-            raise AddressRefusedError(f"lmsbridge does not call {host} ({address}): {why}.")
+            named = host if host == str(address) else f"{host} ({address})"
+            raise AddressRefusedError(f"lmsbridge does not call {named}: {why}.")
     return str(addresses[0])
 
 
