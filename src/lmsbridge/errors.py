@@ -134,6 +134,13 @@ class StoreUnavailableError(LmsBridgeError):
     title = "The service is temporarily unavailable."
 
 
+class StoreTooOldError(LmsBridgeError):
+    """A store from before lmsbridge 0.1.0's last migration, which the baseline cannot take over."""
+
+    code = ErrorCode.UNKNOWN_ERROR
+    status_code = 500
+
+
 class UnknownError(LmsBridgeError):
     code = ErrorCode.UNKNOWN_ERROR
     status_code = 500

@@ -66,10 +66,12 @@ class _Commands(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from lmsbridge.errors import StoreUnavailableError
+        from lmsbridge.errors import StoreTooOldError, StoreUnavailableError
 
         try:
             return super().invoke(ctx)
+        except StoreTooOldError as error:
+            raise click.ClickException(error.message) from error
         except StoreUnavailableError as error:
             url = get_settings().database_url.split("@")[-1]
             raise click.ClickException(f"{error.message} (LMSBRIDGE_DATABASE_URL: ...{url})") from error
@@ -92,7 +94,7 @@ def migrate_cmd() -> None:
     """Create or upgrade the store's tables."""
     store = _store()
     applied = migrate(store)
-    click.echo(f"applied migrations: {applied}" if applied else "the store is up to date")
+    click.echo(f"applied revisions: {', '.join(applied)}" if applied else "the store is up to date")
     click.echo(f"store: {which_store.describe()}", err=True)
 
 

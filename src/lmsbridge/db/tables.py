@@ -1,4 +1,6 @@
-"""Every table of the store, as SQLAlchemy Core metadata. Migrations create them (`migrations.py`)."""
+"""Every table of the store, as SQLAlchemy Core metadata: what the code queries. The Alembic revisions
+in `migrations/versions/` create and change the tables with their own explicit DDL; a test checks that
+the newest revision's schema equals this metadata (see `migrations/__init__.py` to add a revision)."""
 
 from __future__ import annotations
 
@@ -168,17 +170,8 @@ sandbox_skills = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
-schema_migrations = Table(
-    "schema_migrations",
-    metadata,
-    Column("version", Integer, primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("applied_at", UTCDateTime, nullable=False),
-)
-
-
 # ---------------------------------------------------------------------------------------------
-# Synced records (migration 2). Every record table has:
+# Synced records (0.1.0's migration 2). Every record table has:
 #   changed_at     when the record's own fields last changed (the wire's changed_at);
 #   updated_stamp  when it or nested data that its endpoint's updated_after follows last changed;
 #   data_hash      of the own fields, so an unchanged record is not written again.
@@ -369,7 +362,7 @@ remote_pacing = Table(
 
 
 # ---------------------------------------------------------------------------------------------
-# Webhooks (migration 4): endpoints per environment, the events each was handed, one delivery per
+# Webhooks (0.1.0's migration 4): endpoints per environment, the events each was handed, one delivery per
 # (event, endpoint) and one row per attempt. See webhooks/.
 
 webhook_endpoints = Table(

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, inspect, select, text
 
 from lmsbridge.clock import utc_now
-from lmsbridge.db import tables as t
 from lmsbridge.db.engine import Store
+from tests.migrations.release_0_1_0 import tables as t
 
 
 @dataclass(frozen=True)
