@@ -66,7 +66,7 @@ from lmsbridge.db import Store
 from lmsbridge.db import tables as t
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.repository import IntegrationRepository
-from lmsbridge.jobs import JobContext, JobQueue
+from lmsbridge.jobs import JobContext, JobQueue, wake_workers
 from lmsbridge.reads.listing import CursorCodec, ListQuery, fingerprint
 from lmsbridge.reads.repository import ENDPOINTS, list_page
 from lmsbridge.sandbox.generator import SandboxSize
@@ -249,7 +249,7 @@ def run_sync(
         worker = build_worker(store, settings, box, concurrency=1)
         meter = SchedMeter(os.getpid())
         worker.start()
-        store.job_enqueued.set()
+        wake_workers()
         try:
             run = wait_run(store, run_id, timeout)
             return run, meter.read()

@@ -8,7 +8,6 @@ import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import Worker
 from lmsbridge.worker_setup import build_worker
+from tests.waiting import wait_until
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LMSBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -118,11 +118,12 @@ def running(app: Any) -> Iterator[str]:
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        assert time.monotonic() < deadline, "the test server did not start"
+
+    def started() -> bool:
         assert thread.is_alive(), "the test server failed to start"
-        time.sleep(0.02)
+        return bool(uv.started)
+
+    wait_until(started, timeout=15, message="the test server did not start", interval=0.02)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -8,12 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.waiting import wait_until
 
 # What the fault tests add: outcomes committed often, the sync schedule looked at every second.
 FAST_WORKER = {"LMSBRIDGE_TASK_FLUSH_SECONDS": "0.1", "LMSBRIDGE_SYNC_SCHEDULE_CHECK_SECONDS": "1"}
@@ -60,18 +61,17 @@ class Processes:
     def serve(self, port: int, timeout: float = 30.0) -> subprocess.Popen[bytes]:
         """`serve --no-worker` on `port`, once /healthz answers 200."""
         proc = self.start("serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port))
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def healthy() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"serve exited early\n{self.logs()}")
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    return proc
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not become healthy\n{self.logs()}")
-            time.sleep(0.05)
+                return False
+
+        wait_until(healthy, timeout=timeout, message=lambda: f"serve did not become healthy\n{self.logs()}")
+        return proc
 
     def signal(self, proc: subprocess.Popen[bytes], signum: int) -> None:
         """Signal a process; check_alive no longer expects it to be running."""
@@ -109,11 +109,12 @@ def wait_for(
     processes: Processes | None = None,
     interval: float = 0.1,
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
+    def holds() -> bool:
         if processes is not None:
             processes.check_alive()
-        if time.monotonic() > deadline:
-            logs = processes.logs() if processes is not None else ""
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}\n{logs}")
-        time.sleep(interval)
+        return condition()
+
+    def failure() -> str:
+        return f"waiting for {what}\n{processes.logs() if processes is not None else ''}"
+
+    wait_until(holds, timeout=timeout, message=failure, interval=interval)

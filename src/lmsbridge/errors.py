@@ -71,12 +71,26 @@ def title_of(code: str | None) -> str | None:
         return None
 
 
+class Intent(StrEnum):
+    """What trying again can do about a failure; job kinds' retry policies read it (jobs/retry.py).
+    An error class says it with an `intent` class attribute; without one, the intent is unknown."""
+
+    TRANSIENT = "transient"  # it may pass by itself: try again later
+    CONFIGURATION = "configuration"  # a person must change something first: fail now
+
+
+def intent_of(error: BaseException) -> Intent | None:
+    intent = getattr(error, "intent", None)
+    return intent if isinstance(intent, Intent) else None
+
+
 class LmsBridgeError(Exception):
     """A failure with a contract code, a static title and an HTTP status."""
 
     code: ErrorCode | None = ErrorCode.UNKNOWN_ERROR
     status_code: int = 500
     title: str | None = None
+    intent: Intent | None = None
 
     def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -132,6 +146,7 @@ class StoreUnavailableError(LmsBridgeError):
     code = ErrorCode.UNKNOWN_ERROR
     status_code = 503
     title = "The service is temporarily unavailable."
+    intent = Intent.TRANSIENT
 
 
 class StoreTooOldError(LmsBridgeError):
@@ -139,6 +154,7 @@ class StoreTooOldError(LmsBridgeError):
 
     code = ErrorCode.UNKNOWN_ERROR
     status_code = 500
+    intent = Intent.CONFIGURATION
 
 
 class UnknownError(LmsBridgeError):

@@ -7,7 +7,7 @@ from functools import partial
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.jobs import Handler, Worker
+from lmsbridge.jobs import JobKind, RetryPolicy, Worker
 from lmsbridge.syncs.anonymiser import anonymise_deleted
 from lmsbridge.syncs.runner import SyncRunner
 from lmsbridge.syncs.service import RUN_SYNC_JOB, schedule_due_syncs
@@ -18,14 +18,22 @@ from lmsbridge.webhooks.service import DELIVER_JOB, fan_out
 from lmsbridge.webhooks.settings import WebhookSettings
 
 
-def handlers(
+def job_kinds(
     store: Store, settings: Settings, box: CredentialBox, webhooks: WebhookSettings | None = None
-) -> dict[str, Handler]:
-    return {
-        RUN_TASK_JOB: BulkTaskRunner(store, settings, box),
-        RUN_SYNC_JOB: SyncRunner(store, box),
-        DELIVER_JOB: DeliveryRunner(store, box, webhooks or WebhookSettings()),
-    }
+) -> list[JobKind]:
+    return [
+        # Backoff from 2s to 5 minutes rides out a store outage of about ten minutes; a
+        # configuration failure (the secret key opens no credentials) ends the task or sync now.
+        JobKind(RUN_TASK_JOB, BulkTaskRunner(store, settings, box), RetryPolicy()),
+        JobKind(RUN_SYNC_JOB, SyncRunner(store, box), RetryPolicy()),
+        # A delivery keeps its own schedule of attempts (webhooks/settings.py); a job retry only
+        # covers the handler failing to record its attempt, so it comes back sooner.
+        JobKind(
+            DELIVER_JOB,
+            DeliveryRunner(store, box, webhooks or WebhookSettings()),
+            RetryPolicy(max_delay_seconds=60),
+        ),
+    ]
 
 
 def build_worker(
@@ -44,7 +52,7 @@ def build_worker(
     anonymise.__name__ = "anonymise_deleted"  # type: ignore[attr-defined]
     return Worker(
         store,
-        handlers(store, settings, box, webhooks),
+        job_kinds(store, settings, box, webhooks),
         concurrency=concurrency,
         lease_seconds=settings.job_lease_seconds,
         poll_seconds=settings.job_poll_seconds,

@@ -15,6 +15,7 @@ import pytest
 from tests.api.helpers import course, submit, wait
 from tests.conftest import Server, Tenant, make_tenant
 from tests.contract import checked
+from tests.waiting import wait_until
 
 ENROL = "/v1/lms/course-progressions"
 PROGRESSIONS = "/v1/lms/course-progressions"
@@ -32,14 +33,13 @@ def deactivate_path(course_id: str) -> str:
 
 def wait_first_sync(api: httpx.Client, integration: str, timeout: float = 30.0) -> None:
     """Poll the integration until its first sync completed (bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def completed() -> bool:
         response = checked(api.get(f"/v1/integrations/{integration}"))
         assert response.status_code == 200, response.text
-        if response.json()["data"]["setup_status"] == "COMPLETED":
-            return
-        assert time.monotonic() < deadline, f"the first sync did not finish within {timeout}s"
-        time.sleep(0.05)
+        return bool(response.json()["data"]["setup_status"] == "COMPLETED")
+
+    wait_until(completed, timeout=timeout, message="the first sync did not finish")
 
 
 def ok(response: httpx.Response) -> dict[str, Any]:

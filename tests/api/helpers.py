@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from tests.contract import checked
+from tests.waiting import wait_until
 
 COURSES = "/v1/lms/courses/bulk"
 SKILLS = "/v1/hris/skills/bulk"
@@ -48,10 +48,9 @@ def poll(api: httpx.Client, task_id: str, path: str = COURSES) -> dict[str, Any]
 
 def wait(api: httpx.Client, task_id: str, path: str = COURSES, timeout: float = 30.0) -> dict[str, Any]:
     """Poll until the task is COMPLETED or FAILED (bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ended() -> dict[str, Any] | None:
         data = poll(api, task_id, path)
-        if data["status"] != "PENDING":
-            return data
-        assert time.monotonic() < deadline, f"task {task_id} still PENDING after {timeout}s: {data}"
-        time.sleep(0.05)
+        return data if data["status"] != "PENDING" else None
+
+    return wait_until(ended, timeout=timeout, message=f"task {task_id} still PENDING")

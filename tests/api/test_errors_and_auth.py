@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio
 import httpx
 import pytest
 from sqlalchemy import update
+from starlette.types import Message, Receive, Scope, Send
 
 from lmsbridge.auth.repository import AuthRepository
 from lmsbridge.db.tables import integrations
+from lmsbridge.logs.recorder import InteractionRecorder
+from lmsbridge.logs.repository import InteractionRepository, InteractionWriter
 from tests.api.helpers import COURSES, course
 from tests.conftest import Server, Tenant, make_tenant, running
 from tests.contract import checked
+from tests.waiting import wait_until
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None) -> dict[str, object]:
@@ -89,6 +96,52 @@ def test_an_unexpected_failure_answers_500_without_a_stack_trace(
     assert page.status_code == 200 and "500" in page.text
 
 
+@pytest.mark.parametrize("failure", ["an exception", "a body over the limit"])
+def test_an_error_is_stored_before_its_answer_leaves(clean_server: Server, failure: str) -> None:
+    """The cause of a 404 log page once seen in a full run: the 500 (and 413) answers the recorder
+    writes itself were sent before their interaction was stored, so a client that opened log_url
+    at once could outrun the write. Every error is now stored first; this checks the order."""
+    store = clean_server.store
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("a bug")
+
+    writer = InteractionWriter(store)
+    recorder = InteractionRecorder(
+        broken,
+        writer=writer,
+        max_body_bytes=10,
+        log_body_bytes=1000,
+        configured_public_url="http://lmsbridge.test",
+    )
+    headers = [(b"content-length", b"11")] if failure == "a body over the limit" else []
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/check-api-key",
+        "query_string": b"",
+        "headers": headers,
+        "scheme": "http",
+        "server": ("lmsbridge.test", 80),
+    }
+    stored_when_sent: list[bool] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            with store.read() as conn:
+                row = InteractionRepository(conn).get(scope["state"]["interaction_id"])
+            stored_when_sent.append(row is not None and row.status_code == message["status"])
+
+    try:
+        anyio.run(recorder, scope, receive, send)
+    finally:
+        writer.close()
+    assert stored_when_sent == [True]
+
+
 def test_every_error_log_url_leads_to_the_interaction_without_the_api_key(
     clean_server: Server, tenant: Tenant
 ) -> None:
@@ -105,22 +158,19 @@ def test_every_error_log_url_leads_to_the_interaction_without_the_api_key(
 
 
 def test_successful_calls_are_recorded_too(clean_server: Server, tenant: Tenant) -> None:
-    import time
-
     from sqlalchemy import select
 
     from lmsbridge.db.tables import interactions
 
     with clean_server.client(tenant.key) as api:
         api.get("/v1/check-api-key")
-    deadline = time.monotonic() + 5
-    while True:
+
+    def recorded() -> list[Any]:
         with clean_server.store.read() as conn:
-            rows = list(conn.execute(select(interactions).where(interactions.c.path == "/v1/check-api-key")))
-        if rows or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert rows and rows[0].status_code == 200
+            return list(conn.execute(select(interactions).where(interactions.c.path == "/v1/check-api-key")))
+
+    rows = wait_until(recorded, timeout=5, message="the successful call was not recorded")
+    assert rows[0].status_code == 200
     assert rows[0].environment_id == tenant.environment_id
     assert tenant.key not in str(rows[0].request_headers)
 

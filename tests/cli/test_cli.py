@@ -12,7 +12,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from lmsbridge.ids import ALPHABET
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from tests.conftest import free_port, make_settings, wipe
 from tests.contract import checked
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -463,17 +463,22 @@ def serve(tmp_path: Path) -> Iterator[Any]:
             )
         served = Served(process, f"http://127.0.0.1:{port}", out, err)
         started.append(served)
-        deadline = time.monotonic() + SERVE_START_TIMEOUT
-        while True:
+
+        def healthy() -> bool:
             exited = process.poll()
             assert exited is None, f"serve exited with {exited}\n{served.output()}"
             try:
-                if httpx.get(f"{served.url}/healthz", timeout=2).status_code == 200:
-                    return served
+                return httpx.get(f"{served.url}/healthz", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"serve did not answer /healthz\n{served.output()}"
-            time.sleep(0.1)
+                return False
+
+        wait_until(
+            healthy,
+            timeout=SERVE_START_TIMEOUT,
+            message=lambda: f"serve did not answer /healthz\n{served.output()}",
+            interval=0.1,
+        )
+        return served
 
     try:
         yield start
@@ -508,16 +513,14 @@ def test_serve_demo_runs_the_readme_flow(keyed: Cli, secret_mode: str, serve: An
         assert submitted.json()["status"] == "success"
         task_id = submitted.json()["data"]["task_id"]
 
-        deadline = time.monotonic() + TASK_TIMEOUT
-        while True:
+        def ended() -> dict[str, Any] | None:
             polled = checked(api.get(f"/v1/lms/courses/bulk/{task_id}"))
             assert polled.status_code == 200, polled.text
-            task = polled.json()["data"]
+            task: dict[str, Any] = polled.json()["data"]
             assert task["task_id"] == task_id
-            if task["status"] != "PENDING":
-                break
-            assert time.monotonic() < deadline, f"the task is still PENDING: {task}"
-            time.sleep(0.1)
+            return task if task["status"] != "PENDING" else None
+
+        task = wait_until(ended, timeout=TASK_TIMEOUT, message="the task is still PENDING", interval=0.1)
 
         assert task["status"] == "COMPLETED", task
         results = task["data"]

@@ -3,14 +3,15 @@ wrapper that injects faults in front of the real app."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
 
 from lmsbridge.client import Client
+from lmsbridge.jobs import wake_workers
 from tests.conftest import Server, Tenant, make_tenant
+from tests.waiting import wait_until
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -21,12 +22,13 @@ Send = Callable[[Message], Awaitable[None]]
 def synced(server: Server, timeout: float = 120.0, **settings: Any) -> Tenant:
     """A Sandbox tenant whose first sync has completed (reads answer 409 before)."""
     tenant = make_tenant(server, **settings)
-    server.store.job_enqueued.set()
-    deadline = time.monotonic() + timeout
+    wake_workers()
     with Client(server.url, tenant.key, tenant.integration) as client:
-        while client.integrations.get().setup_status != "COMPLETED":
-            assert time.monotonic() < deadline, "the first sync did not finish"
-            time.sleep(0.05)
+        wait_until(
+            lambda: client.integrations.get().setup_status == "COMPLETED",
+            timeout=timeout,
+            message="the first sync did not finish",
+        )
     return tenant
 
 

@@ -20,6 +20,7 @@ from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.testing.emulators.moodle import Fault, create_app, seeded_site
 from tests.api.helpers import courses, submit
@@ -119,7 +120,7 @@ def test_an_integration_its_remote_keeps_throttling_does_not_hold_up_another(cle
                     credentials={"token": TOKEN},
                 )
                 clients[name] = clean_server.client(key, integration.id)
-        clean_server.store.job_enqueued.set()
+        wake_workers()
         try:
             # More throttled tasks than the worker has threads, submitted first.
             stuck = [submit(clients["throttled"], courses(5, prefix=f"s{n}")) for n in range(4)]

@@ -7,7 +7,6 @@ not repeated)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -19,10 +18,12 @@ from lmsbridge.auth.service import create_key
 from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.ids import derived_id
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.testing.emulators.moodle import Fault, MoodleSite, create_app, seeded_site
 from tests.api.helpers import courses, submit
 from tests.conftest import Server, running
 from tests.contract import checked
+from tests.waiting import wait_until
 
 TOKEN = "5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"
 ITEMS = 12
@@ -64,7 +65,7 @@ def moodle_api(clean_server: Server, emulator: tuple[str, Any], site: MoodleSite
             settings={"site_url": url, **SETTINGS},
             credentials={"token": TOKEN},
         )
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     with clean_server.client(key.secret, integration.id) as api:
         yield api
 
@@ -97,15 +98,14 @@ OUTAGES = [
 
 
 def finished(api: httpx.Client, task_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + TASK_TIMEOUT
-    while True:
+
+    def ended() -> dict[str, Any] | None:
         response = checked(api.get(f"/v1/lms/courses/bulk/{task_id}"))
         assert response.status_code == 200, response.text
         view: dict[str, Any] = response.json()["data"]
-        if view["status"] != "PENDING":
-            return view
-        assert time.monotonic() < deadline, f"task {task_id} still PENDING after {TASK_TIMEOUT:g}s: {view}"
-        time.sleep(0.1)
+        return view if view["status"] != "PENDING" else None
+
+    return wait_until(ended, timeout=TASK_TIMEOUT, message=f"task {task_id} still PENDING", interval=0.1)
 
 
 def assert_one_course_per_item(site: MoodleSite, api: httpx.Client, view: dict[str, Any]) -> None:
@@ -144,7 +144,15 @@ def test_a_lasting_remote_fault_fails_items_with_its_code(
     site.clear_faults()
     assert view["status"] == "COMPLETED", view
     assert view["progress"]["total"] == ITEMS
+    with site.lock:
+        created = {c.idnumber for c in site.courses.values() if c.idnumber.startswith("outage")}
+    # A slow Moodle carries a create out though its answer never arrives: such a course exists,
+    # and its item says so (found again by ID number) rather than failing (issue 11, C4).
+    assert not created or name == "lasting timeouts", created
     for result in view["data"]:
-        assert result["status"] == "FAILED", result
-        assert result["error"]["code"] == code, (name, result)
+        if result["origin_id"] in created:
+            assert result["status"] == "SUCCEEDED", result
+        else:
+            assert result["status"] == "FAILED", result
+            assert result["error"]["code"] == code, (name, result)
     assert_one_course_per_item(site, moodle_api, view)

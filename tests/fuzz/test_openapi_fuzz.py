@@ -37,6 +37,7 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.slow  # hundreds of generated requests
 def test_no_operation_answers_a_server_error_or_breaks_its_schema(
     clean_server: Server, tenant: Tenant, db_kind: str
 ) -> None:

@@ -1,5 +1,6 @@
 """JobQueue against the real store (SQLite, or PostgreSQL with --db=postgres): transactional
-enqueue, leases, lost leases, retry, release, concurrent claims, and the claim's SQL."""
+enqueue, leases, lost leases, retry, release, concurrent claims, and the claim's SQL. The queue
+runs on a clock the tests move, so leases expire and retries come due without sleeping."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +28,19 @@ QUEUES = (QUEUE,)
 LONG = 60.0  # a lease that does not expire during a test
 
 
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = utc_now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
 @pytest.fixture(scope="module")
 def store(database_url: str) -> Iterator[Store]:
     store = Store(database_url)
@@ -37,9 +51,14 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def queue(store: Store) -> JobQueue:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def queue(store: Store, clock: FakeClock) -> JobQueue:
     wipe(store)
-    return JobQueue(store, max_attempts=5)
+    return JobQueue(store, max_attempts=5, clock=clock)
 
 
 def enqueue(queue: JobQueue, n: int = 1, **kwargs: object) -> list[int]:
@@ -71,7 +90,7 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_no_job(queue: JobQueue) -> 
     assert claim(queue, "w1") is None
 
 
-def test_claim_returns_the_job_and_a_live_lease_keeps_others_out(queue: JobQueue) -> None:
+def test_claim_returns_the_job_and_a_live_lease_keeps_others_out(queue: JobQueue, clock: FakeClock) -> None:
     [job_id] = enqueue(queue)
     job = claim(queue, "w1")
     assert job is not None
@@ -86,8 +105,9 @@ def test_claim_returns_the_job_and_a_live_lease_keeps_others_out(queue: JobQueue
     stored = row(queue, job_id)
     assert stored.state == "running"
     assert stored.locked_by == "w1"
-    assert stored.locked_until > utc_now() + timedelta(seconds=LONG - 10)
+    assert stored.locked_until == clock.now + timedelta(seconds=LONG)
 
+    clock.advance(LONG - 1)
     assert claim(queue, "w2") is None
     assert claim(queue, "w1") is None
 
@@ -98,12 +118,15 @@ def test_claim_ignores_other_queues(queue: JobQueue) -> None:
     assert claim(queue, "w1") is None
 
 
-def test_an_expired_lease_makes_the_job_claimable_by_another_worker(queue: JobQueue) -> None:
+def test_an_expired_lease_makes_the_job_claimable_by_another_worker(
+    queue: JobQueue, clock: FakeClock
+) -> None:
     [job_id] = enqueue(queue)
-    first = claim(queue, "w1", lease=0.2)
+    first = claim(queue, "w1", lease=10)
     assert first is not None and first.attempts == 1
+    clock.advance(9.9)
     assert claim(queue, "w2") is None  # still leased
-    time.sleep(0.4)
+    clock.advance(0.2)
     second = claim(queue, "w2")
     assert second is not None
     assert second.id == job_id
@@ -112,26 +135,29 @@ def test_an_expired_lease_makes_the_job_claimable_by_another_worker(queue: JobQu
     assert (stored.state, stored.locked_by, stored.attempts) == ("running", "w2", 2)
 
 
-def test_heartbeat_extends_the_lease_of_its_holder_only(queue: JobQueue) -> None:
+def test_heartbeat_extends_the_lease_of_its_holder_only(queue: JobQueue, clock: FakeClock) -> None:
     [job_id] = enqueue(queue)
-    assert claim(queue, "w1", lease=1.0) is not None
+    assert claim(queue, "w1", lease=10) is not None
     before = row(queue, job_id).locked_until
 
     assert queue.heartbeat([job_id], "w2", LONG) == set()  # not the holder: no effect
     assert row(queue, job_id).locked_until == before
 
+    clock.advance(5)
     assert queue.heartbeat([job_id], "w1", LONG) == {job_id}
     after = row(queue, job_id).locked_until
-    assert after > before + timedelta(seconds=LONG - 10)
-    time.sleep(1.2)  # past the original lease, within the renewed one
+    assert after == clock.now + timedelta(seconds=LONG)
+    clock.advance(LONG - 1)  # far past the original lease, within the renewed one
     assert claim(queue, "w2") is None
+    clock.advance(2)
+    assert claim(queue, "w2") is not None  # the renewed lease ran out too
     assert queue.heartbeat([], "w1", LONG) == set()
 
 
-def test_a_worker_that_lost_its_lease_can_no_longer_change_the_job(queue: JobQueue) -> None:
+def test_a_worker_that_lost_its_lease_can_no_longer_change_the_job(queue: JobQueue, clock: FakeClock) -> None:
     [job_id] = enqueue(queue)
-    assert claim(queue, "old", lease=0.2) is not None
-    time.sleep(0.4)
+    assert claim(queue, "old", lease=10) is not None
+    clock.advance(11)
     taken = claim(queue, "new")
     assert taken is not None and taken.id == job_id
 
@@ -160,11 +186,10 @@ def test_fail_records_the_error_and_ends_the_job(queue: JobQueue) -> None:
     assert claim(queue, "w1") is None
 
 
-def test_retry_puts_the_job_back_after_a_delay(queue: JobQueue) -> None:
+def test_retry_puts_the_job_back_after_a_delay(queue: JobQueue, clock: FakeClock) -> None:
     [job_id] = enqueue(queue)
     assert claim(queue, "w1") is not None
-    start = utc_now()
-    assert queue.retry(job_id, "w1", "try later", 1.0) is True
+    assert queue.retry(job_id, "w1", "try later", 30.0) is True
     stored = row(queue, job_id)
     assert (stored.state, stored.last_error, stored.locked_by, stored.locked_until) == (
         "queued",
@@ -172,18 +197,28 @@ def test_retry_puts_the_job_back_after_a_delay(queue: JobQueue) -> None:
         None,
         None,
     )
-    assert stored.run_after >= start + timedelta(seconds=0.9)
+    assert stored.run_after == clock.now + timedelta(seconds=30)
+    clock.advance(29.9)
     assert claim(queue, "w2") is None  # not yet runnable
 
-    deadline = time.monotonic() + 10
-    again = None
-    while again is None:
-        assert time.monotonic() < deadline, "the retried job never became claimable"
-        time.sleep(0.1)
-        again = claim(queue, "w2")
+    clock.advance(0.1)
+    again = claim(queue, "w2")
+    assert again is not None
     assert again.id == job_id
     assert again.attempts == 2
-    assert utc_now() >= stored.run_after
+
+
+def test_release_with_a_delay_makes_the_job_wait_without_counting_the_attempt(
+    queue: JobQueue, clock: FakeClock
+) -> None:
+    [job_id] = enqueue(queue)
+    assert claim(queue, "w1") is not None
+    assert queue.release(job_id, "w1", delay_seconds=5) is True
+    assert row(queue, job_id).run_after == clock.now + timedelta(seconds=5)
+    assert claim(queue, "w2") is None
+    clock.advance(5)
+    again = claim(queue, "w2")
+    assert again is not None and again.attempts == 1
 
 
 def test_release_hands_the_job_back_without_counting_the_attempt(queue: JobQueue) -> None:
@@ -199,8 +234,8 @@ def test_release_hands_the_job_back_without_counting_the_attempt(queue: JobQueue
     assert (again.id, again.attempts) == (job_id, 1)
 
 
-def test_claims_follow_priority_then_run_after(queue: JobQueue) -> None:
-    earlier = utc_now() - timedelta(seconds=10)
+def test_claims_follow_priority_then_run_after(queue: JobQueue, clock: FakeClock) -> None:
+    earlier = clock.now - timedelta(seconds=10)
     [low] = enqueue(queue)
     [old] = enqueue(queue, run_after=earlier)
     [high] = enqueue(queue, priority=5)

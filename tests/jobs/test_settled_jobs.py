@@ -14,7 +14,7 @@ import pytest
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.jobs.queue import Job, JobQueue
-from lmsbridge.jobs.worker import JobContext, JobReleased, Worker
+from lmsbridge.jobs.worker import JobContext, JobKind, JobReleased, Worker
 from tests.conftest import wipe
 
 QUEUE = "settled-jobs-tests"  # no other worker claims from it
@@ -46,7 +46,7 @@ def run_with_a_heartbeat_right_after_settling(store: Store, handler: Quick) -> J
     """Claim one job as the worker would, run it, and beat the heart right after each statement
     that ends the job's `running` state: the race the worker's own heartbeat thread can lose."""
     wipe(store)
-    worker = Worker(store, {"settle.test": handler}, lease_seconds=LONG)
+    worker = Worker(store, [JobKind("settle.test", handler)], lease_seconds=LONG)
     queue = worker.queue
     with store.write() as conn:
         queue.enqueue(conn, "settle.test", {}, queue=QUEUE)
@@ -86,7 +86,7 @@ def test_a_lease_taken_by_another_worker_is_still_reported(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     wipe(store)
-    worker = Worker(store, {}, lease_seconds=LONG)
+    worker = Worker(store, [], lease_seconds=LONG)
     with store.write() as conn:
         worker.queue.enqueue(conn, "settle.test", {}, queue=QUEUE)
     job = worker.queue.claim(worker.worker_id, 0.01, (QUEUE,))

@@ -33,6 +33,7 @@ from lmsbridge.integrations.service import create_integration
 from lmsbridge.tasks.service import RUN_TASK_JOB
 from tests.conftest import fresh_database, make_settings, running, wipe
 from tests.processes import Processes, worker_env
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -154,12 +155,13 @@ def the_job(store: Store, task_id: str) -> Any:
 def wait_for(
     condition: Callable[[], bool], timeout: float, what: str, workers: Processes, interval: float = 0.02
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
+    def holds() -> bool:
         workers.check_alive()
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}\n{workers.logs()}")
-        time.sleep(interval)
+        return condition()
+
+    wait_until(
+        holds, timeout=timeout, message=lambda: f"waiting for {what}\n{workers.logs()}", interval=interval
+    )
 
 
 def sandbox_rows(store: Store, integration_id: str) -> int:

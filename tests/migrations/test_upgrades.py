@@ -232,3 +232,22 @@ def test_a_store_older_than_the_0_1_0_release_is_refused_with_a_clear_message(ne
         conn.execute(text("DELETE FROM schema_migrations WHERE version = 4"))
     with pytest.raises(StoreTooOldError, match=r"0\.1\.0 migration 3 of 4"):
         migrations.migrate(new_store)
+
+
+def test_the_revisions_ship_in_a_non_editable_install() -> None:
+    """A wheel holds the packages' modules and the package data pyproject.toml names: every file
+    Alembic reads must be one or the other (checked by hand once with `pip wheel .`)."""
+    import tomllib
+
+    root = Path(migrations.__file__).parents[4]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = set(package_data["lmsbridge"])
+    here = Path(migrations.__file__).parent
+    for path in here.rglob("*"):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(here.parents[1]).as_posix()  # from src/lmsbridge
+        if path.suffix == ".py":
+            assert (path.parent / "__init__.py").exists(), f"{relative} is in no package"
+        else:
+            assert relative in shipped, f"{relative} is missing from [tool.setuptools.package-data]"

@@ -16,6 +16,7 @@ from lmsbridge.db.tables import integrations, sandbox_records, sync_runs
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from tests.conftest import Server
 from tests.contract import checked
+from tests.waiting import wait_until
 
 USERS = "/v1/lms/users"
 COURSES = "/v1/lms/courses"
@@ -39,22 +40,22 @@ def setup_status(api: httpx.Client, integration: str) -> str:
 
 def wait_first_sync(api: httpx.Client, integration: str, timeout: float = 60.0) -> None:
     """Poll the integration's details until its first sync completed (bounded)."""
-    deadline = time.monotonic() + timeout
-    while setup_status(api, integration) != "COMPLETED":
-        assert time.monotonic() < deadline, f"the first sync of {integration} did not finish in {timeout}s"
-        time.sleep(0.05)
+    wait_until(
+        lambda: setup_status(api, integration) == "COMPLETED",
+        timeout=timeout,
+        message=f"the first sync of {integration} did not finish",
+    )
 
 
 def wait_sync(server: Server, sync_id: str, timeout: float = 60.0) -> str:
     """Wait until a sync run has finished; returns its state."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ended() -> str | None:
         with server.store.read() as conn:
             state = conn.scalar(select(sync_runs.c.state).where(sync_runs.c.id == sync_id))
-        if state in FINISHED:
-            return str(state)
-        assert time.monotonic() < deadline, f"sync {sync_id} still {state} after {timeout}s"
-        time.sleep(0.05)
+        return str(state) if state in FINISHED else None
+
+    return wait_until(ended, timeout=timeout, message=f"sync {sync_id} still active")
 
 
 def request_sync(api: httpx.Client, type_: str = "FULL") -> dict[str, Any]:
@@ -151,18 +152,17 @@ def sandbox_remove(server: Server, integration: str, model: str, remote_id: str)
 
 def wait_idle(server: Server, integration: str, timeout: float = 60.0) -> None:
     """Wait until the integration has no sync queued or running."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def idle() -> bool:
         with server.store.read() as conn:
             active = conn.scalar(
                 select(sync_runs.c.id).where(
                     sync_runs.c.integration_id == integration, sync_runs.c.state.in_(("QUEUED", "RUNNING"))
                 )
             )
-        if active is None:
-            return
-        assert time.monotonic() < deadline, f"a sync of {integration} still active after {timeout}s"
-        time.sleep(0.05)
+        return active is None
+
+    wait_until(idle, timeout=timeout, message=f"a sync of {integration} still active")
 
 
 def sync_runs_of(server: Server, integration: str) -> list[str]:

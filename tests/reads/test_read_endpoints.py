@@ -55,6 +55,7 @@ from tests.reads.helpers import (
     walk,
     wire_now,
 )
+from tests.waiting import wait_until
 
 Synced = Callable[..., tuple[Tenant, httpx.Client]]
 
@@ -147,10 +148,12 @@ def test_every_read_answers_409_setup_sync_pending_while_the_first_sync_runs(
         integration = create_integration(conn, server.box, tool="held", environment="default").id
     try:
         with server.client(tenant.key, integration) as api:
-            deadline = time.monotonic() + 30
-            while sync_runs_of(server, integration) != ["RUNNING"]:
-                assert time.monotonic() < deadline, "the first sync did not start"
-                time.sleep(0.02)
+            wait_until(
+                lambda: sync_runs_of(server, integration) == ["RUNNING"],
+                timeout=30,
+                message="the first sync did not start",
+                interval=0.02,
+            )
             assert setup_status(api, integration) == "FINAL_SYNC_PENDING"
             for path in READ_PATHS:
                 assert error_of(api.get(path), 409)["code"] == "INTEGRATION.SETUP_SYNC_PENDING"

@@ -3,7 +3,6 @@ echoes whatever it is sent (as careless servers do in their error messages)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import inspect, select, text
@@ -15,6 +14,7 @@ from starlette.routing import Route
 from lmsbridge.db import Store
 from lmsbridge.db.tables import sync_runs
 from tests.conftest import Server
+from tests.waiting import wait_until
 
 FINISHED = ("SUCCEEDED", "PARTIALLY_FAILED", "FAILED", "AUTHENTICATION_FAILED")
 
@@ -43,18 +43,17 @@ def found_in(texts: dict[str, str], secrets: list[str]) -> list[str]:
 
 def wait_first_run(server: Server, integration: str, timeout: float = 60.0) -> Any:
     """The integration's first sync run, once it has finished (bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def finished() -> Any:
         with server.store.read() as conn:
             run = conn.execute(
                 select(sync_runs)
                 .where(sync_runs.c.integration_id == integration)
                 .order_by(sync_runs.c.created_at)
             ).first()
-        if run is not None and run.state in FINISHED:
-            return run
-        assert time.monotonic() < deadline, f"the first sync of {integration} did not finish in {timeout}s"
-        time.sleep(0.05)
+        return run if run is not None and run.state in FINISHED else None
+
+    return wait_until(finished, timeout=timeout, message=f"the first sync of {integration} did not finish")
 
 
 def echoing_moodle() -> Starlette:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from lmsbridge.db.tables import interactions
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.testing.emulators.moodle import create_app as moodle_app
 from lmsbridge.testing.emulators.moodle import seeded_site
 from tests.api.helpers import COURSES, course, wait
@@ -164,7 +165,7 @@ def moodle_tenant(server: Server, site_url: str, token: str) -> Tenant:
             settings={"site_url": site_url, **FAST_MOODLE},
             credentials={"token": token},
         )
-    server.store.job_enqueued.set()
+    wake_workers()
     return Tenant(key.secret, key.environment_id, integration.id)
 
 

@@ -49,6 +49,7 @@ def raw_files(url: str) -> dict[str, bytes]:
     return {f.name: f.read_bytes() for f in path.parent.glob(path.name + "*")}
 
 
+@pytest.mark.slow  # runs `lmsbridge` processes
 def test_keys_are_hashed_and_credentials_encrypted_in_the_store(
     db_kind: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:

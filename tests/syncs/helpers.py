@@ -3,7 +3,6 @@ the store's records and the Sandbox's "remote" records side by side, a worker he
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -14,10 +13,12 @@ from sqlalchemy import delete, select, update
 from lmsbridge.clock import utc_now
 from lmsbridge.connectors.records import Record
 from lmsbridge.db.tables import events, integrations, sandbox_records, sync_runs
+from lmsbridge.jobs import wake_workers
 from lmsbridge.sandbox.generator import PROVIDERS, SandboxSize
 from lmsbridge.syncs.writer import TABLES
 from tests.conftest import Server, Tenant, make_tenant
 from tests.contract import checked
+from tests.waiting import wait_until
 
 ACTIVE = ("QUEUED", "RUNNING")
 SYNC_TIMEOUT = 60.0
@@ -59,32 +60,31 @@ def runs_of(server: Server, integration: str) -> list[Any]:
 
 def wait_for_run(server: Server, run_id: str, timeout: float = SYNC_TIMEOUT) -> Any:
     """Poll the run until it left QUEUED and RUNNING (bounded); returns its row."""
-    deadline = time.monotonic() + timeout
-    while (row := run_row(server, run_id)).state in ACTIVE:
-        assert time.monotonic() < deadline, f"sync {run_id} still {row.state} after {timeout}s"
-        time.sleep(0.05)
-    return row
+
+    def ended() -> Any:
+        row = run_row(server, run_id)
+        return row if row.state not in ACTIVE else None
+
+    return wait_until(ended, timeout=timeout, message=f"sync {run_id} still active")
 
 
 def wait_until_idle(server: Server, integration: str | None = None, timeout: float = SYNC_TIMEOUT) -> None:
     """Wait until no sync is queued or running (for one integration, or any)."""
-    deadline = time.monotonic() + timeout
     query = select(sync_runs.c.id).where(sync_runs.c.state.in_(ACTIVE))
     if integration is not None:
         query = query.where(sync_runs.c.integration_id == integration)
-    while True:
+
+    def idle() -> bool:
         with server.store.read() as conn:
-            active = list(conn.scalars(query))
-        if not active:
-            return
-        assert time.monotonic() < deadline, f"syncs {active} still active after {timeout}s"
-        time.sleep(0.05)
+            return not list(conn.scalars(query))
+
+    wait_until(idle, timeout=timeout, message="syncs still active")
 
 
 def synced_tenant(server: Server, **settings: Any) -> Tenant:
     """A Sandbox tenant whose initial FULL sync has finished and succeeded."""
     tenant = make_tenant(server, **settings)
-    server.store.job_enqueued.set()
+    wake_workers()
     [first] = runs_of(server, tenant.integration)
     row = wait_for_run(server, first.id)
     assert row.state == "SUCCEEDED", (row.state, row.error)
@@ -123,7 +123,7 @@ def worker_paused(server: Server) -> Iterator[None]:
         yield
     finally:
         del queue.claim
-        server.store.job_enqueued.set()
+        wake_workers()
 
 
 class HookAfterCourses:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from lmsbridge.ids import derived_id
+from lmsbridge.jobs import wake_workers
 from lmsbridge.sandbox.generator import SandboxSize
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs import runner as sync_runner
@@ -288,7 +289,7 @@ def test_a_sync_whose_credentials_are_rejected_ends_authentication_failed_and_de
 
 def test_a_first_sync_that_fails_leaves_the_integration_final_sync_pending(live: Server) -> None:
     tenant = make_tenant(live, auth_invalid=True)
-    live.store.job_enqueued.set()
+    wake_workers()
     [first] = runs_of(live, tenant.integration)
     assert wait_for_run(live, first.id).state == "AUTHENTICATION_FAILED"
     assert setup_status(live, tenant.key, tenant.integration) == "FINAL_SYNC_PENDING"

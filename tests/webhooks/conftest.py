@@ -16,6 +16,7 @@ from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.webhooks.settings import WebhookSettings
 from lmsbridge.worker_setup import build_worker
 from tests.conftest import fresh_database, make_settings, running, wipe
@@ -94,5 +95,5 @@ def new_integration(stack: Stack, **settings: object) -> str:
         integration = create_integration(
             conn, stack.box, tool="sandbox", environment="default", settings=dict(settings)
         )
-    stack.store.job_enqueued.set()
+    wake_workers()
     return integration.id

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -47,12 +48,9 @@ class Receiver:
         return [r.event for r in self.on(path) if type_ is None or r.event["type"] == type_]
 
     def wait_for(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, (
-                f"timed out after {timeout:g}s waiting for {what}: {self.requests}"
-            )
-            time.sleep(0.02)
+        wait_until(
+            condition, timeout=timeout, message=lambda: f"waiting for {what}: {self.requests}", interval=0.02
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lmsbridge.client.webhooks import verify_signature
 from tests.webhooks.conftest import Caller, Stack, new_integration
 from tests.webhooks.receiver import Receiver
@@ -31,6 +33,7 @@ def lmsbridge(stack: Stack, tmp_path: Path, *args: str) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.slow  # starts a dozen `lmsbridge` processes
 def test_the_webhooks_commands(
     stack: Stack, caller: Caller, hook: tuple[Receiver, str], tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from lmsbridge.client.webhooks import parse_event, verify_and_parse, verify_sign
 from lmsbridge.db.tables import events, interactions, webhook_deliveries, webhook_endpoints
 from lmsbridge.webhooks.settings import WebhookSettings
 from tests.contract import validate_schema
+from tests.waiting import wait_until
 from tests.webhooks.conftest import WEBHOOKS, Caller, Stack, new_integration
 from tests.webhooks.receiver import Receiver
 
@@ -61,13 +62,6 @@ def deliveries_of(api: httpx.Client, endpoint_id: str) -> list[dict[str, Any]]:
     return data
 
 
-def wait_until(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_sync_events_arrive_signed_and_in_the_contract_shapes(
     stack: Stack, caller: Caller, hook: Hook
 ) -> None:
@@ -103,8 +97,8 @@ def test_sync_events_arrive_signed_and_in_the_contract_shapes(
 
         wait_until(
             lambda: all(d["state"] == "delivered" for d in deliveries_of(api, endpoint["id"])),
-            10,
-            "deliveries marked delivered",
+            timeout=10,
+            message="deliveries not marked delivered",
         )
         listed = deliveries_of(api, endpoint["id"])
         assert {d["event_id"] for d in listed} == {finished["id"], changed["id"]}
@@ -131,7 +125,11 @@ def test_a_failing_receiver_gets_retries_with_the_same_event_until_it_answers(
         for request in requests:
             assert_signed(endpoint["secret"], request.headers, request.body)
 
-        wait_until(lambda: deliveries_of(api, endpoint["id"])[0]["state"] == "delivered", 10, "delivered")
+        wait_until(
+            lambda: deliveries_of(api, endpoint["id"])[0]["state"] == "delivered",
+            timeout=10,
+            message="not delivered",
+        )
         [delivery] = deliveries_of(api, endpoint["id"])
         assert delivery["attempts"] == 4
         log = delivery["attempt_log"]
@@ -159,8 +157,8 @@ def test_a_receiver_that_never_answers_2xx_is_given_up_after_the_retry_window(
         new_integration(stack)
         wait_until(
             lambda: [d["state"] for d in deliveries_of(api, endpoint["id"])] == ["failed"],
-            WEBHOOKS.retry_window_seconds + 15,
-            "the delivery to fail for good",
+            timeout=WEBHOOKS.retry_window_seconds + 15,
+            message="the delivery did not fail for good",
         )
         [delivery] = deliveries_of(api, endpoint["id"])
         assert delivery["attempts"] == len(receiver.on("/hooks/down")) >= 4
@@ -301,7 +299,9 @@ def test_endpoints_are_per_environment_listed_without_secrets_and_removable(
             )
             return [r.response_body or "" for r in conn.execute(query) if r.status_code == 200]
 
-    wait_until(lambda: any(created["id"] in body for body in logged()), 10, "the POST's interaction")
+    wait_until(
+        lambda: any(created["id"] in body for body in logged()), timeout=10, message="the POST's interaction"
+    )
     assert not any(created["secret"] in body for body in logged())
     with stack.store.read() as conn:
         assert all(created["secret"] not in str(row) for row in conn.execute(select(webhook_endpoints)))

@@ -25,6 +25,7 @@ from lmsbridge.integrations.service import create_integration
 from lmsbridge.webhooks.service import DELIVER_JOB
 from tests.conftest import fresh_database, make_settings, running
 from tests.processes import Processes, worker_env
+from tests.waiting import wait_until
 from tests.webhooks.conftest import Stack
 from tests.webhooks.receiver import Receiver
 
@@ -125,9 +126,11 @@ def test_a_worker_killed_mid_delivery_loses_no_event_and_the_redelivery_keeps_it
                     select(webhook_deliveries).where(webhook_deliveries.c.endpoint_id == endpoint_id)
                 ).one()
 
-        deadline = time.monotonic() + 10
-        while (delivery := the_delivery()).state != "delivered" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        delivery = wait_until(
+            lambda: (found := the_delivery()).state == "delivered" and found,
+            timeout=10,
+            message=lambda: f"the delivery is still {the_delivery().state}",
+        )
         assert (delivery.event_id, delivery.state, delivery.attempts) == (event_id, "delivered", 1)
         with bare_stack.store.read() as conn:
             attempts = conn.execute(

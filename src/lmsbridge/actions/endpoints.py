@@ -17,14 +17,17 @@ from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
 router = APIRouter()
 
 
-def _run(request: Request, integration: Any, action: WriteAction, work: Any) -> Response:
+def _run(
+    request: Request, integration: Any, action: WriteAction, work: Any, warnings: list[str] | None = None
+) -> Response:
+    """`warnings` is filled by `work` with what the remote could not store."""
     service.require(integration, action)
     limiter = request.app.state.action_limiter
     with limiter.slot(integration.id) as remaining:
         data = work()
     return success(
         data,
-        warnings=[],
+        warnings=[{"message": message} for message in warnings or []],
         headers={"Concurrency-Limit": str(limiter.limit), "Concurrency-Remaining": str(remaining)},
     )
 
@@ -67,6 +70,7 @@ def complete(
     """Mark a progression completed, with an optional completion date and score (0 to 100)."""
     store = store_of(request)
     body = body or CompleteRequest()
+    warnings: list[str] = []
 
     def work() -> dict[str, Any]:
         completed_at = service.parse_completed_at(body.completed_at)
@@ -80,10 +84,11 @@ def complete(
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.complete(remote, completed_at, body.score))
+        warnings.extend(record.warnings)
         service.write_through(store, integration.id, "lms_course_progressions", record)
         return service.progression_view(store, integration.id, record.remote_id)
 
-    return _run(request, integration, WriteAction.COMPLETE, work)
+    return _run(request, integration, WriteAction.COMPLETE, work, warnings)
 
 
 @router.post(

@@ -410,6 +410,28 @@ def sandbox_evolve(integration_id: str, changes: int) -> None:
 
 
 @cli.group()
+def syncs() -> None:
+    """Work with sync runs."""
+
+
+@syncs.command("confirm-deletions")
+@click.argument("sync_id")
+def syncs_confirm_deletions(sync_id: str) -> None:
+    """Apply the deletions a full sync held because they looked like lost access on the remote."""
+    from lmsbridge.syncs.deletion_guard import confirm_deletions
+
+    store = _store()
+    migrate(store)
+    try:
+        with store.write() as conn:
+            deleted = confirm_deletions(conn, sync_id, None)
+    except LmsBridgeError as error:
+        raise click.ClickException(error.message) from error
+    for model, count in deleted.items():
+        click.echo(f"{model}: {count} marked deleted")
+
+
+@cli.group()
 def emulate() -> None:
     """Run an emulator of a remote LMS, to try a connector without an account anywhere."""
 
@@ -419,7 +441,15 @@ def emulate() -> None:
 @click.option("--port", default=9001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--token", default=None, help="The web service token to accept (default: a new random one).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same seeded site.")
-def emulate_moodle(host: str, port: int, token: str | None, seed: int) -> None:
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="version=4.4|4.5|5.0|5.1 (default the newest): the Moodle version to answer as (exception "
+    "class names, names shown, error codes); debug=1: answers carry Moodle's debuginfo.",
+)
+def emulate_moodle(host: str, port: int, token: str | None, seed: int, settings: tuple[str, ...]) -> None:
     """Serve an emulated Moodle site (REST web services) with seeded users, courses, enrolments,
     completions and competencies."""
     import secrets
@@ -427,15 +457,24 @@ def emulate_moodle(host: str, port: int, token: str | None, seed: int) -> None:
 
     import uvicorn
 
-    from lmsbridge.testing.emulators.moodle import create_app, seeded_site
+    from lmsbridge.testing.emulators.moodle import NEWEST, VERSIONS, create_app, seeded_site
 
+    options = {key: value for key, _, value in (part.partition("=") for part in settings)}
+    unknown = sorted(set(options) - {"version", "debug"})
+    if unknown:
+        raise click.BadParameter(
+            f"unknown setting {unknown[0]!r} (known: version, debug)", param_hint="--setting"
+        )
+    version = options.get("version", NEWEST)
+    if version not in VERSIONS:
+        raise click.BadParameter(f"version must be one of {', '.join(VERSIONS)}", param_hint="--setting")
     token = token or secrets.token_hex(16)
-    site = seeded_site(seed=seed, token=token)
+    site = seeded_site(seed=seed, token=token, version=version, debug=options.get("debug") in ("1", "true"))
     url = f"http://{host}:{port}"
     credentials = json.dumps({"token": token})
     # Suggested under the temporary folder, so following the steps leaves nothing in a work tree.
     credentials_file = Path(tempfile.gettempdir()) / f"lmsbridge-moodle-{port}.json"
-    click.echo(f"""Moodle emulator listening on {url}
+    click.echo(f"""Moodle {version} emulator listening on {url}
   site_url: {url}
   token:    {token}
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from lmsbridge.connectors.errors import ItemError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
@@ -80,9 +80,21 @@ class Capabilities:
 
 
 class ConnectorSettings(BaseModel):
-    """Per-integration settings (`--setting KEY=VALUE`); each connector narrows this."""
+    """Per-integration settings (`--setting KEY=VALUE`); each connector narrows this. The
+    deletion guard's limits belong to every integration (the sync engine applies them)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    deletion_guard_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A full sync that would mark more than this share of a model's live records "
+        "deleted holds those deletions until they are confirmed (1 turns the guard off).",
+    )
+    deletion_guard_min: int = Field(
+        10, ge=1, description="The guard holds only deletions of at least this many records."
+    )
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,11 @@ class Connector(Protocol):
     ) -> ProgressionRecord: ...
 
     def deactivate_course(self, course_remote_id: str) -> CourseRecord: ...
+
+    def preflight(self) -> list[str]:
+        """Cheap remote calls that prove the credentials and permissions work. Raises a
+        `ConnectorError` whose message names what to fix; returns warnings."""
+        ...
 
 
 @dataclass(frozen=True)

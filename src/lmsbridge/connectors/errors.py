@@ -1,17 +1,19 @@
 """Remote failures, ordered by what the caller should do about them.
 
-ConnectorError
-├── IntegrationError   the whole operation cannot run (credentials, permissions): fail the task
+ConnectorError         a remote failure of no better kind (an unexpected HTTP error): transient
+├── IntegrationError   the whole operation cannot run (credentials, permissions): fail the task;
+│                      its intent is configuration, so a job that lets it escape fails at once
 └── ItemError          this one item failed; the others go on
 """
 
 from __future__ import annotations
 
-from lmsbridge.errors import ErrorCode
+from lmsbridge.errors import ErrorCode, Intent
 
 
 class ConnectorError(Exception):
     code: ErrorCode = ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
+    intent: Intent = Intent.TRANSIENT
 
     def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
         super().__init__(message)
@@ -22,6 +24,8 @@ class ConnectorError(Exception):
 
 class IntegrationError(ConnectorError):
     """Nothing can run for this integration until a person fixes something."""
+
+    intent = Intent.CONFIGURATION
 
 
 class AuthenticationInvalidError(IntegrationError):

@@ -77,6 +77,8 @@ class ProgressionRecord:
     enrolled_at: datetime | None = None
     completed_at: datetime | None = None
     remote_data: dict[str, Any] | None = None
+    # What a write action could not store remotely (the answer's `warnings`); never stored.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ front, or PostgreSQL through psycopg. Callers get a connection inside a transact
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -83,7 +82,6 @@ class Store:
             )
         else:
             raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://")
-        self.job_enqueued = threading.Event()
 
     @property
     def is_sqlite(self) -> bool:

@@ -293,6 +293,7 @@ sync_runs = Table(
     Column("counts", JSON, nullable=False),
     Column("error", Text),
     Column("public_url", Text, nullable=False, doc="Base of the run's log_url."),
+    Column("held_deletions", JSON, doc="{model: [record ids]} the deletion guard held, until confirmed."),
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime),
     Column("ended_at", UTCDateTime),

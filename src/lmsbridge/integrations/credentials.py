@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from lmsbridge.config import Settings
+from lmsbridge.errors import Intent
 
 # One line an operator can paste; keep it in step with docs/deploy.md.
 MAKE_KEY_COMMAND = (
@@ -21,7 +22,7 @@ MAKE_KEY_COMMAND = (
 
 
 class SecretKeyMissingError(RuntimeError):
-    pass
+    intent = Intent.CONFIGURATION  # a job that meets it fails at once: retrying opens nothing
 
 
 def _fernet_key(material: str) -> bytes:

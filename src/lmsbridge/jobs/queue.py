@@ -1,4 +1,4 @@
-"""Job rows and every statement that moves them between states:
+"""Job rows and every statement that moves them between states (`states.JobState`):
 
     queued --claim--> running --complete--> succeeded
                          |----fail--------> failed
@@ -6,10 +6,12 @@
     running with an expired lease is claimable again (its worker died).
 
 Every state change names the worker holding the lease in its WHERE clause, so a worker that lost
-its lease can no longer change the job."""
+its lease can no longer change the job. Times come from the queue's clock (`utc_now` unless one is
+given), so tests move leases and retries forward without waiting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +21,9 @@ from sqlalchemy import Connection, and_, or_, select, update
 from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
 from lmsbridge.db.tables import jobs
+from lmsbridge.jobs.states import JobState
+
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,8 @@ def claim_statement(worker_id: str, lease_seconds: float, queues: tuple[str, ...
         .where(
             jobs.c.queue.in_(queues),
             or_(
-                and_(jobs.c.state == "queued", jobs.c.run_after <= now),
-                and_(jobs.c.state == "running", jobs.c.locked_until < now),
+                and_(jobs.c.state == JobState.QUEUED, jobs.c.run_after <= now),
+                and_(jobs.c.state == JobState.RUNNING, jobs.c.locked_until < now),
             ),
         )
         .order_by(jobs.c.priority.desc(), jobs.c.run_after, jobs.c.id)
@@ -52,7 +57,7 @@ def claim_statement(worker_id: str, lease_seconds: float, queues: tuple[str, ...
         update(jobs)
         .where(jobs.c.id == candidate)
         .values(
-            state="running",
+            state=JobState.RUNNING,
             locked_by=worker_id,
             locked_until=now + timedelta(seconds=lease_seconds),
             attempts=jobs.c.attempts + 1,
@@ -77,16 +82,18 @@ def enqueue(
     priority: int = 0,
     run_after: datetime | None = None,
     max_attempts: int = 10,
+    now: datetime | None = None,
 ) -> int:
-    """Add a job inside the caller's transaction: a rolled-back caller leaves no job behind."""
-    now = utc_now()
+    """Add a job inside the caller's transaction: a rolled-back caller leaves no job behind.
+    Call `jobs.wake_workers()` after the transaction commits."""
+    now = now or utc_now()
     job_id = conn.execute(
         jobs.insert()
         .values(
             queue=queue,
             kind=kind,
             payload=payload,
-            state="queued",
+            state=JobState.QUEUED,
             priority=priority,
             attempts=0,
             max_attempts=max_attempts,
@@ -99,9 +106,10 @@ def enqueue(
 
 
 class JobQueue:
-    def __init__(self, store: Store, *, max_attempts: int = 10) -> None:
+    def __init__(self, store: Store, *, max_attempts: int = 10, clock: Clock = utc_now) -> None:
         self.store = store
         self.max_attempts = max_attempts
+        self.clock = clock
 
     def enqueue(
         self,
@@ -121,6 +129,7 @@ class JobQueue:
             priority=priority,
             run_after=run_after,
             max_attempts=self.max_attempts,
+            now=self.clock(),
         )
 
     def claim(
@@ -129,7 +138,7 @@ class JobQueue:
         """Lease the next runnable job, or one whose lease expired. On PostgreSQL the candidate
         row is locked with SKIP LOCKED, so concurrent workers never claim the same job; on SQLite
         the write transaction itself serialises claimers."""
-        stmt = claim_statement(worker_id, lease_seconds, queues, utc_now())
+        stmt = claim_statement(worker_id, lease_seconds, queues, self.clock())
         with self.store.write() as conn:
             row = conn.execute(stmt).first()
         if row is None:
@@ -137,35 +146,38 @@ class JobQueue:
         return Job(row.id, row.queue, row.kind, dict(row.payload), row.attempts, row.max_attempts)
 
     def _held(self, job_id: int, worker_id: str) -> Any:
-        return and_(jobs.c.id == job_id, jobs.c.locked_by == worker_id, jobs.c.state == "running")
+        return and_(jobs.c.id == job_id, jobs.c.locked_by == worker_id, jobs.c.state == JobState.RUNNING)
 
     def heartbeat(self, job_ids: list[int], worker_id: str, lease_seconds: float) -> set[int]:
         """Renew the leases of jobs this worker holds; returns the ids it still holds."""
         if not job_ids:
             return set()
-        until = utc_now() + timedelta(seconds=lease_seconds)
+        until = self.clock() + timedelta(seconds=lease_seconds)
         with self.store.write() as conn:
             rows = conn.execute(
                 update(jobs)
-                .where(jobs.c.id.in_(job_ids), jobs.c.locked_by == worker_id, jobs.c.state == "running")
+                .where(
+                    jobs.c.id.in_(job_ids), jobs.c.locked_by == worker_id, jobs.c.state == JobState.RUNNING
+                )
                 .values(locked_until=until)
                 .returning(jobs.c.id)
             )
             return {row.id for row in rows}
 
     def complete(self, job_id: int, worker_id: str) -> bool:
-        return self._finish(job_id, worker_id, state="succeeded", error=None)
+        return self._finish(job_id, worker_id, state=JobState.SUCCEEDED, error=None)
 
     def fail(self, job_id: int, worker_id: str, error: str) -> bool:
-        return self._finish(job_id, worker_id, state="failed", error=error)
+        return self._finish(job_id, worker_id, state=JobState.FAILED, error=error)
 
-    def _finish(self, job_id: int, worker_id: str, *, state: str, error: str | None) -> bool:
+    def _finish(self, job_id: int, worker_id: str, *, state: JobState, error: str | None) -> bool:
+        assert JobState.RUNNING.can_become(state)
         with self.store.write() as conn:
             result = conn.execute(
                 update(jobs)
                 .where(self._held(job_id, worker_id))
                 .values(
-                    state=state, last_error=error, finished_at=utc_now(), locked_by=None, locked_until=None
+                    state=state, last_error=error, finished_at=self.clock(), locked_by=None, locked_until=None
                 )
             )
             return bool(result.rowcount == 1)
@@ -176,9 +188,9 @@ class JobQueue:
                 update(jobs)
                 .where(self._held(job_id, worker_id))
                 .values(
-                    state="queued",
+                    state=JobState.QUEUED,
                     last_error=error,
-                    run_after=utc_now() + timedelta(seconds=delay_seconds),
+                    run_after=self.clock() + timedelta(seconds=delay_seconds),
                     locked_by=None,
                     locked_until=None,
                 )
@@ -189,13 +201,13 @@ class JobQueue:
         """Hand a job back untouched (the worker is stopping, or the job must wait `delay_seconds`
         before it can go on); the attempt does not count."""
         values: dict[str, Any] = {
-            "state": "queued",
+            "state": JobState.QUEUED,
             "attempts": jobs.c.attempts - 1,
             "locked_by": None,
             "locked_until": None,
         }
         if delay_seconds > 0:
-            values["run_after"] = utc_now() + timedelta(seconds=delay_seconds)
+            values["run_after"] = self.clock() + timedelta(seconds=delay_seconds)
         with self.store.write() as conn:
             result = conn.execute(update(jobs).where(self._held(job_id, worker_id)).values(**values))
             return bool(result.rowcount == 1)

@@ -1,5 +1,6 @@
-"""The worker: threads that claim jobs, run their handlers, and a heartbeat that renews every
-lease this worker holds. Stopping (SIGTERM) lets each handler hand its job back at a safe point."""
+"""The worker: threads that claim jobs, run their kinds' handlers, and a heartbeat that renews
+every lease this worker holds. Stopping (SIGTERM) lets each handler hand its job back at a safe
+point. Each job kind is declared with its handler and its retry policy (`JobKind`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
 from lmsbridge.ids import new_id
-from lmsbridge.jobs.queue import Job, JobQueue
+from lmsbridge.jobs.queue import Clock, Job, JobQueue
+from lmsbridge.jobs.retry import DEFAULT_RETRY, RetryPolicy
+from lmsbridge.jobs.wakeup import WORKERS, WakeUp
 
 log = logging.getLogger("lmsbridge.worker")
 
@@ -51,25 +55,33 @@ class Handler(Protocol):
         """Called once when the job will not be tried again."""
 
 
-def retry_delay(attempts: int) -> float:
-    return float(min(300, 2**attempts))
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job: its name (the `kind` column), what runs it and what a failure leads to."""
+
+    name: str
+    handler: Handler
+    retry: RetryPolicy = DEFAULT_RETRY
 
 
 class Worker:
     def __init__(
         self,
         store: Store,
-        handlers: dict[str, Handler],
+        kinds: Sequence[JobKind],
         *,
         concurrency: int = 2,
         lease_seconds: float = 30.0,
         poll_seconds: float = 0.25,
         max_attempts: int = 10,
         periodic: Sequence[tuple[float, Callable[[], object]]] = (),
+        wakeup: WakeUp = WORKERS,
+        clock: Clock = utc_now,
     ) -> None:
         self.store = store
-        self.queue = JobQueue(store, max_attempts=max_attempts)
-        self.handlers = handlers
+        self.queue = JobQueue(store, max_attempts=max_attempts, clock=clock)
+        self.kinds = {kind.name: kind for kind in kinds}
+        self.wakeup = wakeup
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -102,7 +114,7 @@ class Worker:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop claiming; running handlers finish or hand their job back."""
         self.stopping.set()
-        self.store.job_enqueued.set()
+        self.wakeup.notify()
         for thread in self._threads:
             thread.join(timeout)
         log.info("worker %s stopped", self.worker_id)
@@ -119,8 +131,7 @@ class Worker:
                 continue
             idle = self.poll_seconds
             if job is None:
-                if self.store.job_enqueued.wait(self.poll_seconds):
-                    self.store.job_enqueued.clear()
+                self.wakeup.wait(self.poll_seconds)
                 continue
             ctx = JobContext(job, self.stopping)
             with self._lock:
@@ -132,10 +143,11 @@ class Worker:
                     self._running.pop(job.id, None)
 
     def _execute(self, job: Job, ctx: JobContext) -> None:
-        handler = self.handlers.get(job.kind)
-        if handler is None:
+        kind = self.kinds.get(job.kind)
+        if kind is None:
             self._settle(job, self.queue.fail, f"no handler for job kind {job.kind!r}")
             return
+        handler = kind.handler
         if job.attempts > job.max_attempts:
             self._give_up(handler, job, f"gave up after {job.max_attempts} attempts")
             return
@@ -149,10 +161,11 @@ class Worker:
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             message = f"{type(error).__name__}: {error}"
-            if job.attempts >= job.max_attempts:
+            delay = kind.retry.after_failure(error, job.attempts, job.max_attempts)
+            if delay is None:
                 self._give_up(handler, job, message)
             else:
-                self._settle(job, self.queue.retry, message, retry_delay(job.attempts))
+                self._settle(job, self.queue.retry, message, delay)
         else:
             self._settle(job, self.queue.complete)
 

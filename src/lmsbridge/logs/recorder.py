@@ -150,10 +150,16 @@ class InteractionRecorder:
         held: list[Message] = []
 
         async def finish_with(error: LmsBridgeError) -> None:
-            await self._send_error(send, error, log_url, status, response_body)
+            # Stored before it is sent, like every error response: the client may open its
+            # log_url the moment it has the answer.
+            body = error_body(error, log_url)
+            status["code"] = error.status_code
+            status["started"] = True
+            response_body.extend(body[: self.log_body_bytes])
             await self._store_now(
                 self._row(scope, interaction_id, started, request_body, response_body, status["code"])
             )
+            await self._send_error(send, error.status_code, body)
 
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -238,22 +244,11 @@ class InteractionRecorder:
             "(LMSBRIDGE_MAX_BODY_BYTES); split the items into several requests."
         )
 
-    async def _send_error(
-        self,
-        send: Send,
-        error: LmsBridgeError,
-        log_url: str,
-        status: dict[str, Any],
-        response_body: bytearray,
-    ) -> None:
-        body = error_body(error, log_url)
-        status["code"] = error.status_code
-        status["started"] = True
-        response_body.extend(body[: self.log_body_bytes])
+    async def _send_error(self, send: Send, status_code: int, body: bytes) -> None:
         await send(
             {
                 "type": "http.response.start",
-                "status": error.status_code,
+                "status": status_code,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

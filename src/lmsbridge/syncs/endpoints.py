@@ -12,6 +12,7 @@ from lmsbridge.api.deps import IntegrationDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
+from lmsbridge.jobs import wake_workers
 from lmsbridge.logs.endpoints import page, rows
 from lmsbridge.schemas.actions import ForceSyncRequest
 from lmsbridge.syncs.repository import SyncRepository
@@ -31,7 +32,7 @@ def force_sync(
     with store.write() as conn:
         run, already = request_sync(conn, integration.id, requested, public_url(request))
     if not already:
-        store.job_enqueued.set()
+        wake_workers()
     return success({"already_queued": already, "sync_id": run.id, "type": run.type})
 
 

@@ -22,8 +22,10 @@ from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.integrations.repository import Integration
 from lmsbridge.jobs import JobContext, JobReleased
+from lmsbridge.syncs.deletion_guard import DeletionGuard
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.stamps import store_now, take_stamp
+from lmsbridge.syncs.states import SyncRunState
 from lmsbridge.syncs.writer import TABLES, Counts, RecordWriter
 
 log = logging.getLogger("lmsbridge.syncs")
@@ -38,6 +40,10 @@ class SyncOutcome:
     state: str
     counts: dict[str, Counts] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Deletions the deletion guard held, {model: record ids}, until an operator confirms them.
+    held: dict[str, list[str]] = field(default_factory=dict)
+    # What the connector noticed though nothing failed (e.g. fields the remote withheld).
+    warnings: list[str] = field(default_factory=list)
 
     def changed_models(self) -> list[str]:
         changed = [model for model, counts in self.counts.items() if counts.changed]
@@ -61,7 +67,8 @@ class SyncEngine:
         full = run.type == "FULL"
         since = None if full or state.delta_cursor is None else state.delta_cursor - DELTA_OVERLAP
         caps = connector_class(integration.tool).capabilities
-        outcome = SyncOutcome("SUCCEEDED")
+        guard = DeletionGuard.of(integration.tool, integration.settings)
+        outcome = SyncOutcome(SyncRunState.SUCCEEDED)
         for model in SYNC_MODELS:
             if not caps.reads(model):
                 continue
@@ -79,37 +86,53 @@ class SyncEngine:
                     if ctx.should_stop():
                         raise JobReleased
             except AuthenticationInvalidError as error:
-                outcome.state = "AUTHENTICATION_FAILED"
+                outcome.state = SyncRunState.AUTHENTICATION_FAILED
                 outcome.errors.append(error.message)
                 return outcome
             except IntegrationError as error:
-                outcome.state = "FAILED"
+                outcome.state = SyncRunState.FAILED
                 outcome.errors.append(error.message)
                 return outcome
             except ConnectorError as error:
                 log.warning("sync %s: %s failed: %s", run.id, model, error.message)
-                outcome.state = "PARTIALLY_FAILED"
+                outcome.state = SyncRunState.PARTIALLY_FAILED
                 outcome.errors.append(f"{model}: {error.message}")
                 continue
             if full:
-                counts.deleted += self._mark_unseen_as_deleted(integration.id, model, seen, started)
+                counts.deleted += self._mark_unseen_as_deleted(
+                    integration.id, model, seen, started, guard, run.id, outcome
+                )
+        outcome.warnings.extend(getattr(connector, "sync_warnings", None) or [])
         return outcome
 
     def _mark_unseen_as_deleted(
-        self, integration_id: str, model: str, seen: set[int], started: datetime
+        self,
+        integration_id: str,
+        model: str,
+        seen: set[int],
+        started: datetime,
+        guard: DeletionGuard,
+        sync_id: str,
+        outcome: SyncOutcome,
     ) -> int:
         table = TABLES[model]
         with self.store.read() as conn:
-            missing = [
+            live = [
                 row.id
                 for row in conn.execute(
                     select(table.c.id).where(
                         table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
                     )
                 )
-                if hash(row.id) not in seen
             ]
+        missing = [record_id for record_id in live if hash(record_id) not in seen]
         if not missing:
+            return 0
+        if guard.holds(len(missing), len(live)):
+            log.warning("sync %s: %s: %d of %d deletions held", sync_id, model, len(missing), len(live))
+            outcome.held[model] = missing
+            outcome.state = SyncRunState.PARTIALLY_FAILED
+            outcome.errors.append(guard.reason(sync_id, model, len(missing), len(live)))
             return 0
         with self.store.write() as conn:
             stamp = take_stamp(conn, integration_id)

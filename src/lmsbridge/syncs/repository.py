@@ -12,8 +12,7 @@ from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import events, integration_sync_state, sync_runs
 from lmsbridge.db.upsert import upsert_returning
 from lmsbridge.ids import new_id
-
-ACTIVE_STATES = ("QUEUED", "RUNNING")
+from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,7 @@ class SyncRun:
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    held_deletions: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ def _run(row: Any) -> SyncRun:
         row.created_at,
         row.started_at,
         row.ended_at,
+        row.held_deletions,
     )
 
 
@@ -66,13 +67,15 @@ class SyncRepository:
         return _run(row) if row else None
 
     def insert_run(self, integration_id: str, type_: str, public_url: str) -> SyncRun:
-        run = SyncRun(new_id(), integration_id, type_, "QUEUED", {}, None, public_url, utc_now(), None, None)
+        run = SyncRun(
+            new_id(), integration_id, type_, SyncRunState.QUEUED, {}, None, public_url, utc_now(), None, None
+        )
         self.conn.execute(
             sync_runs.insert().values(
                 id=run.id,
                 integration_id=integration_id,
                 type=type_,
-                state="QUEUED",
+                state=SyncRunState.QUEUED,
                 counts={},
                 public_url=public_url,
                 created_at=run.created_at,
@@ -95,14 +98,37 @@ class SyncRepository:
 
     def start_run(self, run_id: str, started_at: datetime) -> None:
         self.conn.execute(
-            update(sync_runs).where(sync_runs.c.id == run_id).values(state="RUNNING", started_at=started_at)
-        )
-
-    def finish_run(self, run_id: str, state: str, counts: dict[str, Any], error: str | None) -> None:
-        self.conn.execute(
             update(sync_runs)
             .where(sync_runs.c.id == run_id)
-            .values(state=state, counts=counts, error=error, ended_at=utc_now())
+            .values(state=SyncRunState.RUNNING, started_at=started_at)
+        )
+
+    def finish_run(
+        self,
+        run_id: str,
+        state: str,
+        counts: dict[str, Any],
+        error: str | None,
+        held_deletions: dict[str, list[str]] | None = None,
+    ) -> None:
+        """An active run ends (`SyncRunState`'s allowed moves); an ended run stays as it is."""
+        assert not SyncRunState(state).active
+        self.conn.execute(
+            update(sync_runs)
+            .where(sync_runs.c.id == run_id, sync_runs.c.state.in_(ACTIVE_STATES))
+            .values(
+                state=state,
+                counts=counts,
+                error=error,
+                ended_at=utc_now(),
+                held_deletions=held_deletions or None,
+            )
+        )
+
+    def settle_held_deletions(self, run_id: str, counts: dict[str, Any]) -> None:
+        """The held deletions were confirmed (and applied): the run counts them now."""
+        self.conn.execute(
+            update(sync_runs).where(sync_runs.c.id == run_id).values(held_deletions=None, counts=counts)
         )
 
     def state(self, integration_id: str) -> SyncState:

@@ -18,6 +18,7 @@ from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
+from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
 
@@ -64,7 +65,7 @@ class SyncRunner:
     def _load(self, job: Job) -> tuple[SyncRun, Integration] | None:
         with self.store.read() as conn:
             run = SyncRepository(conn).get_run(job.payload["sync_id"])
-            if run is None or run.state not in ("QUEUED", "RUNNING"):
+            if run is None or run.state not in ACTIVE_STATES:
                 return None
             integration = IntegrationRepository(conn).get(run.integration_id)
         return (run, integration) if integration is not None else None
@@ -98,7 +99,7 @@ class SyncRunner:
             self._finish(
                 run,
                 integration,
-                SyncOutcome("FAILED", errors=["an internal error stopped the sync"]),
+                SyncOutcome(SyncRunState.FAILED, errors=["an internal error stopped the sync"]),
                 run.started_at or utc_now(),
             )
             log.error("sync %s given up: %s", run.id, error)
@@ -109,20 +110,21 @@ class SyncRunner:
         with self.store.write() as conn:
             repo = SyncRepository(conn)
             current = repo.get_run(run.id)
-            if current is None or current.state not in ("QUEUED", "RUNNING"):
+            if current is None or current.state not in ACTIVE_STATES:
                 return
-            repo.finish_run(run.id, outcome.state, counts, "; ".join(outcome.errors) or None)
+            notes = outcome.errors + [f"warning: {w}" for w in outcome.warnings]
+            repo.finish_run(run.id, outcome.state, counts, "; ".join(notes) or None, outcome.held)
             state = repo.state(integration.id)
             values: dict[str, object] = {}
             begun = current.started_at or ended
-            if outcome.state in ("SUCCEEDED", "PARTIALLY_FAILED"):
+            if SyncRunState(outcome.state).completed:
                 if run.type == "FULL":
                     values["last_full_started_at"] = begun
                     if state.first_synced_at is None:
                         values["first_synced_at"] = ended
                 else:
                     values["last_delta_started_at"] = begun
-                if outcome.state == "SUCCEEDED":
+                if outcome.state == SyncRunState.SUCCEEDED:
                     values["delta_cursor"] = begun
             elif run.type == "FULL" and state.last_full_started_at is None:
                 # A failed first sync is retried on the next schedule, not at once in a loop.

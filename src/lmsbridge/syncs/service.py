@@ -14,7 +14,7 @@ from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.db.tables import integrations
 from lmsbridge.errors import ErrorCode, LmsBridgeError
-from lmsbridge.jobs import enqueue
+from lmsbridge.jobs import enqueue, wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun, SyncState
 
 RUN_SYNC_JOB = "syncs.run"
@@ -103,5 +103,5 @@ def schedule_due_syncs(store: Store, settings: Settings) -> int:
             continue  # another worker queued it first
         queued += 0 if already else 1
     if queued:
-        store.job_enqueued.set()
+        wake_workers()
     return queued

@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from lmsbridge.api.deps import IntegrationDep, store_of
+from lmsbridge.api.deps import IntegrationDep, PrincipalDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
+from lmsbridge.syncs.deletion_guard import confirm_deletions
 from lmsbridge.syncs.repository import SyncRepository
 
 router = APIRouter()
@@ -34,5 +35,23 @@ def get_sync(request: Request, integration: IntegrationDep, sync_id: str) -> Res
             "ended_at": to_wire(run.ended_at),
             "counts": run.counts,
             "error": run.error,
+            "held_deletions": {model: len(ids) for model, ids in (run.held_deletions or {}).items()},
         }
     )
+
+
+@router.post(
+    "/syncs/{sync_id}/confirm-deletions",
+    summary="Confirm the deletions a sync held (extension)",
+    responses=ERRORS,
+    tags=["General"],
+)
+def confirm_held_deletions(request: Request, who: PrincipalDep, sync_id: str) -> Response:
+    """Apply the deletions the deletion guard held in a full sync (more than the integration's
+    share of a model's records unseen at once), once an operator has checked that they are real.
+    Only the integration's latest sync can be confirmed; the records are marked deleted and a
+    data-changed event announces them."""
+    store = store_of(request)
+    with store.write() as conn:
+        deleted = confirm_deletions(conn, sync_id, who.environment_id)
+    return success({"sync_id": sync_id, "deleted": deleted})

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from lmsbridge.api.deps import IntegrationDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.errors import InputInvalidError, NotFoundError
-from lmsbridge.jobs import JobQueue
+from lmsbridge.jobs import JobQueue, wake_workers
 from lmsbridge.schemas.tasks import (
     CoursesBulkRequest,
     SkillsBulkRequest,
@@ -22,6 +22,7 @@ from lmsbridge.schemas.tasks import (
 from lmsbridge.tasks import service
 from lmsbridge.tasks.repository import TaskRepository
 from lmsbridge.tasks.service import COURSES_BULK, SKILLS_BULK, TaskKind
+from lmsbridge.tasks.states import TaskStatus
 
 router = APIRouter()
 
@@ -70,7 +71,7 @@ def _submit(
             if attempt == 2:
                 raise
     if created:
-        store.job_enqueued.set()
+        wake_workers()
     warnings = (
         []
         if created
@@ -90,7 +91,7 @@ def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_
         task = repo.get(task_id)
         if task is None or task.integration_id != integration.id or task.kind != kind.name:
             raise NotFoundError(f"No {kind.label} task {task_id!r} exists for this integration.")
-        results = repo.results(task_id) if task.status == "COMPLETED" else None
+        results = repo.results(task_id) if task.status == TaskStatus.COMPLETED else None
     return success(service.status_view(task, results))
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import task_idempotency, task_items, tasks
+from lmsbridge.tasks.states import ItemStatus, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ class TaskRepository:
         return list(
             self.conn.execute(
                 select(task_items.c.origin_id, task_items.c.error_code, task_items.c.error_message)
-                .where(task_items.c.task_id == task_id, task_items.c.status == "FAILED")
+                .where(task_items.c.task_id == task_id, task_items.c.status == ItemStatus.FAILED)
                 .order_by(task_items.c.position)
                 .limit(limit)
             )
@@ -227,7 +228,7 @@ class TaskRepository:
         self.conn.execute(
             update(task_items)
             .where(task_items.c.task_id == task_id, task_items.c.status.is_(None))
-            .values(status="FAILED", error_code=code, error_message=message, finished_at=utc_now())
+            .values(status=ItemStatus.FAILED, error_code=code, error_message=message, finished_at=utc_now())
         )
         self._refresh_counters(task_id)
 
@@ -242,7 +243,7 @@ class TaskRepository:
         self.conn.execute(
             update(tasks)
             .where(tasks.c.id == task_id)
-            .values(succeeded=count("SUCCEEDED"), failed=count("FAILED"))
+            .values(succeeded=count(ItemStatus.SUCCEEDED), failed=count(ItemStatus.FAILED))
         )
 
     def has_outcomes(self, task_id: str) -> bool:
@@ -262,8 +263,8 @@ class TaskRepository:
         )
         result = self.conn.execute(
             update(tasks)
-            .where(and_(tasks.c.id == task_id, tasks.c.status == "PENDING", no_pending))
-            .values(status="COMPLETED", completed_at=utc_now())
+            .where(and_(tasks.c.id == task_id, tasks.c.status == TaskStatus.PENDING, no_pending))
+            .values(status=TaskStatus.COMPLETED, completed_at=utc_now())
         )
         return bool(result.rowcount == 1)
 
@@ -271,7 +272,7 @@ class TaskRepository:
         """PENDING -> FAILED: the task could not run at all."""
         result = self.conn.execute(
             update(tasks)
-            .where(tasks.c.id == task_id, tasks.c.status == "PENDING")
-            .values(status="FAILED", error_code=code, error_message=message, completed_at=utc_now())
+            .where(tasks.c.id == task_id, tasks.c.status == TaskStatus.PENDING)
+            .values(status=TaskStatus.FAILED, error_code=code, error_message=message, completed_at=utc_now())
         )
         return bool(result.rowcount == 1)

@@ -27,6 +27,7 @@ from lmsbridge.syncs.stamps import take_stamp
 from lmsbridge.syncs.writer import RecordWriter
 from lmsbridge.tasks.repository import ItemRow, Outcome, Task, TaskRepository
 from lmsbridge.tasks.service import KINDS, TaskKind, record_completed
+from lmsbridge.tasks.states import ItemStatus, TaskStatus
 
 log = logging.getLogger("lmsbridge.tasks")
 
@@ -60,7 +61,7 @@ class BulkTaskRunner:
         task_id = job.payload["task_id"]
         with self.store.read() as conn:
             task = TaskRepository(conn).get(task_id)
-            if task is None or task.status != "PENDING":
+            if task is None or task.status != TaskStatus.PENDING:
                 return
             integration = IntegrationRepository(conn).get(task.integration_id)
             pending = TaskRepository(conn).pending_items(task_id)
@@ -77,7 +78,7 @@ class BulkTaskRunner:
     def give_up(self, job: Job, error: str) -> None:
         with self.store.read() as conn:
             task = TaskRepository(conn).get(job.payload["task_id"])
-        if task is not None and task.status == "PENDING":
+        if task is not None and task.status == TaskStatus.PENDING:
             self._stop(
                 task,
                 ErrorCode.UNKNOWN_ERROR,
@@ -159,14 +160,14 @@ class BulkTaskRunner:
         if outcome.error is None and outcome.remote_id is not None:
             return Outcome(
                 position,
-                "SUCCEEDED",
+                ItemStatus.SUCCEEDED,
                 result_id=derived_id(task.integration_id, kind.model, outcome.remote_id),
                 remote_id=outcome.remote_id,
             )
         error = outcome.error
         return Outcome(
             position,
-            "FAILED",
+            ItemStatus.FAILED,
             error_code=(error.code if error else ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR).value,
             error_message=error.message if error else "The remote system returned no id.",
         )

@@ -14,7 +14,7 @@ from lmsbridge.db import Store
 from lmsbridge.errors import InputInvalidError
 from lmsbridge.ids import new_id
 from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.jobs import enqueue
+from lmsbridge.jobs import enqueue, wake_workers
 from lmsbridge.webhooks.repository import CALLBACK, Attempt, Delivery, Endpoint, WebhookRepository
 from lmsbridge.webhooks.settings import WebhookSettings
 from lmsbridge.webhooks.signing import new_secret
@@ -170,6 +170,6 @@ def fan_out(store: Store, settings: WebhookSettings, batch: int = FANOUT_BATCH) 
             created += 1
         repo.mark_fanned([e.id for e in pending])
     if created:
-        store.job_enqueued.set()
+        wake_workers()
         log.info("webhooks: %d deliveries for %d events", created, len(pending))
     return created

@@ -61,10 +61,12 @@ def test_a_function_missing_from_the_service_is_permission_missing_naming_it(moo
     assert raised.value.code == ErrorCode.INTEGRATION_PERMISSION_MISSING
     assert fn.GET_ENROLLED_USERS in raised.value.message
     assert "External services" in raised.value.message
+    moodle.site.enable_function(fn.GET_ENROLLED_USERS)
     moodle.site.disable_function(fn.ENROL_USERS)
+    moodle.site.disable_function(fn.LIST_FRAMEWORKS)
     with pytest.raises(PermissionMissingError) as enrol:
         moodle.connector().enrol("9", "2")
-    assert fn.ENROL_USERS in enrol.value.message and fn.GET_ENROLLED_USERS not in enrol.value.message
+    assert fn.ENROL_USERS in enrol.value.message and fn.LIST_FRAMEWORKS not in enrol.value.message
 
 
 def test_a_function_removed_while_a_connector_works_is_permission_missing_naming_it(moodle: Moodle) -> None:

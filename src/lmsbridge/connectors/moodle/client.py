@@ -5,6 +5,7 @@ and every Moodle failure (answered with HTTP 200 and an exception body) turned i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,27 @@ _USER_REFUSED = {
     "wsaccessuserexpired": "has an expired password",
     "passwordisexpired": "has an expired password",
     "usernotconfirmed": "is not confirmed",
+}
+
+
+# Moodle names a missing capability by its English name ("... (Create courses)."), and gives its
+# id only in debug mode: the capabilities lmsbridge relies on, by those names.
+_CAPABILITIES_BY_NAME = {
+    "Create courses": "moodle/course:create",
+    "Update course settings": "moodle/course:update",
+    "Hide/show courses": "moodle/course:visibility",
+    "Change course full name": "moodle/course:changefullname",
+    "Change course summary": "moodle/course:changesummary",
+    "View participants": "moodle/course:viewparticipants",
+    "Review course enrolments": "moodle/course:enrolreview",
+    "Enrol users": "enrol/manual:enrol",
+    "Assign roles to users": "moodle/role:assign",
+    "Override activity completion status": "moodle/course:overridecompletion",
+    "View course completion report": "report/completion:view",
+    "View activity completion reports": "report/progress:view",
+    "View competency frameworks": "moodle/competency:competencyview",
+    "View course competencies": "moodle/competency:coursecompetencyview",
+    "View user details": "moodle/user:viewdetails",
 }
 
 
@@ -79,11 +101,29 @@ class MoodleFault:
         detail = f" ({self.debuginfo})" if self.debuginfo else ""
         return f"{self.message} [{self.exception}/{self.errorcode}]{detail}"
 
+    @property
+    def kind(self) -> str:
+        """The exception's class without its namespace: from 4.5, core's classes arrive as
+        `core\\exception\\moodle_exception`, before as `moodle_exception`."""
+        return self.exception.rsplit("\\", 1)[-1]
+
 
 class UnexpectedAnswerError(ConnectorError):
     """Something that is not a Moodle web service answered (or Moodle failed before answering)."""
 
     code = ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
+
+
+class AccessRefusedError(PermissionMissingError):
+    """Moodle's `accessexception` without a reason: a function missing from the service, an
+    address or time restriction, or (on site info) a token that just expired."""
+
+    def __init__(self, fault: MoodleFault, message: str) -> None:
+        super().__init__(message)
+        self.fault = fault
+
+
+COURSE_ACCESS_CAPABILITIES = "moodle/course:view and moodle/course:viewhiddencourses"
 
 
 class MoodleCallError(ItemError):
@@ -111,16 +151,30 @@ def classify(fault: MoodleFault) -> ConnectorError:
         debug = fault.debuginfo or ""
         if "token expired" in debug or "Invalid token" in debug:
             return AuthenticationInvalidError(f"Moodle rejected the web service token: {debug}")
-        return PermissionMissingError(
+        return AccessRefusedError(
+            fault,
             f"Moodle refused access to {fault.function} (Access control exception). Add the function "
             f"{fault.function} to the external service of the token ({EXTERNAL_SERVICES_PAGE} > "
-            "Functions); check too that the service is enabled, that the token has not expired and "
-            "allows this address, and that its user has the capability webservice/rest:use."
-            + (f" Moodle says: {debug}" if debug else "")
+            "Functions); check too that the service is enabled, that the token allows this address, "
+            "and that its user has the capability webservice/rest:use."
+            + (f" Moodle says: {debug}" if debug else ""),
         )
-    if fault.exception == "required_capability_exception" or fault.errorcode == "nopermissions":
+    if fault.errorcode in ("errorcoursecontextnotvalid", "requireloginerror") or (
+        fault.kind == "require_login_exception"
+    ):
+        # Moodle answers so, never nopermissions, when the token's user cannot enter the course.
         return PermissionMissingError(
-            f"{where} needs a capability the token's user lacks: {fault.message}"
+            f"{where} refused: the token's user cannot enter the course ({fault.message}). Give the "
+            f"user's role {COURSE_ACCESS_CAPABILITIES}, allowed in the System context "
+            "(Site administration > Users > Permissions > Define roles)."
+        )
+    if fault.kind == "required_capability_exception" or fault.errorcode == "nopermissions":
+        named = re.search(r"\(([^()]+)\)\.?\s*$", fault.message)
+        capability = _CAPABILITIES_BY_NAME.get(named.group(1)) if named else None
+        return PermissionMissingError(
+            f"{where} needs a capability the token's user lacks"
+            + (f" ({capability})" if capability else "")
+            + f": {fault.message}"
             + (f" ({fault.debuginfo})" if fault.debuginfo else "")
             + " Give the user a role with that capability."
         )
@@ -128,11 +182,21 @@ def classify(fault: MoodleFault) -> ConnectorError:
         return ConnectorError(
             "The Moodle site is in maintenance mode.", code=ErrorCode.REMOTE_SERVICE_UNAVAILABLE
         )
-    if fault.exception.startswith("dml_") and fault.errorcode != "invalidrecord":
+    if fault.errorcode == "invaliduser" or (
+        fault.kind == "coding_exception" and "User ID does not exist" in fault.message
+    ):
+        # 4.5 answers dml_missing_record_exception/invaliduser, 4.4 a coding_exception: both mean
+        # that no such (undeleted) user exists.
+        return MoodleCallError(
+            fault,
+            f"{where}: the user does not exist on the site or is deleted.",
+            ErrorCode.REMOTE_INPUT_INVALID,
+        )
+    if fault.kind.startswith("dml_") and fault.errorcode != "invalidrecord":
         return MoodleCallError(
             fault, f"{where} failed on its database: {fault.describe()}", ErrorCode.REMOTE_SERVICE_UNAVAILABLE
         )
-    if fault.exception in ("coding_exception", "invalid_response_exception"):
+    if fault.kind in ("coding_exception", "invalid_response_exception"):
         return MoodleCallError(
             fault, f"{where} failed: {fault.describe()}", ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
         )

@@ -5,10 +5,11 @@ the store or the API."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ from lmsbridge.connectors.http import RetryPolicy
 from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.connectors.moodle.client import (
     EXTERNAL_SERVICES_PAGE,
+    AccessRefusedError,
     MoodleCallError,
     MoodleClient,
     MoodleFault,
@@ -61,6 +63,16 @@ S, U, N = Coverage.SUPPORTED, Coverage.UNSUPPORTED, Coverage.NOT_IMPLEMENTED
 
 IDNUMBER_MAX = 100  # course.idnumber is varchar(100) in Moodle's schema
 FULLNAME_MAX = 254  # course.fullname is varchar(254)
+# What Moodle's PARAM_TEXT refuses in a title (it would strip a tag): "<" opening a tag, a
+# closing tag, a comment or a declaration. Moodle then answers only "Invalid parameter value".
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
+NAMES_CAPABILITY = "moodle/site:viewfullnames"
+DETAILS_CAPABILITY = "moodle/user:viewdetails"
+NAMES_MISSING = (
+    "Moodle returned the users without first and last names: give the lmsbridge user's role the "
+    f"capability {NAMES_CAPABILITY} (Moodle 4.4 and earlier return names only with it; later versions "
+    "also follow the site's full name format)."
+)
 
 
 class MoodleSettings(ConnectorSettings):
@@ -107,6 +119,8 @@ class SiteInfo:
     functions: frozenset[str]
     site_id: int
     release: str
+    user_id: int = 0
+    is_admin: bool = False
 
 
 @contextmanager
@@ -185,6 +199,8 @@ class MoodleConnector:
         self._token = token.strip() if isinstance(token, str) and token.strip() else None
         self._site: SiteInfo | None = None
         self._competencies_off = False
+        # What a sync should tell the operator though nothing failed (names Moodle withheld).
+        self.sync_warnings: list[str] = []
 
     # -- sessions ------------------------------------------------------------------------------------
     @contextmanager
@@ -225,11 +241,13 @@ class MoodleConnector:
     def _check(self, client: MoodleClient, needs: Iterable[str]) -> None:
         if self._site is None:
             with _unexpected_shapes():
-                info = client.call(fn.GET_SITE_INFO)
+                info = self._site_info(client)
                 self._site = SiteInfo(
                     frozenset(str(f["name"]) for f in info.get("functions", [])),
                     int(info.get("siteid", 1)),
                     str(info.get("release", "")),
+                    int(info.get("userid", 0)),
+                    bool(info.get("userissiteadmin", False)),
                 )
         missing = [name for name in needs if name not in self._site.functions]
         if missing:
@@ -238,6 +256,73 @@ class MoodleConnector:
                 f"{'s' if len(missing) > 1 else ''} lmsbridge needs: {', '.join(missing)}. Add "
                 f"{'them' if len(missing) > 1 else 'it'} in {EXTERNAL_SERVICES_PAGE} > Functions."
             )
+
+    @staticmethod
+    def _site_info(client: MoodleClient) -> Any:
+        """Site info, telling an expired token from a refused function: a production site answers
+        an expired token only with "Access control exception", and deletes it on that call, so
+        asking again answers invalidtoken."""
+        try:
+            return client.call(fn.GET_SITE_INFO)
+        except AccessRefusedError as refused:
+            try:
+                return client.call(fn.GET_SITE_INFO)
+            except AuthenticationInvalidError:
+                raise AuthenticationInvalidError(
+                    "Moodle refused the web service token, then no longer knew it: the token has "
+                    "expired (Moodle deletes an expired token when it is used). Create a new token for "
+                    "the lmsbridge service (Site administration > Server > Web services > Manage "
+                    "tokens) and update the integration's credentials."
+                ) from None
+            except AccessRefusedError:
+                raise refused from None
+
+    def preflight(self) -> list[str]:
+        """Proves what it can before any data is trusted: the token, the functions of its service
+        (missing read functions fail; missing write functions are warnings), that the token's user
+        can enter the courses, and that it sees the other users (without moodle/user:viewdetails
+        Moodle leaves them out, silently); warns when names are withheld."""
+        warnings: list[str] = []
+        with self._session(fn.READS, fatal=True) as moodle:
+            assert self._site is not None
+            missing = [name for name in fn.ALL if name not in self._site.functions]
+            if missing:
+                them = "them" if len(missing) > 1 else "it"
+                warnings.append(
+                    f"The token's external service lacks {', '.join(missing)}: the writes that need "
+                    f"{them} will fail. Add {them} in {EXTERNAL_SERVICES_PAGE} > Functions."
+                )
+            courses = self._courses(moodle)
+            body = moodle.call(fn.GET_USERS, {"criteria": [{"key": "email", "value": "%"}]})
+            people = [u for u in body["users"] if u.get("username") != "guest"]
+            others = [u for u in people if int(u["id"]) != self._site.user_id]
+            if not self._site.is_admin and (not others or self._hides_users(moodle, people)):
+                raise PermissionMissingError(
+                    "Moodle hides users from the lmsbridge user (it sees no one else, or a course counts "
+                    "more enrolled users than it lists), so a sync would read them as deleted: give its "
+                    f"role the capability {DETAILS_CAPABILITY} (with moodle/user:viewalldetails and "
+                    "moodle/site:viewuseridentity), allowed in the System context."
+                )
+            if others and all("firstname" not in u for u in others):
+                warnings.append(NAMES_MISSING)
+            if courses:
+                options = [{"name": "userfields", "value": "id"}, {"name": "limitnumber", "value": 1}]
+                moodle.call(fn.GET_ENROLLED_USERS, {"courseid": int(courses[0]["id"]), "options": options})
+        return warnings
+
+    def _hides_users(self, moodle: MoodleClient, people: list[dict[str, Any]]) -> bool:
+        """Without moodle/user:viewdetails Moodle lists only some users, silently; but it counts
+        every enrolled user of a course. A course of a user we see that lists fewer than it
+        counts gives the loss away (a few calls: the first visible users with courses)."""
+        for person in people[:5]:
+            entries = moodle.call(
+                fn.GET_USERS_COURSES, {"userid": int(person["id"]), "returnusercount": True}
+            )
+            for entry in entries[:1]:
+                counted = int(entry.get("enrolledusercount") or 0)
+                listed = self._enrolled_user_ids(moodle, int(entry["id"]))
+                return len(listed) < counted
+        return False
 
     @property
     def _site_id(self) -> int:
@@ -259,7 +344,10 @@ class MoodleConnector:
         with self._session(fn.READS) as moodle:
             body = moodle.call(fn.GET_USERS, {"criteria": [{"key": "email", "value": "%"}]})
             # The guest account is Moodle's stand-in for anonymous visitors, not a person.
-            users = [user_record(u) for u in body["users"] if u.get("username") != "guest"]
+            people = [u for u in body["users"] if u.get("username") != "guest"]
+            users = [user_record(u) for u in people]
+        if people and all("firstname" not in u for u in people) and NAMES_MISSING not in self.sync_warnings:
+            self.sync_warnings.append(NAMES_MISSING)
         yield from _chunks(users, self.settings.page_size)
 
     def _courses(self, moodle: MoodleClient, ids: Sequence[int] = ()) -> list[dict[str, Any]]:
@@ -292,24 +380,77 @@ class MoodleConnector:
 
     def _enrolled_user_ids(self, moodle: MoodleClient, course_id: int) -> list[int]:
         """Everyone enrolled, whatever the enrolment's state, page by page."""
+        return list(self._enrolled(moodle, course_id, [{"name": "userfields", "value": "id,fullname"}]))
+
+    def _active_in_hidden(self, moodle: MoodleClient, course_id: int) -> dict[int, int]:
+        """The active enrolments of a hidden course, with each learner's last access to it."""
+        options: list[dict[str, Any]] = [
+            {"name": "onlyactive", "value": 1},
+            {"name": "userfields", "value": "id,lastcourseaccess"},
+        ]
+        return self._enrolled(moodle, course_id, options)
+
+    def _enrolled(
+        self, moodle: MoodleClient, course_id: int, options: list[dict[str, Any]]
+    ) -> dict[int, int]:
+        """User id -> last access to the course, page by page."""
         size, start = self.settings.page_size, 0
-        ids: list[int] = []
+        found: dict[int, int] = {}
         while True:
-            options = [
-                {"name": "userfields", "value": "id,fullname"},
+            paged = [
+                *options,
                 {"name": "limitfrom", "value": start},
                 {"name": "limitnumber", "value": size},
             ]
             try:
-                users = moodle.call(fn.GET_ENROLLED_USERS, {"courseid": course_id, "options": options})
+                users = moodle.call(fn.GET_ENROLLED_USERS, {"courseid": course_id, "options": paged})
             except MoodleCallError as error:
                 if error.fault.errorcode == "invalidrecord":  # the course was deleted while we read
-                    return ids
+                    return found
                 raise
-            ids.extend(int(u["id"]) for u in users)
+            found.update((int(u["id"]), int(u.get("lastcourseaccess") or 0)) for u in users)
             if len(users) < size:
-                return ids
+                return found
             start += size
+
+    def _hidden_standing(
+        self, moodle: MoodleClient, user_id: int, course_id: int, last_access: int
+    ) -> dict[str, Any]:
+        """A learner's standing in a hidden course, which core_enrol_get_users_courses leaves out
+        for learners: completion from the completion status, progress from the activities, as
+        Moodle computes it for a visible course (so hiding a course rewrites no progression)."""
+        completed = False
+        try:
+            status = moodle.call(fn.GET_COURSE_COMPLETION_STATUS, {"courseid": course_id, "userid": user_id})
+            completed = bool(status["completionstatus"]["completed"])
+        except MoodleCallError:
+            pass  # no criteria, not tracked, or not viewable: not completed as far as Moodle says
+        progress: float | int | None = None
+        try:
+            body = moodle.call(fn.GET_ACTIVITIES_COMPLETION, {"courseid": course_id, "userid": user_id})
+            tracked = [s for s in body["statuses"] if s.get("tracking")]
+            if tracked:
+                done = sum(1 for s in tracked if s.get("state") in (1, 2))
+                percent = 100.0 * done / len(tracked)
+                progress = int(percent) if percent.is_integer() else percent
+        except MoodleCallError:
+            pass
+        return {"completed": completed, "progress": progress, "lastaccess": last_access or None}
+
+    def _standing(
+        self, moodle: MoodleClient, user_id: int, course_id: int, active: dict[int, dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """For a direct action: the user's active enrolment, looked for in the course itself
+        when the course is hidden (then absent from the user's courses)."""
+        if course_id in active:
+            return active[course_id]
+        found = self._courses(moodle, [course_id])
+        if not found or found[0].get("visible", 1):
+            return None
+        enrolled = self._active_in_hidden(moodle, course_id)
+        if user_id not in enrolled:
+            return None
+        return self._hidden_standing(moodle, user_id, course_id, enrolled[user_id])
 
     def _active_courses(self, moodle: MoodleClient, user_id: int) -> dict[int, dict[str, Any]]:
         """The user's active enrolments, with Moodle's completion state of each."""
@@ -324,9 +465,14 @@ class MoodleConnector:
         return completion_time(status)
 
     def _progression(
-        self, moodle: MoodleClient, user_id: int, course_id: int, active: dict[int, dict[str, Any]]
+        self,
+        moodle: MoodleClient,
+        user_id: int,
+        course_id: int,
+        active: dict[int, dict[str, Any]],
+        entry: dict[str, Any] | None = None,
     ) -> ProgressionRecord:
-        entry = active.get(course_id)
+        entry = entry if entry is not None else active.get(course_id)
         completed = (
             self._completed_at(moodle, course_id, user_id) if entry and entry.get("completed") else None
         )
@@ -335,15 +481,21 @@ class MoodleConnector:
     def _read_progressions(self) -> Iterator[Sequence[Record]]:
         with self._session(fn.READS) as moodle:
             enrolled: dict[int, list[int]] = defaultdict(list)
+            hidden: dict[int, dict[int, int]] = {}  # hidden course -> its active learners
             for course in self._courses(moodle):
-                for user_id in self._enrolled_user_ids(moodle, int(course["id"])):
-                    enrolled[user_id].append(int(course["id"]))
+                course_id = int(course["id"])
+                for user_id in self._enrolled_user_ids(moodle, course_id):
+                    enrolled[user_id].append(course_id)
+                if not course.get("visible", 1):
+                    hidden[course_id] = self._active_in_hidden(moodle, course_id)
             page: list[Record] = []
             for user_id in sorted(enrolled):
                 active = self._active_courses(moodle, user_id)
-                page.extend(
-                    self._progression(moodle, user_id, cid, active) for cid in sorted(enrolled[user_id])
-                )
+                for cid in sorted(enrolled[user_id]):
+                    entry = None
+                    if cid not in active and user_id in hidden.get(cid, {}):
+                        entry = self._hidden_standing(moodle, user_id, cid, hidden[cid][user_id])
+                    page.append(self._progression(moodle, user_id, cid, active, entry))
                 if len(page) >= self.settings.page_size:
                     yield page
                     page = []
@@ -443,6 +595,11 @@ class MoodleConnector:
             return "Moodle needs a course title."
         if len(item.title) > FULLNAME_MAX:
             return f"A Moodle course name holds at most {FULLNAME_MAX} characters, not {len(item.title)}."
+        if _MARKUP.search(item.title):
+            return (
+                "Moodle course titles are plain text: remove the markup (a '<' followed by a letter, '/', "
+                "'!' or '?') from the title."
+            )
         return None
 
     def _courses_by_idnumber(self, moodle: MoodleClient) -> dict[str, int]:
@@ -462,11 +619,28 @@ class MoodleConnector:
             else:
                 failed[item.origin_id] = error
         creates = [item for item in chunk if item.origin_id not in index]
-        for item, outcome in self._create(moodle, creates, index):
-            if isinstance(outcome, ItemError):
-                failed[item.origin_id] = outcome
-            else:
-                written[item.origin_id] = outcome
+        try:
+            for item, outcome in self._create(moodle, creates, index):
+                if isinstance(outcome, ItemError):
+                    failed[item.origin_id] = outcome
+                else:
+                    written[item.origin_id] = outcome
+        except (IntegrationError, ItemError):
+            raise
+        except ConnectorError as error:
+            # The answer was lost, but Moodle may have created the courses: look for them by ID
+            # number (once Moodle answers again) rather than report courses that exist as failed.
+            found = self._courses_by_idnumber(moodle)
+            if not any(item.origin_id in found for item in creates):
+                raise
+            for item in creates:
+                if item.origin_id in written or item.origin_id in failed:
+                    continue
+                if item.origin_id in found:
+                    index[item.origin_id] = found[item.origin_id]
+                    written[item.origin_id] = (found[item.origin_id], True)
+                else:
+                    failed[item.origin_id] = _item_error(error)
         records = self._read_back(moodle, written)
         for item in chunk:
             if item.origin_id in failed:
@@ -585,8 +759,10 @@ class MoodleConnector:
                 )
                 for c in courses
             }
-        except ItemError:
+        except (IntegrationError, ItemError):
             return {}
+        except ConnectorError:
+            return {}  # the site went away after the writes: they stand, the next sync reads them
 
     # -- direct actions ------------------------------------------------------------------------------
     def _course_id(self, remote_id: str, what: str) -> int:
@@ -604,8 +780,21 @@ class MoodleConnector:
         with self._session(fn.ENROL) as moodle:
             course_id = self._course_id(revision_remote_id, "course")
             enrolment = {"roleid": self.settings.student_role_id, "userid": user_id, "courseid": course_id}
-            moodle.call(fn.ENROL_USERS, {"enrolments": [enrolment]})
-            return self._progression(moodle, user_id, course_id, self._active_courses(moodle, user_id))
+            try:
+                moodle.call(fn.ENROL_USERS, {"enrolments": [enrolment]})
+            except MoodleCallError as error:
+                if error.fault.errorcode in ("invaliduser", "codingerror") and (
+                    error.fault.errorcode == "invaliduser" or "User ID does not exist" in error.fault.message
+                ):
+                    raise ItemError(
+                        f"Moodle has no user {user_id} (it does not exist or is deleted): sync again to "
+                        "refresh the users, then enrol an existing one.",
+                        code=ErrorCode.REMOTE_INPUT_INVALID,
+                    ) from None
+                raise
+            active = self._active_courses(moodle, user_id)
+            entry = self._standing(moodle, user_id, course_id, active)
+            return self._progression(moodle, user_id, course_id, active, entry)
 
     def complete(
         self, progression_remote_id: str, completed_at: datetime, score: int | None
@@ -620,15 +809,37 @@ class MoodleConnector:
         with self._session(fn.COMPLETE) as moodle:
             course_id = self._course_id(course_part, "course")
             active = self._active_courses(moodle, user_id)
-            if course_id not in active:
+            entry = self._standing(moodle, user_id, course_id, active)
+            if entry is None:
                 raise ItemError(
                     f"Moodle user {user_id} has no active enrolment in course {course_id}.",
                     code=ErrorCode.REMOTE_INPUT_INVALID,
                 )
-            if not active[course_id].get("completed"):
+            if not entry.get("completed"):
                 self._complete_activities(moodle, user_id, course_id)
                 active = self._active_courses(moodle, user_id)
-            return self._progression(moodle, user_id, course_id, active)
+                entry = self._standing(moodle, user_id, course_id, active)
+            record = self._progression(moodle, user_id, course_id, active, entry)
+        return replace(record, warnings=self._unstored(record, completed_at, score))
+
+    @staticmethod
+    def _unstored(record: ProgressionRecord, completed_at: datetime, score: int | None) -> tuple[str, ...]:
+        """What the request asked for that Moodle's web services cannot store."""
+        warnings = []
+        if score is not None:
+            warnings.append(
+                f"Moodle cannot store a score through its web services: score {score} was not stored."
+            )
+        stored = record.completed_at
+        if stored is None or abs((stored - completed_at).total_seconds()) > 60:
+            when = (
+                f"it dates the completion {stored.isoformat()}" if stored else "it has not dated a completion"
+            )
+            warnings.append(
+                f"Moodle keeps its own completion time: completed_at {completed_at.isoformat()} was not "
+                f"stored ({when})."
+            )
+        return tuple(warnings)
 
     def _complete_activities(self, moodle: MoodleClient, user_id: int, course_id: int) -> None:
         body = moodle.call(fn.GET_ACTIVITIES_COMPLETION, {"courseid": course_id, "userid": user_id})

@@ -39,8 +39,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
@@ -106,15 +106,11 @@ def upgrade(conn: Connection, destination: str = "heads") -> list[str]:
     ) -> None:
         applied.extend(step.up_revision_ids)
 
-    def revisions_to_apply(current: object, _context: object) -> object:
-        return scripts()._upgrade_revs(destination, current)  # type: ignore[arg-type]
-
-    with EnvironmentContext(
-        alembic_config(), scripts(), fn=revisions_to_apply, destination_rev=destination
-    ) as env:
-        env.configure(connection=conn, on_version_apply=record)
-        with env.begin_transaction():
-            env.run_migrations()
+    config = alembic_config()
+    # Alembic's way to share a connection: env.py runs the revisions on it.
+    config.attributes["connection"] = conn
+    config.attributes["on_version_apply"] = record
+    command.upgrade(config, destination)
     return applied
 
 

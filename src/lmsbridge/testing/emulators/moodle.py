@@ -8,14 +8,20 @@ parameters `wstoken`, `wsfunction`, `moodlewsrestformat` (JSON, else XML) and
 service; parameters validated against each function's declared structure with Moodle's rules
 and debug messages; every function error answered with HTTP 200 and an
 `{exception, errorcode, message[, debuginfo]}` body; HTTP 403 with an empty body when web
-services or the REST protocol are off. Course completion is recorded by a completion task, as
-Moodle's scheduled task does, not at the moment an activity is completed.
+services or the REST protocol are off. It answers as one Moodle version (`MoodleSite(version=...)`:
+4.4, 4.5, 5.0 or 5.1), which decides exception class names, when names are shown and how a missing
+user is refused, and applies the token user's capabilities as Moodle does (users left out silently,
+courses it cannot enter, roles it may not assign). Course completion is aggregated at once when an
+override meets the last criterion, and otherwise by a completion task, as Moodle's scheduled task does.
+Its answers were checked against recordings of real 4.4 and 4.5 sites (tests/connectors/moodle/
+test_replay.py).
 
 Fault injection (`Fault`) stands in for what sits in front of a real site: HTTP errors from a
 proxy (with Retry-After), slow answers, timeouts, connections dropped mid-answer, and functions
 removed from the service. `MoodleSite.limit_rate` puts a rate limiter in front (a token bucket
 per token answering 429 with Retry-After), and `latency_seconds` delays every answer.
-Messages are this emulator's own wording; exception classes, error codes and shapes are Moodle's.
+Messages are Moodle's en strings where the recordings showed them, else this emulator's wording;
+exception classes, error codes and shapes are Moodle's.
 """
 
 from __future__ import annotations
@@ -40,8 +46,30 @@ from starlette.routing import Route
 
 REST_PATH = "/webservice/rest/server.php"
 SERVICE = "lmsbridge"
-RELEASE = "5.1 (Build: 20251006)"
-VERSION = "2025100600"
+# Moodle versions the emulator answers as (`MoodleSite(version=...)`): release and version number.
+VERSIONS = {
+    "4.4": ("4.4.3+ (Build: 20240910)", "2024042203.03"),
+    "4.5": ("4.5.6 (Build: 20250811)", "2024100706"),
+    "5.0": ("5.0.2 (Build: 20250811)", "2025041402.02"),
+    "5.1": ("5.1 (Build: 20251006)", "2025100600"),
+}
+NEWEST = "5.1"
+RELEASE, VERSION = VERSIONS[NEWEST]
+# From 4.5, core's exception classes live in the core\exception namespace, and their names reach
+# the client with it; plugin and dml_* classes keep their old names.
+NAMESPACED = frozenset(
+    [
+        "moodle_exception",
+        "coding_exception",
+        "invalid_parameter_exception",
+        "required_capability_exception",
+        "require_login_exception",
+    ]
+)
+VIEW_FULL_NAMES = "moodle/site:viewfullnames"
+VIEW_USER_DETAILS = "moodle/user:viewdetails"
+VIEW_COURSE = "moodle/course:view"
+VIEW_HIDDEN_COURSES = "moodle/course:viewhiddencourses"
 STUDENT, TEACHER, EDITING_TEACHER, MANAGER = 5, 4, 3, 1
 ROLES = {
     MANAGER: ("Manager", "manager", 1),
@@ -77,7 +105,10 @@ def moodle_exception(errorcode: str, message: str, debuginfo: str | None = None)
 
 def missing_record(table: str) -> MoodleError:
     return MoodleError(
-        "dml_missing_record_exception", "invalidrecord", f"No data record found in database table {table}."
+        "dml_missing_record_exception",
+        "invalidrecord",
+        f"Can't find data record in database table {table}.",
+        f"SELECT * FROM {{{table}}} WHERE id = ?",
     )
 
 
@@ -87,17 +118,52 @@ def access_exception(debuginfo: str) -> MoodleError:
     )
 
 
+# How Moodle's en strings name the capabilities the emulated functions check.
+_CAPABILITY_NAMES = {
+    "moodle/course:create": "Create courses",
+    "moodle/course:update": "Update course settings",
+    "moodle/course:visibility": "Hide/show courses",
+    "moodle/course:viewparticipants": "View participants",
+    "moodle/course:enrolreview": "Review course enrolments",
+    "enrol/manual:enrol": "Enrol users",
+    "moodle/course:overridecompletion": "Override activity completion status",
+    "moodle/competency:competencyview": "View competency frameworks",
+    "moodle/competency:coursecompetencyview": "View course competencies",
+}
+
+
 def capability_missing(capability: str) -> MoodleError:
     return MoodleError(
         "required_capability_exception",
         "nopermissions",
-        f"You do not have the permission needed for this ({capability}).",
-        f"{capability}:nopermissions",
+        "Sorry, but you do not currently have permissions to do that "
+        f"({_CAPABILITY_NAMES.get(capability, capability)}).",
     )
 
 
-def coding_error(detail: str) -> MoodleError:
-    return MoodleError("coding_exception", "codingerror", f"A programming error was detected: {detail}")
+def coding_error(detail: str, debuginfo: str | None = None) -> MoodleError:
+    return MoodleError(
+        "coding_exception",
+        "codingerror",
+        f"Coding error detected, it must be fixed by a programmer: {detail}",
+        debuginfo,
+    )
+
+
+def course_context_invalid(course_id: int) -> MoodleError:
+    """What a course read answers when the token's user cannot enter the course (validate_context
+    failing inside the function, rethrown with the course id)."""
+    return moodle_exception(
+        "errorcoursecontextnotvalid",
+        f"You cannot execute functions in the course context (course id:{course_id}). The context "
+        "error message was: Course or activity not accessible.",
+    )
+
+
+def login_required() -> MoodleError:
+    return MoodleError(
+        "require_login_exception", "requireloginerror", "Course or activity not accessible.", "Not enrolled"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -274,6 +340,7 @@ class User:
     firstaccess: int = 0
     lastaccess: int = 0
     department: str = ""
+    institution: str = ""
     city: str = ""
     country: str = ""
     lang: str = "en"
@@ -376,7 +443,10 @@ class Token:
     userid: int
     service: str = SERVICE
     validuntil: int = 0
+    # The capabilities the token's user lacks (everything else is allowed, as for an administrator).
     missing_capabilities: set[str] = field(default_factory=set)
+    # The roles the token's user may assign on enrolment (None: every role, as an administrator).
+    assignable_roles: set[int] | None = None
 
 
 @dataclass
@@ -399,6 +469,7 @@ class Fault:
     kind: str
     function: str | None = None
     times: int | None = 1
+    after: int = 0  # matching calls answered normally before the fault applies
     status: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
@@ -437,8 +508,15 @@ class MoodleSite:
         completion_task_interval: float | None = 60.0,
         debug: bool = False,
         clock: Callable[[], float] = time.time,
+        version: str = NEWEST,
     ) -> None:
+        if version not in VERSIONS:
+            raise ValueError(f"version must be one of {', '.join(VERSIONS)}, not {version!r}")
         self.lock = threading.RLock()
+        self.version = version
+        self.release, self.version_number = VERSIONS[version]
+        # Moodle's fullnamedisplay setting; "language" (the default) shows first and last names.
+        self.fullname_format = "language"
         self.sitename = sitename
         self.completion_task_interval = completion_task_interval
         self.debug = debug
@@ -678,6 +756,9 @@ class MoodleSite:
         with self.lock:
             for fault in self.faults:
                 if fault.function is None or fault.function == function:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
@@ -706,28 +787,35 @@ class MoodleSite:
         enrolment = self.enrolments.get((user_id, course_id))
         return enrolment is not None and enrolment.roleid == STUDENT and self.is_active(enrolment)
 
+    def aggregate_completion(self, user_id: int, course_id: int) -> bool:
+        """Mark the course complete for one tracked learner whose criteria are met, at the time
+        the last criterion was met; True when it was marked now."""
+        with self.lock:
+            course = self.courses.get(course_id)
+            if course is None or not course.enablecompletion or not course.criteria:
+                return False
+            if (course_id, user_id) in self.course_completions or not self.is_tracked(user_id, course_id):
+                return False
+            times = []
+            met = []
+            for cmid in course.criteria:
+                state = self.activity_states.get((cmid, user_id))
+                done = state is not None and state.state in (1, 2)
+                met.append(done)
+                if done and state is not None:
+                    times.append(state.timemodified)
+            if all(met) if course.aggregation == 1 else any(met):
+                self.course_completions[(course_id, user_id)] = max(times)
+                return True
+            return False
+
     def run_completion_task(self) -> int:
-        """What Moodle's completion task does: mark a course complete for each tracked learner
-        whose criteria are met, at the time the last criterion was met. Returns how many."""
+        """What Moodle's completion task does: aggregate every tracked learner's course
+        completion (for completions not aggregated at once). Returns how many it marked."""
         marked = 0
         with self.lock:
-            for (user_id, course_id), _ in list(self.enrolments.items()):
-                course = self.courses.get(course_id)
-                if course is None or not course.enablecompletion or not course.criteria:
-                    continue
-                if (course_id, user_id) in self.course_completions or not self.is_tracked(user_id, course_id):
-                    continue
-                times = []
-                met = []
-                for cmid in course.criteria:
-                    state = self.activity_states.get((cmid, user_id))
-                    done = state is not None and state.state in (1, 2)
-                    met.append(done)
-                    if done and state is not None:
-                        times.append(state.timemodified)
-                if all(met) if course.aggregation == 1 else any(met):
-                    self.course_completions[(course_id, user_id)] = max(times)
-                    marked += 1
+            for user_id, course_id in list(self.enrolments):
+                marked += self.aggregate_completion(user_id, course_id)
             self._completion_task_ran = self.clock()
         return marked
 
@@ -767,10 +855,17 @@ class MoodleSite:
             f'<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n{xmlize(result)}</RESPONSE>\n',
         )
 
+    def exception_class(self, name: str) -> str:
+        """The class name as this version reports it (namespaced from 4.5 on)."""
+        if self.version != "4.4" and name in NAMESPACED:
+            return f"core\\exception\\{name}"
+        return name
+
     def error_body(self, error: MoodleError, fmt: str) -> str:
+        exception = self.exception_class(error.exception)
         if fmt == "json":
             body: dict[str, Any] = {
-                "exception": error.exception,
+                "exception": exception,
                 "errorcode": error.errorcode,
                 "message": error.message,
             }
@@ -778,7 +873,7 @@ class MoodleSite:
                 body["debuginfo"] = error.debuginfo
             return php_json(body)
         parts = [
-            f'<EXCEPTION class="{error.exception}">',
+            f'<EXCEPTION class="{exception}">',
             f"<ERRORCODE>{escape(error.errorcode)}</ERRORCODE>",
         ]
         parts.append(f"<MESSAGE>{escape(error.message)}</MESSAGE>")
@@ -799,7 +894,9 @@ class MoodleSite:
         if not user.confirmed:
             raise moodle_exception("wsaccessuserunconfirmed", f"The user {user.username} is not confirmed.")
         if user.suspended:
-            raise moodle_exception("wsaccessusersuspended", f"The user {user.username} is suspended.")
+            raise moodle_exception(
+                "wsaccessusersuspended", f"Refused web service access for suspended username: {user.username}"
+            )
         if user.auth == "nologin":
             raise moodle_exception("wsaccessusernologin", f"The user {user.username} may not log in.")
         if self.maintenance:
@@ -830,33 +927,70 @@ class MoodleSite:
         if capability in ctx.token.missing_capabilities:
             raise capability_missing(capability)
 
+    def lacks(self, ctx: Ctx, capability: str) -> bool:
+        return capability in ctx.token.missing_capabilities
+
+    def can_enter(self, ctx: Ctx, course: Course) -> bool:
+        """require_login as a web service runs it: the token's user enters a course by being
+        enrolled in it or with moodle/course:view, and a hidden one only with
+        moodle/course:viewhiddencourses."""
+        if course.id == self.site_id:
+            return True
+        if not course.visible and self.lacks(ctx, VIEW_HIDDEN_COURSES):
+            return False
+        enrolment = self.enrolments.get((ctx.user.id, course.id))
+        return not self.lacks(ctx, VIEW_COURSE) or (enrolment is not None and self.is_active(enrolment))
+
+    def can_see_user(self, ctx: Ctx, user: User) -> bool:
+        """Without moodle/user:viewdetails, Moodle leaves out (silently) every user but the token's
+        own and the course contacts (editing teachers)."""
+        if user.id == ctx.user.id or not self.lacks(ctx, VIEW_USER_DETAILS):
+            return True
+        return any(e.userid == user.id and e.roleid == EDITING_TEACHER for e in self.enrolments.values())
+
+    def shows_names(self, ctx: Ctx) -> bool:
+        """4.4 returns first and last names only with moodle/site:viewfullnames; from 4.5 also
+        when the site's full-name format contains them."""
+        if not self.lacks(ctx, VIEW_FULL_NAMES):
+            return True
+        if self.version == "4.4":
+            return False
+        return self.fullname_format == "language" or "firstname" in self.fullname_format
+
     # -- records as the functions return them ------------------------------------------------------
-    def user_details(self, user: User, wwwroot: str) -> dict[str, Any]:
-        details: dict[str, Any] = {
-            "id": user.id,
-            "username": user.username,
-            "firstname": user.firstname,
-            "lastname": user.lastname,
-            "fullname": f"{user.firstname} {user.lastname}",
-            "email": user.email,
-            "firstaccess": user.firstaccess,
-            "lastaccess": user.lastaccess,
-            "auth": user.auth,
-            "suspended": user.suspended,
-            "confirmed": user.confirmed,
-            "lang": user.lang,
-            "theme": "",
-            "timezone": user.timezone,
-            "mailformat": 1,
-            "trackforums": 0,
-            "description": "",
-            "descriptionformat": 1,
-            "profileimageurlsmall": f"{wwwroot}/theme/image.php/boost/core/1/u/f2",
-            "profileimageurl": f"{wwwroot}/theme/image.php/boost/core/1/u/f1",
-        }
-        for name in ("idnumber", "department", "city", "country"):
+    def user_details(
+        self, user: User, wwwroot: str, *, names: bool = True, account: bool = True, own: bool = False
+    ) -> dict[str, Any]:
+        """user_get_user_details' shape: names only when the caller may see them, account fields
+        (auth, lang, ...) in the system context, preferences for the caller's own record."""
+        details: dict[str, Any] = {"id": user.id, "username": user.username}
+        if names:
+            details.update(firstname=user.firstname, lastname=user.lastname)
+        details.update(
+            fullname=f"{user.firstname} {user.lastname}",
+            email=user.email,
+            department=user.department,
+            firstaccess=user.firstaccess,
+            lastaccess=user.lastaccess,
+        )
+        if account:
+            details.update(
+                auth=user.auth,
+                suspended=user.suspended,
+                confirmed=user.confirmed,
+                lang=user.lang,
+                theme="",
+                timezone=user.timezone,
+                mailformat=1,
+                trackforums=0,
+            )
+        for name in ("idnumber", "institution", "city", "country"):
             if getattr(user, name):
                 details[name] = getattr(user, name)
+        details["profileimageurlsmall"] = f"{wwwroot}/theme/image.php/boost/core/1/u/f2"
+        details["profileimageurl"] = f"{wwwroot}/theme/image.php/boost/core/1/u/f1"
+        if own:
+            details["preferences"] = [{"name": "auth_manual_passwordupdatetime", "value": str(SEED_EPOCH)}]
         return details
 
     def course_record(self, course: Course) -> dict[str, Any]:
@@ -894,10 +1028,11 @@ class MoodleSite:
                 {"name": "coursedisplay", "value": 0},
             ],
             "showactivitydates": False,
-            "showcompletionconditions": True,
+            "showcompletionconditions": True if course.enablecompletion else None,
+            "hiddensections": 1,
         }
 
-    def progress(self, user_id: int, course: Course) -> float | None:
+    def progress(self, user_id: int, course: Course) -> int | float | None:
         if not course.enablecompletion or not self.is_tracked(user_id, course.id):
             return None
         tracked = [a for a in self.activities.values() if a.course == course.id and a.completion]
@@ -907,7 +1042,9 @@ class MoodleSite:
         for activity in tracked:
             state = self.activity_states.get((activity.id, user_id))
             done += 1 if state is not None and state.state in (1, 2) else 0
-        return 100.0 * done / len(tracked)
+        percent = 100.0 * done / len(tracked)
+        # PHP's json_encode writes a whole float as an integer.
+        return int(percent) if percent.is_integer() else percent
 
     def competency_record(self, comp: Competency) -> dict[str, Any]:
         return {
@@ -998,11 +1135,11 @@ def get_site_info(site: MoodleSite, ctx: Ctx, serviceshortnames: list[str]) -> d
         "userid": user.id,
         "siteurl": ctx.wwwroot,
         "userpictureurl": f"{ctx.wwwroot}/theme/image.php/boost/core/1/u/f1",
-        "functions": [{"name": name, "version": VERSION} for name in sorted(service.functions)],
+        "functions": [{"name": name, "version": site.version_number} for name in sorted(service.functions)],
         "downloadfiles": 0,
         "uploadfiles": 0,
-        "release": RELEASE,
-        "version": VERSION,
+        "release": site.release,
+        "version": site.version_number,
         "mobilecssurl": "",
         "advancedfeatures": [
             {"name": "enablecompletion", "value": int(site.completion_enabled)},
@@ -1012,12 +1149,14 @@ def get_site_info(site: MoodleSite, ctx: Ctx, serviceshortnames: list[str]) -> d
         "userquota": 0,
         "usermaxuploadfilesize": -1,
         "userhomepage": 1,
+        "userprivateaccesskey": f"{user.id:032x}",
         "siteid": site.site_id,
         "sitecalendartype": "gregorian",
         "usercalendartype": "gregorian",
         "userissiteadmin": user.id == 2,
         "theme": "boost",
         "limitconcurrentlogins": 0,
+        "policyagreed": 0,
     }
 
 
@@ -1063,10 +1202,11 @@ def get_users(site: MoodleSite, ctx: Ctx, criteria: list[dict[str, str]]) -> dic
             )
         else:
             checks.append(_criterion(key, value))
+    names = site.shows_names(ctx)
     users = [
-        site.user_details(u, ctx.wwwroot)
+        site.user_details(u, ctx.wwwroot, names=names, own=u.id == ctx.user.id)
         for u in sorted(site.users.values(), key=lambda u: u.id)
-        if not u.deleted and all(check(u) for check in checks)
+        if not u.deleted and all(check(u) for check in checks) and site.can_see_user(ctx, u)
     ]
     return {"users": users, "warnings": warnings}
 
@@ -1079,8 +1219,8 @@ def get_courses(site: MoodleSite, ctx: Ctx, options: dict[str, Any]) -> list[dic
     ids = options.get("ids")
     chosen = sorted(site.courses) if not ids else sorted({i for i in ids if i in site.courses})
     for course_id in chosen:
-        if course_id != site.site_id:
-            site.require(ctx, "moodle/course:view")
+        if not site.can_enter(ctx, site.courses[course_id]):
+            raise course_context_invalid(course_id)
     return [site.course_record(site.courses[i]) for i in chosen]
 
 
@@ -1140,7 +1280,7 @@ def _check_course_names(site: MoodleSite, data: dict[str, Any], course_id: int |
     others = [c for c in site.courses.values() if c.id != course_id]
     if data.get("shortname") and any(c.shortname == data["shortname"] for c in others):
         raise moodle_exception(
-            "shortnametaken", f"Another course already uses the short name {data['shortname']}."
+            "shortnametaken", f"Short name is already used for another course ({data['shortname']})"
         )
     if data.get("idnumber") and any(c.idnumber == data["idnumber"] for c in others):
         raise moodle_exception(
@@ -1261,6 +1401,8 @@ def update_courses(site: MoodleSite, ctx: Ctx, courses: list[dict[str, Any]]) ->
 )
 def get_enrolled_users(site: MoodleSite, ctx: Ctx, courseid: int, options: list[dict[str, str]]) -> list[Any]:
     course = site.course_or_missing(courseid)
+    if not site.can_enter(ctx, course):
+        raise course_context_invalid(course.id)
     onlyactive = onlysuspended = False
     userfields: list[str] = []
     limitfrom = limitnumber = 0
@@ -1300,7 +1442,7 @@ def get_enrolled_users(site: MoodleSite, ctx: Ctx, courseid: int, options: list[
     rows = []
     for (user_id, course_id), enrolment in site.enrolments.items():
         user = site.users.get(user_id)
-        if course_id != course.id or user is None or user.deleted:
+        if course_id != course.id or user is None or user.deleted or not site.can_see_user(ctx, user):
             continue
         active = site.is_active(enrolment)
         if (onlyactive and not active) or (onlysuspended and active):
@@ -1309,11 +1451,11 @@ def get_enrolled_users(site: MoodleSite, ctx: Ctx, courseid: int, options: list[
     rows.sort(key=lambda r: getattr(r[0], sortby), reverse=descending)
     rows = rows[limitfrom : limitfrom + limitnumber] if limitnumber > 0 else rows[limitfrom:]
     result = []
+    names = site.shows_names(ctx)
     for user, enrolment in rows:
-        full = site.user_details(user, ctx.wwwroot)
+        full = site.user_details(user, ctx.wwwroot, names=names, account=False, own=user.id == ctx.user.id)
         full.update(
             lastcourseaccess=site.course_access.get((user.id, course.id), 0),
-            groups=[],
             roles=[_role(enrolment.roleid)],
             enrolledcourses=[
                 {"id": c.id, "fullname": c.fullname, "shortname": c.shortname}
@@ -1375,8 +1517,10 @@ def _int_or_zero(value: str) -> int:
 
 
 def _role(roleid: int) -> dict[str, Any]:
-    name, shortname, sortorder = ROLES.get(roleid, (f"Role {roleid}", f"role{roleid}", roleid))
-    return {"roleid": roleid, "name": name, "shortname": shortname, "sortorder": sortorder}
+    """A standard role has no name of its own (Moodle answers ""; its display name is a string)."""
+    _, shortname, _ = ROLES.get(roleid, (f"Role {roleid}", f"role{roleid}", roleid))
+    name = "" if roleid in ROLES else f"Role {roleid}"
+    return {"roleid": roleid, "name": name, "shortname": shortname, "sortorder": 0}
 
 
 @function(
@@ -1388,6 +1532,8 @@ def get_users_courses(site: MoodleSite, ctx: Ctx, userid: int, returnusercount: 
         course = site.courses.get(course_id)
         if user_id != userid or course is None or course_id == site.site_id or not site.is_active(enrolment):
             continue
+        if not course.visible and enrolment.roleid in (STUDENT,):
+            continue  # left out unless the learner may see hidden courses (students never may)
         tracked = site.is_tracked(userid, course_id)
         entry: dict[str, Any] = {
             "id": course.id,
@@ -1407,9 +1553,7 @@ def get_users_courses(site: MoodleSite, ctx: Ctx, userid: int, returnusercount: 
             "completionusertracked": tracked,
             "category": course.categoryid,
             "progress": site.progress(userid, course),
-            "completed": ((course.id, userid) in site.course_completions)
-            if course.enablecompletion
-            else None,
+            "completed": ((course.id, userid) in site.course_completions) if tracked else None,
             "startdate": course.startdate,
             "enddate": course.enddate,
             "marker": 0,
@@ -1418,7 +1562,7 @@ def get_users_courses(site: MoodleSite, ctx: Ctx, userid: int, returnusercount: 
             "hidden": False,
             "overviewfiles": [],
             "showactivitydates": False,
-            "showcompletionconditions": True,
+            "showcompletionconditions": True if course.enablecompletion else None,
             "timemodified": course.timemodified,
         }
         if returnusercount:
@@ -1446,13 +1590,22 @@ def enrol_users(site: MoodleSite, ctx: Ctx, enrolments: list[dict[str, Any]]) ->
         course = site.courses.get(data["courseid"])
         if course is None:
             raise invalid_parameter("Context does not exist")
+        if not site.can_enter(ctx, course):
+            raise login_required()
         site.require(ctx, "enrol/manual:enrol")
-        user = site.active_user(data["userid"])
-        if data["roleid"] not in ROLES:
+        assignable = ctx.token.assignable_roles
+        if data["roleid"] not in ROLES or (assignable is not None and data["roleid"] not in assignable):
             raise moodle_exception(
                 "wsusercannotassign",
-                f"You may not assign role {data['roleid']} to user {user.id} in course {course.id}.",
+                f"You don't have the permission to assign this role ({data['roleid']}) to this user "
+                f"({data['userid']}) in this course ({course.id}).",
             )
+        user = site.users.get(data["userid"])
+        if user is None or user.deleted:
+            # 4.4 fails in enrol_plugin::enrol_user; 4.5 looks the user up first.
+            if site.version == "4.4":
+                raise coding_error("User ID does not exist or is deleted!", f"userid:{data['userid']}")
+            raise MoodleError("dml_missing_record_exception", "invaliduser", "Invalid user")
         if not course.manual_enrol:
             raise moodle_exception(
                 "wsnoinstance", f"Course {course.id} has no enabled manual enrolment method."
@@ -1483,6 +1636,8 @@ def get_activities_completion_status(
     site: MoodleSite, ctx: Ctx, courseid: int, userid: int
 ) -> dict[str, Any]:
     course = site.course_or_missing(courseid)
+    if not site.can_enter(ctx, course):
+        raise login_required()
     user = site.active_user(userid)
     if user.id != ctx.user.id:
         site.require(ctx, "report/progress:view")
@@ -1507,6 +1662,7 @@ def get_activities_completion_status(
                     "istrackeduser": site.is_tracked(user.id, course.id),
                     "uservisible": True,
                     "details": [],
+                    "isoverallcomplete": state is not None and state.state in (1, 2),
                 }
             )
     return {"statuses": statuses, **_WARNING_FREE}
@@ -1530,6 +1686,8 @@ def override_activity_completion_status(
         raise coding_error(f"an override can only set a completion state of 0 or 1, not {newstate}.")
     if activity.completion:
         site.activity_states[(cmid, userid)] = ActivityState(newstate, site.now(), ctx.user.id)
+        # Moodle aggregates the course completion of this one user at once (the task is for others).
+        site.aggregate_completion(userid, course.id)
     state = site.activity_states.get((cmid, userid))
     return {
         "cmid": cmid,
@@ -1544,13 +1702,15 @@ def override_activity_completion_status(
 @function("core_completion_get_course_completion_status", {"courseid": Value(INT), "userid": Value(INT)})
 def get_course_completion_status(site: MoodleSite, ctx: Ctx, courseid: int, userid: int) -> dict[str, Any]:
     course = site.course_or_missing(courseid)
+    if not site.can_enter(ctx, course):
+        raise login_required()
     user = site.active_user(userid)
     if not (course.enablecompletion and site.completion_enabled) or "report/completion:view" in (
         ctx.token.missing_capabilities
     ):
-        raise moodle_exception("cannotviewreport", "You cannot view this course completion report.")
+        raise moodle_exception("cannotviewreport", "You cannot view this report")
     if not site.is_tracked(user.id, course.id):
-        raise moodle_exception("usernotenroled", "The user is not enrolled in this course.")
+        raise moodle_exception("usernotenroled", "User is not enrolled in this course")
     if not course.criteria:
         raise moodle_exception("nocriteriaset", "This course has no completion criteria.")
     completions = []
@@ -1660,7 +1820,7 @@ def list_competency_frameworks(
             "timecreated": f.timecreated,
             "timemodified": f.timemodified,
             "usermodified": 2,
-            "canedit": True,
+            "canmanage": True,
             "competenciescount": sum(1 for c in site.competencies.values() if c.frameworkid == f.id),
             "contextname": "System",
             "contextnamenoprefix": "System",
@@ -1710,6 +1870,8 @@ def list_competencies(
 @function("core_competency_list_course_competencies", {"id": Value(INT)})
 def list_course_competencies(site: MoodleSite, ctx: Ctx, id: int) -> list[dict[str, Any]]:
     course = site.course_or_missing(id)
+    if not site.can_enter(ctx, course):
+        raise login_required()
     site.require_competencies()
     site.require(ctx, "moodle/competency:coursecompetencyview")
     links = sorted(
@@ -1785,12 +1947,15 @@ def seeded_site(
     completion_task_interval: float | None = 60.0,
     debug: bool = False,
     clock: Callable[[], float] = time.time,
+    version: str = NEWEST,
 ) -> MoodleSite:
     """A site with learners, courses (with activities, completion criteria, a hidden course and
     one without completion tracking), enrolments in every state, completions, and competency
     frameworks linked to courses. The same seed gives the same site."""
     rng = random.Random(seed)
-    site = MoodleSite(completion_task_interval=completion_task_interval, debug=debug, clock=clock)
+    site = MoodleSite(
+        completion_task_interval=completion_task_interval, debug=debug, clock=clock, version=version
+    )
     if token is not None:
         site.add_token(token)
     learners = []
@@ -1924,6 +2089,7 @@ def create_app(site: MoodleSite) -> Starlette:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 return Response(_proxy_error(fault.status), fault.status, headers, media_type="text/html")
             if fault.kind == "moodle_error":
+                # The class as the site's version names it (core\\exception\\... from 4.5 on).
                 error = MoodleError(fault.exception, fault.errorcode, fault.message)
                 fmt = (
                     "json"
