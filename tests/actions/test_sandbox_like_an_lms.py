@@ -3,6 +3,7 @@ enrolments, and enrolling a user where the LMS already holds their progression r
 
 from __future__ import annotations
 
+from lmsbridge.jobs import wake_workers
 from tests.actions.test_direct_actions import (
     COURSES,
     ENROL,
@@ -17,7 +18,7 @@ from tests.conftest import Server, make_tenant
 
 def test_a_deactivated_course_refuses_new_enrolments(clean_server: Server) -> None:
     tenant = make_tenant(clean_server, users=5, courses=3, progressions=1)
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     with clean_server.client(tenant.key, tenant.integration) as api:
         wait_first_sync(api, tenant.integration)
         course = ok(api.get(COURSES, params={"remote_ids": "course-2"}))["data"]["results"][0]
@@ -35,7 +36,7 @@ def test_a_deactivated_course_refuses_new_enrolments(clean_server: Server) -> No
 
 def test_enrolling_where_a_progression_exists_returns_it_instead_of_a_second(clean_server: Server) -> None:
     tenant = make_tenant(clean_server, users=5, courses=3, progressions=10)
-    clean_server.store.job_enqueued.set()
+    wake_workers()
     with clean_server.client(tenant.key, tenant.integration) as api:
         wait_first_sync(api, tenant.integration)
         before = ok(api.get(PROGRESSIONS, params={"page_size": 250}))["data"]["results"]

@@ -20,6 +20,7 @@ from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
+from lmsbridge.jobs import wake_workers
 from lmsbridge.testing.emulators.moodle import create_app as moodle_app
 from lmsbridge.testing.emulators.moodle import seeded_site
 from lmsbridge.worker_setup import build_worker
@@ -85,7 +86,7 @@ def moodle_integration(stack: Stack, site_url: str) -> str:
             settings={"site_url": site_url},
             credentials={"token": MOODLE_TOKEN},
         )
-    stack.store.job_enqueued.set()
+    wake_workers()
     return integration.id
 
 
