@@ -64,11 +64,12 @@ from lmsbridge.config import Settings
 from lmsbridge.connectors.sandbox.connector import SandboxSettings
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
-from lmsbridge.integrations.repository import IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.repository import IntegrationRepository
 from lmsbridge.jobs import JobContext, JobQueue, wake_workers
-from lmsbridge.reads.listing import CursorCodec, ListQuery, fingerprint
-from lmsbridge.reads.repository import ENDPOINTS, list_page
+from lmsbridge.records.listing import CursorCodec, ListQuery, fingerprint
+from lmsbridge.records.queries import list_page
+from lmsbridge.records.registry import LISTED
 from lmsbridge.sandbox.generator import SandboxSize
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.syncs.engine import DELTA_OVERLAP
@@ -630,13 +631,13 @@ def bench_bare(
     *,
     repeats: int,
 ) -> dict[str, Any]:
-    """The same SELECT as the endpoint (reads/repository.py list_page with progressions_query),
+    """The same SELECT as the endpoint (records/queries.py list_page with progressions_query),
     the same serialisation and orjson.dumps of the same envelope, in this process."""
     print(
         f"\n(c) the endpoint against its bare work, in this process: the SELECT of list_page, the "
         f"rows' serialisation and orjson.dumps, {repeats} times per page"
     )
-    endpoint = ENDPOINTS[MODEL]
+    endpoint = LISTED[MODEL]
     with store.read() as conn:
         key = conn.scalar(
             select(t.instance_settings.c.value).where(t.instance_settings.c.name == "cursor_key")

@@ -63,7 +63,7 @@ def setup_store(url: str, tool: str, integrations: list[dict[str, Any]]) -> tupl
     from lmsbridge.config import Settings
     from lmsbridge.db import Store
     from lmsbridge.db.migrations import migrate
-    from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+    from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
     from lmsbridge.integrations.service import create_integration
 
     store = Store(url)

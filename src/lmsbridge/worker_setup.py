@@ -6,9 +6,9 @@ from functools import partial
 
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
-from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.jobs import JobKind, RetryPolicy, Worker
-from lmsbridge.syncs.anonymiser import anonymise_deleted
+from lmsbridge.records.anonymiser import anonymise_deleted
 from lmsbridge.syncs.runner import SyncRunner
 from lmsbridge.syncs.service import RUN_SYNC_JOB, schedule_due_syncs
 from lmsbridge.tasks.runner import BulkTaskRunner

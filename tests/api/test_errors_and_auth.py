@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import update
 from starlette.types import Message, Receive, Scope, Send
 
+from lmsbridge.api.body_limit import BodyLimit
+from lmsbridge.api.failures import UnexpectedFailures
 from lmsbridge.auth.repository import AuthRepository
 from lmsbridge.db.tables import integrations
 from lmsbridge.logs.recorder import InteractionRecorder
@@ -99,18 +101,19 @@ def test_an_unexpected_failure_answers_500_without_a_stack_trace(
 @pytest.mark.parametrize("failure", ["an exception", "a body over the limit"])
 def test_an_error_is_stored_before_its_answer_leaves(clean_server: Server, failure: str) -> None:
     """The cause of a 404 log page once seen in a full run: the 500 (and 413) answers the recorder
-    writes itself were sent before their interaction was stored, so a client that opened log_url
-    at once could outrun the write. Every error is now stored first; this checks the order."""
+    wrote itself were sent before their interaction was stored, so a client that opened log_url
+    at once could outrun the write. Now the 500 and 413 come from middlewares inside the recorder,
+    which holds every error answer until it is stored; this checks the order."""
     store = clean_server.store
 
     async def broken(scope: Scope, receive: Receive, send: Send) -> None:
         raise RuntimeError("a bug")
 
     writer = InteractionWriter(store)
+    # As app.py stacks them: the recorder around the failure envelope around the body limit.
     recorder = InteractionRecorder(
-        broken,
+        UnexpectedFailures(BodyLimit(broken, max_body_bytes=10)),
         writer=writer,
-        max_body_bytes=10,
         log_body_bytes=1000,
         configured_public_url="http://lmsbridge.test",
     )
@@ -182,7 +185,7 @@ def test_healthz_answers_200_when_the_store_is_reachable(clean_server: Server) -
 
 
 def test_an_unreachable_store_answers_503_in_the_envelope() -> None:
-    from lmsbridge.api.app import create_app
+    from lmsbridge.app import create_app
     from lmsbridge.config import Settings
     from lmsbridge.db import Store
 

@@ -28,7 +28,7 @@ from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import integrations, metadata
 from lmsbridge.ids import ALPHABET
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from tests.conftest import free_port, make_settings, wipe
 from tests.contract import checked
 from tests.waiting import wait_until

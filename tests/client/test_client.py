@@ -328,7 +328,7 @@ def test_the_async_client_retries_and_reuses_its_idempotency_key(live: Server) -
 
 def test_the_servers_own_rate_limit_is_ridden_out_with_retry_after(live: Server) -> None:
     """No injection here: a second real app on the session's store with a small per-key limit."""
-    from lmsbridge.api.app import create_app
+    from lmsbridge.app import create_app
 
     tenant = make_tenant(live)
     app = create_app(live.store, live.settings.model_copy(update={"rate_limit_per_minute": 60}))

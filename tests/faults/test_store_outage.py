@@ -31,7 +31,7 @@ from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import sandbox_courses, task_items
 from lmsbridge.ids import derived_id
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from tests.conftest import free_port
 from tests.processes import FAST_WORKER, Processes, wait_for, worker_env

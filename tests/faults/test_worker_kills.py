@@ -17,16 +17,16 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from lmsbridge.api.app import create_app
+from lmsbridge.app import create_app
 from lmsbridge.auth.service import create_key
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs, sandbox_courses, sync_runs
 from lmsbridge.db.tables import tasks as tasks_table
 from lmsbridge.ids import derived_id
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
-from lmsbridge.syncs.writer import TABLES
+from lmsbridge.records.registry import TABLES
 from tests.conftest import fresh_database, make_settings, running
 from tests.processes import FAST_WORKER, Processes, wait_for, worker_env
 

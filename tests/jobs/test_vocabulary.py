@@ -18,7 +18,7 @@ from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs
 from lmsbridge.errors import Intent, StoreUnavailableError, intent_of
-from lmsbridge.integrations.credentials import SecretKeyMissingError
+from lmsbridge.integration_store.credentials import SecretKeyMissingError
 from lmsbridge.jobs import (
     Job,
     JobContext,

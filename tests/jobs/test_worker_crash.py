@@ -21,14 +21,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from lmsbridge.api.app import create_app
+from lmsbridge.app import create_app
 from lmsbridge.auth.service import create_key
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs, sandbox_courses, task_items
 from lmsbridge.ids import derived_id
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.tasks.service import RUN_TASK_JOB
 from tests.conftest import fresh_database, make_settings, running, wipe

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from lmsbridge.api.app import create_app
 from lmsbridge.api.ratelimit import PRUNE_ABOVE, RateLimiter, TokenBuckets
+from lmsbridge.app import create_app
 from tests.conftest import Server, make_settings, make_tenant, running
 from tests.contract import checked
 

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from lmsbridge.api.app import create_app
+from lmsbridge.app import create_app
 from lmsbridge.auth.service import hash_key
 from lmsbridge.db import Store
 from lmsbridge.db.tables import integrations
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from tests.api.helpers import COURSES, course
 from tests.conftest import fresh_database, make_settings, running
 from tests.security.helpers import found_in, store_text

@@ -14,8 +14,8 @@ from lmsbridge.clock import utc_now
 from lmsbridge.connectors.records import Record
 from lmsbridge.db.tables import events, integrations, sandbox_records, sync_runs
 from lmsbridge.jobs import wake_workers
+from lmsbridge.records.registry import TABLES
 from lmsbridge.sandbox.generator import PROVIDERS, SandboxSize
-from lmsbridge.syncs.writer import TABLES
 from tests.conftest import Server, Tenant, make_tenant
 from tests.contract import checked
 from tests.waiting import wait_until

@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from lmsbridge.clock import utc_now
+from lmsbridge.records.anonymiser import anonymise_deleted
+from lmsbridge.records.registry import BLANKED, TABLES
 from lmsbridge.sandbox.repository import SandboxStateRepository
-from lmsbridge.syncs.anonymiser import BLANKED, anonymise_deleted
-from lmsbridge.syncs.writer import TABLES
 from tests.conftest import Server
 from tests.syncs.helpers import sandbox_remove, stored, sync, synced_tenant
 

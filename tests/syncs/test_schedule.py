@@ -19,7 +19,7 @@ from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.db.tables import jobs, sync_runs
 from lmsbridge.ids import integration_id
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.syncs.service import RUN_SYNC_JOB, schedule_due_syncs
 from tests.conftest import make_settings

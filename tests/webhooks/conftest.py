@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from lmsbridge.api.app import create_app
+from lmsbridge.app import create_app
 from lmsbridge.auth.service import create_key
 from lmsbridge.config import Settings
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import wake_workers
 from lmsbridge.webhooks.settings import WebhookSettings

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from lmsbridge.api.app import create_app
+from lmsbridge.app import create_app
 from lmsbridge.auth.service import create_key
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import events, jobs, webhook_attempts, webhook_deliveries
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.webhooks.service import DELIVER_JOB
 from tests.conftest import fresh_database, make_settings, running

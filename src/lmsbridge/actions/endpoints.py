@@ -11,8 +11,11 @@ from lmsbridge.actions import service
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import WriteAction
-from lmsbridge.db import tables as t
+from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
+from lmsbridge.schemas.common import SuccessWithWarnings
+from lmsbridge.schemas.models import Model
+from lmsbridge.schemas.records import Course, CourseProgression
 
 router = APIRouter()
 
@@ -21,7 +24,7 @@ def _run(
     request: Request, integration: Any, action: WriteAction, work: Any, warnings: list[str] | None = None
 ) -> Response:
     """`warnings` is filled by `work` with what the remote could not store."""
-    service.require(integration, action)
+    require_capability(integration.tool, action)
     limiter = request.app.state.action_limiter
     with limiter.slot(integration.id) as remaining:
         data = work()
@@ -32,16 +35,24 @@ def _run(
     )
 
 
-@router.post("/lms/course-progressions", summary="Enroll user", responses=ERRORS, tags=["Unified LMS API"])
+@router.post(
+    "/lms/course-progressions",
+    summary="Enroll user",
+    response_model=SuccessWithWarnings[CourseProgression],
+    responses=ERRORS,
+    tags=["Unified LMS API"],
+)
 def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> Response:
     """Enroll a user in a course revision; enrolling again returns the same progression."""
     store = store_of(request)
 
     def work() -> dict[str, Any]:
-        user = service.remote_id_of(store, t.lms_users, integration.id, body.user_id, "user_id", in_body=True)
+        user = service.remote_id_of(
+            store, Model.LMS_USERS, integration.id, body.user_id, "user_id", in_body=True
+        )
         revision = service.remote_id_of(
             store,
-            t.lms_course_revisions,
+            Model.LMS_COURSE_REVISIONS,
             integration.id,
             body.course_revision_id,
             "course_revision_id",
@@ -49,7 +60,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.enrol(user, revision))
-        service.write_through(store, integration.id, "lms_course_progressions", record)
+        service.write_through(store, integration.id, Model.LMS_COURSE_PROGRESSIONS, record)
         return service.progression_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.ENROL, work)
@@ -58,6 +69,7 @@ def enrol(request: Request, integration: IntegrationDep, body: EnrolRequest) -> 
 @router.post(
     "/lms/course-progressions/{course_progression_id}/complete",
     summary="Complete course progression",
+    response_model=SuccessWithWarnings[CourseProgression],
     responses=ERRORS,
     tags=["Unified LMS API"],
 )
@@ -76,7 +88,7 @@ def complete(
         completed_at = service.parse_completed_at(body.completed_at)
         remote = service.remote_id_of(
             store,
-            t.lms_course_progressions,
+            Model.LMS_COURSE_PROGRESSIONS,
             integration.id,
             course_progression_id,
             "course_progression_id",
@@ -85,7 +97,7 @@ def complete(
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.complete(remote, completed_at, body.score))
         warnings.extend(record.warnings)
-        service.write_through(store, integration.id, "lms_course_progressions", record)
+        service.write_through(store, integration.id, Model.LMS_COURSE_PROGRESSIONS, record)
         return service.progression_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.COMPLETE, work, warnings)
@@ -94,6 +106,7 @@ def complete(
 @router.post(
     "/lms/courses/{course_id}/deactivate",
     summary="Deactivate course",
+    response_model=SuccessWithWarnings[Course],
     responses=ERRORS,
     tags=["Unified LMS API"],
 )
@@ -103,11 +116,11 @@ def deactivate(request: Request, integration: IntegrationDep, course_id: str) ->
 
     def work() -> dict[str, Any]:
         remote = service.remote_id_of(
-            store, t.lms_courses, integration.id, course_id, "course_id", in_body=False
+            store, Model.LMS_COURSES, integration.id, course_id, "course_id", in_body=False
         )
         connector = service.connector_of(store, request.app.state.box, integration)
         record = service.call(lambda: connector.deactivate_course(remote))
-        service.write_through(store, integration.id, "lms_courses", record)
+        service.write_through(store, integration.id, Model.LMS_COURSES, record)
         return service.course_view(store, integration.id, record.remote_id)
 
     return _run(request, integration, WriteAction.DEACTIVATE_COURSE, work)

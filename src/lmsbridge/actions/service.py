@@ -7,46 +7,30 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, select
-
-from lmsbridge.connectors.base import Connector, WriteAction
+from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.records import Record
-from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.db import tables as t
 from lmsbridge.errors import (
-    ActionNotAvailableError,
     ErrorCode,
     InputInvalidError,
     NotFoundError,
     RemoteActionError,
 )
-from lmsbridge.integrations.repository import Integration
-from lmsbridge.reads.repository import courses, progression, progressions_query
-from lmsbridge.syncs.stamps import take_stamp
-from lmsbridge.syncs.writer import RecordWriter
+from lmsbridge.integration_store.repository import Integration
+from lmsbridge.records.queries import course_by_remote_id, progression_by_remote_id, remote_id_by_id
+from lmsbridge.records.registry import TABLES
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.records.writer import RecordWriter
+from lmsbridge.schemas.models import Model
 
 _T = TypeVar("_T")
 
 REMOTE_PREFIX = "remote:"
-ACTION_LABELS = {
-    WriteAction.ENROL: "Enroll user",
-    WriteAction.COMPLETE: "Complete course progression",
-    WriteAction.DEACTIVATE_COURSE: "Deactivate course",
-}
-
-
-def require(integration: Integration, action: WriteAction) -> None:
-    cls = connector_class(integration.tool)
-    if not cls.capabilities.can(action):
-        raise ActionNotAvailableError(
-            f'The "{ACTION_LABELS[action]}" action is not available for {cls.label} integrations.'
-        )
 
 
 def remote_id_of(
-    store: Store, table: Table, integration_id: str, value: str, what: str, *, in_body: bool
+    store: Store, model: Model, integration_id: str, value: str, what: str, *, in_body: bool
 ) -> str:
     """The remote id behind a lmsbridge id or a `remote:<id>` reference."""
     if value.startswith(REMOTE_PREFIX):
@@ -55,9 +39,7 @@ def remote_id_of(
             raise InputInvalidError(f"{what}: 'remote:' must be followed by the remote id.")
         return remote
     with store.read() as conn:
-        found = conn.scalar(
-            select(table.c.remote_id).where(table.c.id == value, table.c.integration_id == integration_id)
-        )
+        found = remote_id_by_id(conn, TABLES[model], integration_id, value)
     if found is None:
         message = (
             f"{what}: no record with id {value!r} in this integration (use remote:<id> for a remote id)."
@@ -65,7 +47,7 @@ def remote_id_of(
         if in_body:
             raise InputInvalidError(message)
         raise NotFoundError(message)
-    return str(found)
+    return found
 
 
 def call(action: Callable[[], _T]) -> _T:
@@ -81,25 +63,17 @@ def write_through(store: Store, integration_id: str, model: str, record: Record)
 
 
 def progression_view(store: Store, integration_id: str, remote_id: str) -> dict[str, Any]:
-    table = t.lms_course_progressions
     with store.read() as conn:
-        row = conn.execute(
-            progressions_query(table).where(
-                table.c.integration_id == integration_id, table.c.remote_id == remote_id
-            )
-        ).first()
-    assert row is not None
-    return progression(row)
+        view = progression_by_remote_id(conn, integration_id, remote_id)
+    assert view is not None
+    return view
 
 
 def course_view(store: Store, integration_id: str, remote_id: str) -> dict[str, Any]:
-    table = t.lms_courses
     with store.read() as conn:
-        row = conn.execute(
-            select(table).where(table.c.integration_id == integration_id, table.c.remote_id == remote_id)
-        ).first()
-        assert row is not None
-        return courses(conn, [row], False)[0]
+        view = course_by_remote_id(conn, integration_id, remote_id)
+    assert view is not None
+    return view
 
 
 def parse_completed_at(value: str | None) -> datetime:
@@ -114,8 +88,7 @@ def parse_completed_at(value: str | None) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def connector_of(store: Store, box: Any, integration: Integration) -> Connector:
-    from lmsbridge.syncs.runner import connector_for
+def connector_of(store: Store, box: Any, integration: Integration) -> BaseConnector[Any]:
+    from lmsbridge.connector_runtime import connector_for
 
-    connector: Connector = connector_for(store, box, integration)  # type: ignore[assignment]
-    return connector
+    return connector_for(store, box, integration)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPBearer
 
 from lmsbridge.auth.repository import Principal
 from lmsbridge.auth.service import authenticate
 from lmsbridge.db import Store
 from lmsbridge.errors import InputInvalidError
-from lmsbridge.integrations.repository import Integration
-from lmsbridge.integrations.service import get_integration
+from lmsbridge.integration_store.repository import Integration, get_integration
 
 
 def store_of(request: Request) -> Store:
@@ -24,24 +24,31 @@ def _remember(request: Request, **values: str) -> None:
     request.scope.setdefault("state", {}).update(values)
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+# Declares the bearer scheme in /openapi.json. The header itself is read as sent, so that a missing
+# or malformed one answers 401 in the contract's envelope, with a message that says what is wrong.
+_API_KEY = HTTPBearer(auto_error=False, scheme_name="ApiKey", description="Authorization: Bearer <API key>")
+BearerDep = Security(_API_KEY)
+
+
+def principal(request: Request, _: object = BearerDep) -> Principal:
     with store_of(request).read() as conn:
-        who = authenticate(conn, authorization)
+        who = authenticate(conn, request.headers.get("authorization"))
     _remember(request, environment_id=who.environment_id)
     return who
 
 
 def integration(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
+    _: object = BearerDep,
     x_integration_id: Annotated[
-        str | None, Header(description="ID of the integration you want to interact with.")
+        str | None,
+        Header(alias="X-Integration-Id", description="ID of the integration you want to interact with."),
     ] = None,
 ) -> Integration:
     """The caller's integration named by X-Integration-Id. The key and the integration are looked
     up in one transaction: this runs on every integration-scoped call."""
     with store_of(request).read() as conn:
-        who = authenticate(conn, authorization)
+        who = authenticate(conn, request.headers.get("authorization"))
         _remember(request, environment_id=who.environment_id)
         if not x_integration_id:
             raise InputInvalidError("The X-Integration-Id header is required for this endpoint.")

@@ -1,13 +1,16 @@
-"""Renders every failure in the contract's error envelope, in one place."""
+"""Renders every failure in the contract's error envelope, in one place: for the framework's
+exception handlers and for the ASGI middlewares that answer before or around it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope, Send
 
 from lmsbridge.errors import (
     InputInvalidError,
@@ -15,14 +18,52 @@ from lmsbridge.errors import (
     MethodNotAllowedError,
     NotFoundError,
 )
-from lmsbridge.logs.recorder import error_body
 
 
-def log_url(request: Request) -> str | None:
-    state = request.scope.get("state", {})
+def error_body(error: LmsBridgeError, log_url: str | None) -> bytes:
+    return orjson.dumps(
+        {
+            "status": "error",
+            "error": {
+                "code": error.code.value if error.code else None,
+                "title": error.display_title,
+                "message": error.message,
+                "log_url": log_url,
+            },
+        }
+    )
+
+
+def scope_log_url(scope: Scope) -> str | None:
+    """The page of the call's interaction, once the recorder has given it an id."""
+    state = scope.get("state", {})
     if "interaction_id" not in state:
         return None
     return f"{state['public_url']}/logs/{state['interaction_id']}"
+
+
+def log_url(request: Request) -> str | None:
+    return scope_log_url(request.scope)
+
+
+async def send_error(
+    send: Send, error: LmsBridgeError, log_url: str | None, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer an ASGI call with the error's envelope (for middlewares, which run outside the
+    framework's exception handlers)."""
+    body = error_body(error, log_url)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status_code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def render(request: Request, error: LmsBridgeError) -> Response:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lmsbridge.api.errors import scope_log_url, send_error
 from lmsbridge.errors import InputInvalidError
-from lmsbridge.logs.recorder import error_body
 
 _NUL_MARKS = (b"\x00", b"\\u0000")  # raw, or escaped inside JSON strings
 
@@ -48,21 +48,8 @@ class NulGuard:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, send: Send, where: str) -> None:
-        state = scope.get("state", {})
-        log_url = (
-            f"{state['public_url']}/logs/{state['interaction_id']}" if "interaction_id" in state else None
+        await send_error(
+            send,
+            InputInvalidError(f"{where} contains a NUL character, which no field accepts."),
+            scope_log_url(scope),
         )
-        body = error_body(
-            InputInvalidError(f"{where} contains a NUL character, which no field accepts."), log_url
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lmsbridge.api.errors import send_error
 from lmsbridge.errors import ErrorCode, LmsBridgeError
-from lmsbridge.logs.recorder import error_body
 
 WINDOW_SECONDS = 60.0
 # Beyond this many tracked keys, buckets that have refilled completely are forgotten: a full
@@ -143,17 +143,6 @@ class RateLimiter:
             f"More than {decision.limit} requests a minute with this API key; "
             f"retry after {decision.retry_after} s."
         )
-        body = error_body(error, None)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": error.status_code,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(decision.retry_after).encode()),
-                    *decision.headers(),
-                ],
-            }
+        await send_error(
+            send, error, None, [(b"retry-after", str(decision.retry_after).encode()), *decision.headers()]
         )
-        await send({"type": "http.response.body", "body": body})

@@ -41,6 +41,10 @@ class AuthRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def environment_names(self) -> dict[str, str]:
+        """Every environment's name by its id."""
+        return {row.id: row.name for row in self.conn.execute(select(environments.c.id, environments.c.name))}
+
     def environment_id(self, name: str, *, create: bool) -> str | None:
         found = self.conn.scalar(select(environments.c.id).where(environments.c.name == name))
         if found is not None or not create:

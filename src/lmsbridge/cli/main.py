@@ -26,7 +26,7 @@ def _store() -> Store:
 
 
 def _box(settings: Settings) -> Any:
-    from lmsbridge.integrations.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
+    from lmsbridge.integration_store.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
 
     try:
         return CredentialBox(load_secret_key(settings, create=True))
@@ -167,7 +167,7 @@ def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) ->
     """Run the API (and one worker, unless --no-worker); migrates the store first."""
     import uvicorn
 
-    from lmsbridge.api.app import create_app
+    from lmsbridge.app import create_app
     from lmsbridge.cli.listening import PortBusyError, bind
 
     # The port first: a busy one is a usage error, found before a worker or migration starts.
@@ -301,8 +301,23 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
+def _json_object(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text())
+    except ValueError as error:
+        raise click.ClickException(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise click.ClickException(f"{path} must hold a JSON object")
+    return value
+
+
 @integrations.command("create")
-@click.option("--tool", required=True, help="The connector, e.g. sandbox.")
+@click.option("--tool", default=None, help="The connector, e.g. sandbox (or give --connection-file).")
+@click.option(
+    "--connection-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A JSON file {"tool", "settings", "credentials"}, as `emulate --connection-file` writes it.',
+)
 @click.option("--name", default=None, help="The customer's organisation name.")
 @click.option(
     "--setting", "settings_", multiple=True, metavar="KEY=VALUE", help="A connector setting; repeatable."
@@ -314,20 +329,30 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--environment", default="default", show_default=True, help="The environment that owns it.")
 def integrations_create(
-    tool: str, name: str | None, settings_: tuple[str, ...], credentials_file: Path | None, environment: str
+    tool: str | None,
+    connection_file: Path | None,
+    name: str | None,
+    settings_: tuple[str, ...],
+    credentials_file: Path | None,
+    environment: str,
 ) -> None:
-    """Create an integration; prints its id alone on the last line."""
+    """Create an integration; prints its id alone on the last line. --setting and
+    --credentials-file add to (and win over) what --connection-file gives."""
     from lmsbridge.integrations.service import create_integration
 
     settings = get_settings()
-    credentials: dict[str, Any] = {}
+    connection: dict[str, Any] = _json_object(connection_file) if connection_file is not None else {}
+    tool = tool or connection.get("tool")
+    if not isinstance(tool, str) or not tool:
+        raise click.UsageError("give --tool, or a --connection-file that names the tool")
+    if connection.get("tool") not in (None, tool):
+        raise click.UsageError(f"--tool {tool} contradicts the connection file's tool {connection['tool']!r}")
+    given_settings = connection.get("settings") or {}
+    credentials: dict[str, Any] = dict(connection.get("credentials") or {})
+    if not isinstance(given_settings, dict) or not isinstance(credentials, dict):
+        raise click.ClickException(f"{connection_file}: settings and credentials must be JSON objects")
     if credentials_file is not None:
-        try:
-            credentials = json.loads(credentials_file.read_text())
-        except ValueError as error:
-            raise click.ClickException(f"{credentials_file} is not valid JSON: {error}") from error
-        if not isinstance(credentials, dict):
-            raise click.ClickException(f"{credentials_file} must hold a JSON object")
+        credentials.update(_json_object(credentials_file))
     box = _box(settings)  # a missing key is said before any store is opened or created
     store = _store()
     migrate(store)
@@ -339,7 +364,7 @@ def integrations_create(
                 tool=tool,
                 environment=environment,
                 name=name,
-                settings=_parse_settings(settings_),
+                settings={**given_settings, **_parse_settings(settings_)},
                 credentials=credentials,
                 public_url=settings.default_public_url(),
             )
@@ -356,7 +381,7 @@ def integrations_create(
 @integrations.command("list")
 def integrations_list() -> None:
     """List integrations."""
-    from lmsbridge.integrations.repository import IntegrationRepository
+    from lmsbridge.integration_store.repository import IntegrationRepository
 
     if which_store.is_missing():
         which_store.nothing_to_list("integrations")
@@ -388,7 +413,7 @@ def sandbox() -> None:
 def sandbox_evolve(integration_id: str, changes: int) -> None:
     """Change a Sandbox's data as a living LMS changes: edits, additions, removals."""
     from lmsbridge.connectors.sandbox.connector import SandboxSettings
-    from lmsbridge.integrations.repository import IntegrationRepository
+    from lmsbridge.integration_store.repository import IntegrationRepository
     from lmsbridge.sandbox.generator import SandboxSize
     from lmsbridge.sandbox.repository import SandboxStateRepository
 
@@ -431,60 +456,77 @@ def syncs_confirm_deletions(sync_id: str) -> None:
         click.echo(f"{model}: {count} marked deleted")
 
 
-@cli.group()
-def emulate() -> None:
-    """Run an emulator of a remote LMS, to try a connector without an account anywhere."""
+def _emulator_tools() -> list[str]:
+    from lmsbridge.connectors.registry import tools
+
+    return tools()
 
 
-@emulate.command("moodle")
+@cli.command(
+    help="Serve an emulator of TOOL's remote API, seeded from the shared world, to try its connector "
+    f"without an account anywhere. TOOL: {', '.join(_emulator_tools())}."
+)
+@click.argument("tool", type=click.Choice(_emulator_tools()), metavar="TOOL")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=9001, show_default=True, type=int, help="Port to listen on.")
-@click.option("--token", default=None, help="The web service token to accept (default: a new random one).")
-@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same seeded site.")
+@click.option("--port", default=None, type=int, help="Port to listen on (default: the tool's, or 9000).")
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same seeded data.")
+@click.option(
+    "--connection-file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help='Write {"tool", "settings", "credentials"} for `integrations create --connection-file`.',
+)
+@click.option("--token", default=None, help="The secret the emulator accepts (default: a new random one).")
 @click.option(
     "--setting",
-    "settings",
+    "options",
     multiple=True,
     metavar="KEY=VALUE",
-    help="version=4.4|4.5|5.0|5.1 (default the newest): the Moodle version to answer as (exception "
-    "class names, names shown, error codes); debug=1: answers carry Moodle's debuginfo.",
+    help="An emulator option; repeatable. Moodle: version=4.4|4.5|5.0|5.1 (default the newest) to "
+    "answer as that version, debug=1 for Moodle's debuginfo in error bodies.",
 )
-def emulate_moodle(host: str, port: int, token: str | None, seed: int, settings: tuple[str, ...]) -> None:
-    """Serve an emulated Moodle site (REST web services) with seeded users, courses, enrolments,
-    completions and competencies."""
-    import secrets
-    import tempfile
+def emulate(
+    tool: str,
+    host: str,
+    port: int | None,
+    seed: int,
+    connection_file: Path | None,
+    token: str | None,
+    options: tuple[str, ...],
+) -> None:
+    from lmsbridge.connectors.registry import connector_class
+    from lmsbridge.testing.emulators.registry import DEFAULT_PORTS, EMULATORS
 
+    factory = EMULATORS.get(tool)
+    if factory is None:
+        raise click.ClickException(f"{tool} has no emulator yet")
+    port = port or DEFAULT_PORTS.get(tool, 9000)
+    url = f"http://{host}:{port}"
+    try:
+        emulation = factory(seed, url, token, _parse_settings(options))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--setting") from error
+    connection = emulation.connection
+    lines = [f"{connector_class(tool).label} emulator listening on {url}"]
+    if emulation.app is None:
+        lines = [f"{connector_class(tool).label}: {emulation.notes}"]
+    lines += [f"  {key}: {value}" for key, value in {**connection.settings, **connection.credentials}.items()]
+    if connection_file is not None:
+        connection_file.write_text(json.dumps(connection.as_json(), indent=2) + "\n")
+        lines += [
+            "",
+            "Connect lmsbridge to it:",
+            f"  lmsbridge integrations create --connection-file {connection_file}",
+        ]
+    if emulation.app is not None and emulation.notes:
+        lines.append(emulation.notes)
+    if emulation.follows:
+        lines.append(f"Follows: {emulation.follows}")
+    click.echo("\n".join(lines))
+    if emulation.app is None:
+        return
     import uvicorn
 
-    from lmsbridge.testing.emulators.moodle import NEWEST, VERSIONS, create_app, seeded_site
-
-    options = {key: value for key, _, value in (part.partition("=") for part in settings)}
-    unknown = sorted(set(options) - {"version", "debug"})
-    if unknown:
-        raise click.BadParameter(
-            f"unknown setting {unknown[0]!r} (known: version, debug)", param_hint="--setting"
-        )
-    version = options.get("version", NEWEST)
-    if version not in VERSIONS:
-        raise click.BadParameter(f"version must be one of {', '.join(VERSIONS)}", param_hint="--setting")
-    token = token or secrets.token_hex(16)
-    site = seeded_site(seed=seed, token=token, version=version, debug=options.get("debug") in ("1", "true"))
-    url = f"http://{host}:{port}"
-    credentials = json.dumps({"token": token})
-    # Suggested under the temporary folder, so following the steps leaves nothing in a work tree.
-    credentials_file = Path(tempfile.gettempdir()) / f"lmsbridge-moodle-{port}.json"
-    click.echo(f"""Moodle {version} emulator listening on {url}
-  site_url: {url}
-  token:    {token}
-
-Connect lmsbridge to it:
-  echo '{credentials}' > {credentials_file}
-  lmsbridge integrations create --tool moodle --setting site_url={url} \\
-    --credentials-file {credentials_file}
-Inject faults: POST {url}/_emulator/faults  {{"kind": "http_status", "status": 503, "times": 2}}
-""")
-    uvicorn.run(create_app(site), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(emulation.app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def main() -> None:  # pragma: no cover

@@ -13,14 +13,14 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from lmsbridge.db import Store
-    from lmsbridge.integrations.credentials import CredentialBox
+    from lmsbridge.integration_store.credentials import CredentialBox
 
 
 def _store_and_box() -> tuple[Store, CredentialBox]:
     from lmsbridge.cli import which_store
     from lmsbridge.config import get_settings
     from lmsbridge.db.migrations import migrate
-    from lmsbridge.integrations.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
+    from lmsbridge.integration_store.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
 
     settings = get_settings()
     try:
@@ -90,23 +90,16 @@ def webhooks_add(url: str, events: str | None, environment: str) -> None:
 @click.option("--environment", default=None, help="Only this environment's endpoints.")
 def webhooks_list(environment: str | None) -> None:
     """List endpoints, with how many of their deliveries are in each state."""
-    from sqlalchemy import func, select
-
-    from lmsbridge.db.tables import environments, webhook_deliveries
+    from lmsbridge.auth.repository import AuthRepository
     from lmsbridge.webhooks.repository import WebhookRepository
 
     store, _ = _store_and_box()
     with store.read() as conn:
         env_id = _environment_id(conn, environment, create=False) if environment else None
-        endpoints = WebhookRepository(conn).endpoints(env_id)
-        names = dict(conn.execute(select(environments.c.id, environments.c.name)).all())
-        counts: dict[str, dict[str, int]] = {}
-        for endpoint_id, state, n in conn.execute(
-            select(webhook_deliveries.c.endpoint_id, webhook_deliveries.c.state, func.count()).group_by(
-                webhook_deliveries.c.endpoint_id, webhook_deliveries.c.state
-            )
-        ):
-            counts.setdefault(endpoint_id, {})[state] = int(n)
+        repo = WebhookRepository(conn)
+        endpoints = repo.endpoints(env_id)
+        names = AuthRepository(conn).environment_names()
+        counts = repo.delivery_counts()
     for e in endpoints:
         state = f"removed {to_wire(e.disabled_at)}" if e.disabled_at else "active"
         kinds = ",".join(e.events) if e.events else "all"

@@ -24,6 +24,7 @@ from lmsbridge.client.models import (
     TaskCreated,
     User,
 )
+from lmsbridge.schemas.models import LIST_PATHS
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 30.0
@@ -33,13 +34,14 @@ RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 TaskKind = Literal["courses", "skills"]
 
 # Read endpoints and the model of their records.
-LISTS: dict[str, tuple[str, Any]] = {
-    "users": ("/v1/lms/users", User),
-    "courses": ("/v1/lms/courses", Course),
-    "progressions": ("/v1/lms/course-progressions", CourseProgression),
-    "skills": ("/v1/lms/skills", Skill),
-    "hris_skills": ("/v1/hris/skills", HrisSkill),
+_RECORDS: dict[str, Any] = {
+    "users": User,
+    "courses": Course,
+    "progressions": CourseProgression,
+    "skills": Skill,
+    "hris_skills": HrisSkill,
 }
+LISTS: dict[str, tuple[str, Any]] = {name: (path, _RECORDS[name]) for name, path in LIST_PATHS.items()}
 BULK_PATHS: dict[str, str] = {"courses": "/v1/lms/courses/bulk", "skills": "/v1/hris/skills/bulk"}
 
 

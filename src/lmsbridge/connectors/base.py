@@ -3,16 +3,19 @@ operations the task engine calls. A connector imports neither the store nor the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from lmsbridge.connectors.errors import ItemError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
+from lmsbridge.schemas.models import READ_MODEL_LABELS as READ_MODEL_LABELS
+
+_Service = TypeVar("_Service")
 
 
 class Coverage(StrEnum):
@@ -38,17 +41,6 @@ WRITE_ACTION_LABELS: dict[WriteAction, str] = {
     WriteAction.ENROL: "Enroll user",
     WriteAction.COMPLETE: "Complete course progression",
     WriteAction.DEACTIVATE_COURSE: "Deactivate course",
-}
-
-READ_MODEL_LABELS: dict[str, str] = {
-    "lms_users": "Users",
-    "lms_course_providers": "Course providers",
-    "lms_courses": "Courses",
-    "lms_course_revisions": "Course revisions",
-    "lms_skills": "Skills",
-    "lms_skill_assignments": "Skill assignments",
-    "lms_course_progressions": "Course progressions",
-    "hris_skills": "Skills (HRIS)",
 }
 
 
@@ -161,11 +153,20 @@ class Connector(Protocol):
 @dataclass(frozen=True)
 class ConnectorContext:
     """What a connector is built from: its integration, settings, credentials, the pacer its
-    remote calls take slots from (`connectors.pacing.Pacer`; None: unpaced) and, for the Sandbox
-    only, the place where the simulated LMS keeps its state."""
+    remote calls take slots from (`connectors.pacing.Pacer`; None: unpaced), the HTTP transport
+    (None: the network; tests and emulators may inject one), and the services the caller
+    provides by type (a connector that keeps its remote inside lmsbridge, as the Sandbox does,
+    asks for its state this way, so the context names no connector)."""
 
     integration_id: str
     settings: dict[str, Any]
     credentials: dict[str, Any]
-    sandbox_state: Any = None
     pacer: Any = None
+    transport: Any = None
+    services: Mapping[type[Any], Any] = field(default_factory=dict)
+
+    def service(self, kind: type[_Service]) -> _Service:
+        found = self.services.get(kind)
+        if found is None:
+            raise LookupError(f"this connector needs a {kind.__name__}, which its caller did not provide")
+        return cast(_Service, found)

@@ -7,15 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Models in the order a sync reads them (parents before the records that point at them).
-SYNC_MODELS = (
-    "lms_course_providers",
-    "lms_skills",
-    "lms_users",
-    "lms_courses",
-    "lms_course_progressions",
-    "hris_skills",
-)
+# The models, in the order a sync reads them, are named once in schemas/models.py.
+from lmsbridge.schemas.models import SYNC_MODELS as SYNC_MODELS
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,32 @@
-"""Tool slug -> connector class."""
+"""Tool slug -> connector class: the built-in connectors, and those installed packages declare
+in the `lmsbridge.connectors` entry point group (`slug = "package.module:ConnectorClass"`), so a
+third party can ship a connector without changing lmsbridge."""
 
 from __future__ import annotations
 
+import logging
+from functools import cache
+from importlib.metadata import entry_points
 from typing import Any
 
-from lmsbridge.connectors.base import Connector, ConnectorContext, ConnectorSettings
+from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
 from lmsbridge.connectors.moodle.connector import MoodleConnector
 from lmsbridge.connectors.sandbox.connector import SandboxConnector
+from lmsbridge.connectors.talentlms.connector import TalentLmsConnector
+from lmsbridge.connectors.threesixtylearning.connector import ThreeSixtyLearningConnector
+from lmsbridge.connectors.udemy.connector import UdemyConnector
 
-CONNECTORS: dict[str, type[Any]] = {
+ENTRY_POINT_GROUP = "lmsbridge.connectors"
+
+log = logging.getLogger("lmsbridge.connectors")
+
+CONNECTORS: dict[str, type[BaseConnector[Any]]] = {
     SandboxConnector.tool: SandboxConnector,
+    TalentLmsConnector.tool: TalentLmsConnector,
+    ThreeSixtyLearningConnector.tool: ThreeSixtyLearningConnector,
+    UdemyConnector.tool: UdemyConnector,
+    LinkedInLearningConnector.tool: LinkedInLearningConnector,
     MoodleConnector.tool: MoodleConnector,
 }
 
@@ -18,7 +35,35 @@ class UnknownToolError(ValueError):
     pass
 
 
-def connector_class(tool: str) -> type[Any]:
+@cache
+def load_entry_points() -> list[str]:
+    """Adds the installed packages' connectors (once); a built-in slug is never replaced. Returns
+    the slugs added."""
+    added = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in CONNECTORS:
+            log.warning("connector %r from %s ignored: the slug is taken", entry.name, entry.value)
+            continue
+        try:
+            loaded = entry.load()
+        except Exception:
+            log.exception("connector %r (%s) could not be loaded", entry.name, entry.value)
+            continue
+        if not (isinstance(loaded, type) and issubclass(loaded, BaseConnector)):
+            log.warning("connector %r (%s) is not a BaseConnector; ignored", entry.name, entry.value)
+            continue
+        CONNECTORS[entry.name] = loaded
+        added.append(entry.name)
+    return added
+
+
+def tools() -> list[str]:
+    load_entry_points()
+    return sorted(CONNECTORS)
+
+
+def connector_class(tool: str) -> type[BaseConnector[Any]]:
+    load_entry_points()
     try:
         return CONNECTORS[tool]
     except KeyError:
@@ -28,10 +73,4 @@ def connector_class(tool: str) -> type[Any]:
 
 def validate_settings(tool: str, settings: dict[str, Any]) -> dict[str, Any]:
     """Validate an integration's settings against its connector; returns them normalised."""
-    model: type[ConnectorSettings] = connector_class(tool).settings_model
-    return model.model_validate(settings).model_dump(mode="json")
-
-
-def build_connector(tool: str, context: ConnectorContext) -> Connector:
-    connector: Connector = connector_class(tool)(context)
-    return connector
+    return connector_class(tool).settings_model.model_validate(settings).model_dump(mode="json")

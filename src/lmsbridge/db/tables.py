@@ -175,7 +175,7 @@ sandbox_skills = Table(
 #   changed_at     when the record's own fields last changed (the wire's changed_at);
 #   updated_stamp  when it or nested data that its endpoint's updated_after follows last changed;
 #   data_hash      of the own fields, so an unchanged record is not written again.
-# Stamps are taken under the integration's stamp lock (see syncs/stamps.py).
+# Stamps are taken under the integration's stamp lock (see records/stamps.py).
 
 
 def _record_columns() -> list[Column[object]]:

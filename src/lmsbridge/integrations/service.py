@@ -9,12 +9,14 @@ from sqlalchemy import Connection
 
 from lmsbridge.auth.repository import AuthRepository
 from lmsbridge.clock import to_wire, utc_now
-from lmsbridge.connectors.base import READ_MODEL_LABELS, WRITE_ACTION_LABELS, Coverage
+from lmsbridge.connectors.base import WRITE_ACTION_LABELS, Coverage
 from lmsbridge.connectors.registry import connector_class, validate_settings
-from lmsbridge.errors import InputInvalidError, IntegrationNotFoundError
+from lmsbridge.errors import InputInvalidError
 from lmsbridge.ids import integration_id as new_integration_id
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.repository import get_integration as get_integration
+from lmsbridge.schemas.models import READ_MODEL_LABELS
 from lmsbridge.syncs.service import request_sync
 
 
@@ -54,13 +56,6 @@ def create_integration(
     IntegrationRepository(conn).insert(integration)
     # The first full sync is queued with the integration, so its data arrives without a schedule tick.
     request_sync(conn, integration.id, "FULL", public_url or "http://127.0.0.1:8000")
-    return integration
-
-
-def get_integration(conn: Connection, integration_id: str, environment_id: str) -> Integration:
-    integration = IntegrationRepository(conn).get(integration_id, environment_id=environment_id)
-    if integration is None:
-        raise IntegrationNotFoundError(f"No integration with id {integration_id!r} in this environment.")
     return integration
 
 

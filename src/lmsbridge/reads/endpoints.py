@@ -9,16 +9,13 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from lmsbridge.api.deps import IntegrationDep, store_of
 from lmsbridge.api.responses import ERRORS, success
-from lmsbridge.connectors.base import READ_MODEL_LABELS
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.db.tables import instance_settings
 from lmsbridge.errors import ModelNotAvailableError
-from lmsbridge.reads.listing import (
+from lmsbridge.records.listing import (
     CursorCodec,
     ListQuery,
     fingerprint,
@@ -27,9 +24,12 @@ from lmsbridge.reads.listing import (
     parse_updated_after,
     split_list,
 )
-from lmsbridge.reads.repository import ENDPOINTS, list_page
+from lmsbridge.records.queries import cursor_key, list_page
+from lmsbridge.records.registry import LISTED
+from lmsbridge.records.stamps import pass_barrier, share_barrier
+from lmsbridge.schemas.common import Page, Success
+from lmsbridge.schemas.models import Model
 from lmsbridge.syncs.service import require_first_sync
-from lmsbridge.syncs.stamps import pass_barrier, share_barrier
 
 router = APIRouter()
 
@@ -37,27 +37,26 @@ router = APIRouter()
 @lru_cache(maxsize=8)
 def _codec(store: Store) -> CursorCodec:
     with store.read() as conn:
-        key = conn.scalar(select(instance_settings.c.value).where(instance_settings.c.name == "cursor_key"))
-    return CursorCodec(bytes.fromhex(str(key)))
+        return CursorCodec(cursor_key(conn))
 
 
 def list_records(request: Request, integration: Any, name: str) -> Response:
-    endpoint = ENDPOINTS[name]
+    spec = LISTED[name]
     caps = connector_class(integration.tool).capabilities
     if not caps.reads(name):
         label = connector_class(integration.tool).label
         raise ModelNotAvailableError(
-            f'The "{READ_MODEL_LABELS[name]}" model is not available for {label} integrations.'
+            f'The "{spec.info.label}" model is not available for {label} integrations.'
         )
     params = dict(request.query_params)
     store = store_of(request)
     codec = _codec(store)
     bound_to = fingerprint(name, integration.id, params)
     filters: dict[str, tuple[str, ...]] = {}
-    for param, spec in endpoint.filters.items():
+    for param, spec_filter in spec.filters.items():
         if param not in params:
             continue
-        values = (params[param],) if spec.contains else split_list(params[param])
+        values = (params[param],) if spec_filter.contains else split_list(params[param])
         if any(values):  # an empty filter (`ids=`) is no filter, as an absent one is
             filters[param] = values
     query = ListQuery(
@@ -68,15 +67,13 @@ def list_records(request: Request, integration: Any, name: str) -> Response:
         ignore_unsupported=parse_bool("ignore_unsupported_filters", params.get("ignore_unsupported_filters")),
         filters=filters,
     )
-    unsupported = {
-        p for p, spec in endpoint.filters.items() if spec.field and not caps.has_field(name, spec.field)
-    }
+    unsupported = {p for p, f in spec.filters.items() if f.field and not caps.has_field(name, f.field)}
     pass_barrier(store)
     with store.read() as conn:
         share_barrier(conn, integration.id)
         require_first_sync(conn, integration.id)
-        rows, more = list_page(conn, endpoint, integration.id, query, unsupported)
-        results = endpoint.serialize(conn, rows, query.include_deleted)
+        rows, more = list_page(conn, spec, integration.id, query, unsupported)
+        results = spec.serialize(conn, rows, query.include_deleted)  # type: ignore[misc]
     return success({"next": codec.encode(rows[-1].id, bound_to) if more else None, "results": results})
 
 
@@ -106,14 +103,22 @@ ListParamsDep = Annotated[ListParams, Depends()]
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Response])
 
 
-def _route(path: str, summary: str, tag: str = "Unified LMS API") -> Callable[[_Endpoint], _Endpoint]:
+def _route(model: Model, summary: str, tag: str = "Unified LMS API") -> Callable[[_Endpoint], _Endpoint]:
+    """The list route of a model: its path and record shape come from the model registry."""
+    spec = LISTED[model]
+    assert spec.info.path is not None and spec.wire is not None
     decorator: Callable[[_Endpoint], _Endpoint] = router.get(
-        path, summary=summary, responses=ERRORS, tags=[tag], description=_COMMON
+        spec.info.path,
+        summary=summary,
+        response_model=Success[Page[spec.wire]],  # type: ignore[name-defined]
+        responses=ERRORS,
+        tags=[tag],
+        description=_COMMON,
     )
     return decorator
 
 
-@_route("/lms/users", "Get users")
+@_route(Model.LMS_USERS, "Get users")
 def get_users(
     request: Request,
     integration: IntegrationDep,
@@ -121,16 +126,16 @@ def get_users(
     work_emails: str | None = Query(None, description="Comma-separated, case-insensitive."),
 ) -> Response:
     """Learners who can enroll in and complete courses."""
-    return list_records(request, integration, "lms_users")
+    return list_records(request, integration, Model.LMS_USERS)
 
 
-@_route("/lms/courses", "Get courses")
+@_route(Model.LMS_COURSES, "Get courses")
 def get_courses(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Courses with their provider and revisions (and each revision's skills)."""
-    return list_records(request, integration, "lms_courses")
+    return list_records(request, integration, Model.LMS_COURSES)
 
 
-@_route("/lms/course-progressions", "Get course progressions")
+@_route(Model.LMS_COURSE_PROGRESSIONS, "Get course progressions")
 def get_course_progressions(
     request: Request,
     integration: IntegrationDep,
@@ -139,16 +144,16 @@ def get_course_progressions(
     course_ids: str | None = Query(None, description="Comma-separated course ids."),
 ) -> Response:
     """Users' enrolments and completions."""
-    return list_records(request, integration, "lms_course_progressions")
+    return list_records(request, integration, Model.LMS_COURSE_PROGRESSIONS)
 
 
-@_route("/lms/skills", "Get skills")
+@_route(Model.LMS_SKILLS, "Get skills")
 def get_lms_skills(request: Request, integration: IntegrationDep, _: ListParamsDep) -> Response:
     """Skills that course revisions teach."""
-    return list_records(request, integration, "lms_skills")
+    return list_records(request, integration, Model.LMS_SKILLS)
 
 
-@_route("/hris/skills", "Get skills (HRIS)", tag="Unified HRIS API")
+@_route(Model.HRIS_SKILLS, "Get skills (HRIS)", tag="Unified HRIS API")
 def get_hris_skills(
     request: Request,
     integration: IntegrationDep,
@@ -156,4 +161,4 @@ def get_hris_skills(
     name_contains: str | None = Query(None, description="Part of the skill's name, case-insensitive."),
 ) -> Response:
     """The skill catalog."""
-    return list_records(request, integration, "hris_skills")
+    return list_records(request, integration, Model.HRIS_SKILLS)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+DataT = TypeVar("DataT")
 
 
 class Warning_(BaseModel):
@@ -19,5 +21,26 @@ class ErrorBody(BaseModel):
 
 
 class ErrorResponse(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     status: Literal["error"] = "error"
     error: ErrorBody
+
+
+class Success(BaseModel, Generic[DataT]):
+    # `status` is always sent: required in the response schema although it has a default.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    status: Literal["success"] = "success"
+    data: DataT
+
+
+class SuccessWithWarnings(Success[DataT], Generic[DataT]):
+    warnings: list[Warning_]
+
+
+class Page(BaseModel, Generic[DataT]):
+    """One page of a list endpoint: `next` is the cursor of the following page, null on the last."""
+
+    next: str | None
+    results: list[DataT]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lmsbridge.schemas.common import ErrorBody, Warning_
+from lmsbridge.schemas.common import ErrorBody, Success, SuccessWithWarnings
 
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 OriginId = Annotated[str, Field(min_length=1, max_length=255)]
@@ -85,10 +86,8 @@ class TaskCreated(BaseModel):
     task_id: str
 
 
-class TaskCreatedResponse(BaseModel):
-    status: Literal["success"] = "success"
-    data: TaskCreated
-    warnings: list[Warning_]
+class TaskCreatedResponse(SuccessWithWarnings[TaskCreated]):
+    pass
 
 
 class TaskProgress(BaseModel):
@@ -100,26 +99,58 @@ class TaskProgress(BaseModel):
     percent: int
 
 
-class TaskItemResult(BaseModel):
+class ItemWritten(BaseModel):
+    id: str
+    course_id: str | None = Field(None, description="Course tasks: the id again (DESIGN.md section 5).")
+
+
+class ItemSucceeded(BaseModel):
     origin_id: str
-    status: Literal["SUCCEEDED", "FAILED"]
-    data: dict[str, str] | None = None
-    error: ErrorBody | None = None
+    status: Literal["SUCCEEDED"]
+    data: ItemWritten
 
 
-class TaskStatus(BaseModel):
+class ItemFailed(BaseModel):
+    origin_id: str
+    status: Literal["FAILED"]
+    error: ErrorBody
+
+
+TaskItemResult = Annotated[ItemSucceeded | ItemFailed, Field(discriminator="status")]
+
+
+class _TaskBase(BaseModel):
     task_id: str
-    created_at: str
-    status: Literal["PENDING", "COMPLETED", "FAILED"]
-    completed_at: str | None
-    data: list[TaskItemResult] | None = None
-    error: ErrorBody | None = None
+    created_at: datetime
     progress: TaskProgress
 
 
-class TaskStatusResponse(BaseModel):
-    status: Literal["success"] = "success"
-    data: TaskStatus
+class TaskPending(_TaskBase):
+    status: Literal["PENDING"]
+    completed_at: None
+
+
+class TaskCompleted(_TaskBase):
+    """Every item has an outcome."""
+
+    status: Literal["COMPLETED"]
+    completed_at: datetime
+    data: list[TaskItemResult]
+
+
+class TaskFailed(_TaskBase):
+    """Nothing ran (credentials invalid, integration inactive, timed out before start)."""
+
+    status: Literal["FAILED"]
+    completed_at: datetime
+    error: ErrorBody
+
+
+TaskStatus = Annotated[TaskPending | TaskCompleted | TaskFailed, Field(discriminator="status")]
+
+
+class TaskStatusResponse(Success[TaskStatus]):
+    pass
 
 
 def canonical_items(request: CoursesBulkRequest | SkillsBulkRequest) -> list[dict[str, Any]]:

@@ -13,10 +13,12 @@ from sqlalchemy import Connection
 
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.errors import InputInvalidError, NotFoundError
-from lmsbridge.integrations.repository import IntegrationRepository
+from lmsbridge.events.outbox import EventOutbox, EventType
+from lmsbridge.integration_store.repository import IntegrationRepository
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.records.writer import RecordWriter
+from lmsbridge.schemas.models import EVENT_NAMES
 from lmsbridge.syncs.repository import SyncRepository
-from lmsbridge.syncs.stamps import take_stamp
-from lmsbridge.syncs.writer import RecordWriter
 
 
 class DeletionsNotConfirmableError(InputInvalidError):
@@ -81,14 +83,16 @@ def confirm_deletions(conn: Connection, sync_id: str, environment_id: str | None
         counts.setdefault(model, {})["deleted"] = counts.get(model, {}).get("deleted", 0) + n
     repo.settle_held_deletions(run.id, counts)
     changed = sorted(
-        {m for m, n in deleted.items() if n}
+        EVENT_NAMES[m]
+        for m in {m for m, n in deleted.items() if n}
         | ({"lms_course_revisions"} if deleted.get("lms_courses") else set())
+        if m in EVENT_NAMES  # data-changed names only the contract's models
     )
     if changed:
-        repo.add_event(
+        EventOutbox(conn).add(
             integration.environment_id,
             integration.id,
-            "data-changed",
+            EventType.DATA_CHANGED,
             {
                 "integration_id": integration.id,
                 "integration_tool": integration.tool,

@@ -12,21 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from lmsbridge.clock import to_wire
 from lmsbridge.connectors.base import Connector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
-from lmsbridge.connectors.records import SYNC_MODELS
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.jobs import JobContext, JobReleased
+from lmsbridge.records.queries import live_ids
+from lmsbridge.records.registry import TABLES
+from lmsbridge.records.stamps import store_now, take_stamp
+from lmsbridge.records.writer import Counts, RecordWriter
+from lmsbridge.schemas.models import SYNC_MODELS
 from lmsbridge.syncs.deletion_guard import DeletionGuard
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
-from lmsbridge.syncs.stamps import store_now, take_stamp
 from lmsbridge.syncs.states import SyncRunState
-from lmsbridge.syncs.writer import TABLES, Counts, RecordWriter
 
 log = logging.getLogger("lmsbridge.syncs")
 
@@ -117,14 +117,7 @@ class SyncEngine:
     ) -> int:
         table = TABLES[model]
         with self.store.read() as conn:
-            live = [
-                row.id
-                for row in conn.execute(
-                    select(table.c.id).where(
-                        table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
-                    )
-                )
-            ]
+            live = live_ids(conn, table, integration_id)
         missing = [record_id for record_id in live if hash(record_id) not in seen]
         if not missing:
             return 0

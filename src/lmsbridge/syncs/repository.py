@@ -1,4 +1,4 @@
-"""Every query on sync runs, sync state and the events outbox."""
+"""Every query on sync runs and sync state."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from lmsbridge.clock import utc_now
-from lmsbridge.db.tables import events, integration_sync_state, sync_runs
+from lmsbridge.db.tables import integration_sync_state, sync_runs
 from lmsbridge.db.upsert import upsert_returning
 from lmsbridge.ids import new_id
 from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
@@ -158,19 +158,3 @@ class SyncRepository:
             )
             for row in self.conn.execute(select(integration_sync_state))
         }
-
-    def add_event(
-        self, environment_id: str, integration_id: str | None, type_: str, data: dict[str, Any]
-    ) -> str:
-        event_id = new_id()
-        self.conn.execute(
-            events.insert().values(
-                id=event_id,
-                environment_id=environment_id,
-                integration_id=integration_id,
-                type=type_,
-                payload={"id": event_id, "type": type_, "data": data},
-                created_at=utc_now(),
-            )
-        )
-        return event_id

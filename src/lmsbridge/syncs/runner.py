@@ -7,30 +7,19 @@ import logging
 import time
 
 from lmsbridge.clock import utc_now
-from lmsbridge.connectors.base import ConnectorContext
+from lmsbridge.connector_runtime import connector_for
 from lmsbridge.connectors.http import tally_remote_calls
-from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.events.outbox import EventOutbox, EventType
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext
-from lmsbridge.remote_pacing import StorePacer
-from lmsbridge.sandbox.repository import SandboxStateRepository
+from lmsbridge.schemas.models import EVENT_NAMES
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
-
-# data-changed names only the contract's models (hris_skills has no entry there).
-_EVENT_MODELS = {
-    "lms_users",
-    "lms_course_providers",
-    "lms_skills",
-    "lms_courses",
-    "lms_course_revisions",
-    "lms_course_progressions",
-}
 
 
 def summary(outcome: SyncOutcome) -> str:
@@ -41,19 +30,6 @@ def summary(outcome: SyncOutcome) -> str:
     ]
     errors = f"; errors: {'; '.join(outcome.errors)}" if outcome.errors else ""
     return (", ".join(parts) or "nothing read") + errors
-
-
-def connector_for(store: Store, box: CredentialBox, integration: Integration) -> object:
-    return build_connector(
-        integration.tool,
-        ConnectorContext(
-            integration_id=integration.id,
-            settings=integration.settings,
-            credentials=box.open(integration.credentials),
-            sandbox_state=SandboxStateRepository(store),
-            pacer=StorePacer(store),
-        ),
-    )
 
 
 class SyncRunner:
@@ -79,7 +55,7 @@ class SyncRunner:
         started = utc_now()
         clock = time.monotonic()
         with tally_remote_calls() as calls:
-            outcome = self.engine.run(run, integration, connector, ctx)  # type: ignore[arg-type]
+            outcome = self.engine.run(run, integration, connector, ctx)
         self._finish(run, integration, outcome, started)
         log.info(
             "sync %s (%s) of %s: %s in %.1fs, %d remote calls; %s",
@@ -131,20 +107,21 @@ class SyncRunner:
                 values["last_full_started_at"] = begun
             if values:
                 repo.save_state(integration.id, **values)
-            repo.add_event(
+            outbox = EventOutbox(conn)
+            outbox.add(
                 integration.environment_id,
                 integration.id,
-                "sync-finished",
+                EventType.SYNC_FINISHED,
                 finished_payload(
                     current, integration, outcome.state, current.started_at, ended, run.public_url
                 ),
             )
-            changed = [m for m in outcome.changed_models() if m in _EVENT_MODELS]
+            changed = [EVENT_NAMES[m] for m in outcome.changed_models() if m in EVENT_NAMES]
             if changed:
-                repo.add_event(
+                outbox.add(
                     integration.environment_id,
                     integration.id,
-                    "data-changed",
+                    EventType.DATA_CHANGED,
                     {
                         "integration_id": integration.id,
                         "integration_tool": integration.tool,

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.db.tables import integrations
 from lmsbridge.errors import ErrorCode, LmsBridgeError
+from lmsbridge.integration_store.repository import IntegrationRepository
 from lmsbridge.jobs import enqueue, wake_workers
 from lmsbridge.syncs.repository import SyncRepository, SyncRun, SyncState
 
@@ -71,11 +71,7 @@ def schedule_due_syncs(store: Store, settings: Settings) -> int:
     """Queue the syncs the schedule says are due; several workers may call this at once."""
     now = utc_now()
     with store.read() as conn:
-        active = list(
-            conn.execute(
-                select(integrations.c.id, integrations.c.tool).where(integrations.c.status == "ACTIVE")
-            )
-        )
+        active = IntegrationRepository(conn).active_tools()
         states = SyncRepository(conn).all_states()
     queued = 0
     for integration_id, tool in active:

@@ -10,13 +10,21 @@ from lmsbridge.api.deps import IntegrationDep, PrincipalDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
+from lmsbridge.schemas.common import Success
+from lmsbridge.schemas.syncs import DeletionsConfirmed, SyncRun
 from lmsbridge.syncs.deletion_guard import confirm_deletions
 from lmsbridge.syncs.repository import SyncRepository
 
 router = APIRouter()
 
 
-@router.get("/syncs/{sync_id}", summary="Get sync status (extension)", responses=ERRORS, tags=["General"])
+@router.get(
+    "/syncs/{sync_id}",
+    summary="Get sync status (extension)",
+    response_model=Success[SyncRun],
+    responses=ERRORS,
+    tags=["General"],
+)
 def get_sync(request: Request, integration: IntegrationDep, sync_id: str) -> Response:
     """One sync run of the integration: its state (QUEUED, RUNNING, SUCCEEDED, PARTIALLY_FAILED,
     AUTHENTICATION_FAILED, FAILED), type, times and the records added, updated, unchanged and
@@ -43,6 +51,7 @@ def get_sync(request: Request, integration: IntegrationDep, sync_id: str) -> Res
 @router.post(
     "/syncs/{sync_id}/confirm-deletions",
     summary="Confirm the deletions a sync held (extension)",
+    response_model=Success[DeletionsConfirmed],
     responses=ERRORS,
     tags=["General"],
 )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lmsbridge.api.deps import IntegrationDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
+from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.errors import InputInvalidError, NotFoundError
 from lmsbridge.jobs import JobQueue, wake_workers
 from lmsbridge.schemas.tasks import (
@@ -47,7 +48,7 @@ def _submit(
     store = store_of(request)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise InputInvalidError("Idempotency-Key must be 1 to 255 characters long.")
-    service.require_action(integration, kind)
+    require_capability(integration.tool, kind.action)
     items = canonical_items(body)
     service.check_items(items, settings.bulk_max_items)
     queue = JobQueue(store, max_attempts=settings.job_max_attempts)

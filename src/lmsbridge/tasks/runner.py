@@ -11,20 +11,19 @@ from collections.abc import Iterator
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
-from lmsbridge.connectors.base import ConnectorContext, CourseUpsert, ItemOutcome, SkillUpsert
+from lmsbridge.connector_runtime import connector_for
+from lmsbridge.connectors.base import CourseUpsert, ItemOutcome, SkillUpsert
 from lmsbridge.connectors.errors import IntegrationError
 from lmsbridge.connectors.records import Record
-from lmsbridge.connectors.registry import build_connector
 from lmsbridge.db import Store
 from lmsbridge.errors import ErrorCode
 from lmsbridge.ids import derived_id
-from lmsbridge.integrations.credentials import CredentialBox
-from lmsbridge.integrations.repository import Integration, IntegrationRepository
+from lmsbridge.integration_store.credentials import CredentialBox
+from lmsbridge.integration_store.repository import Integration, IntegrationRepository
 from lmsbridge.jobs import Job, JobContext, JobDeferred, JobReleased
+from lmsbridge.records.stamps import take_stamp
+from lmsbridge.records.writer import RecordWriter
 from lmsbridge.remote_pacing import StorePacer
-from lmsbridge.sandbox.repository import SandboxStateRepository
-from lmsbridge.syncs.stamps import take_stamp
-from lmsbridge.syncs.writer import RecordWriter
 from lmsbridge.tasks.repository import ItemRow, Outcome, Task, TaskRepository
 from lmsbridge.tasks.service import KINDS, TaskKind, record_completed
 from lmsbridge.tasks.states import ItemStatus, TaskStatus
@@ -91,16 +90,7 @@ class BulkTaskRunner:
         self, task: Task, integration: Integration, pending: list[ItemRow], ctx: JobContext
     ) -> None:
         kind = KINDS[task.kind]
-        connector = build_connector(
-            integration.tool,
-            ConnectorContext(
-                integration_id=integration.id,
-                settings=integration.settings,
-                credentials=self.box.open(integration.credentials),
-                sandbox_state=SandboxStateRepository(self.store),
-                pacer=self.pacer,
-            ),
-        )
+        connector = connector_for(self.store, self.box, integration, pacer=self.pacer)
         stream: Iterator[ItemOutcome]
         if kind.name == "lms_courses_bulk":
             stream = connector.upsert_courses([_course(item) for item in pending])

@@ -15,22 +15,19 @@ from sqlalchemy import Connection
 from lmsbridge.clock import to_wire, utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connectors.base import WriteAction
-from lmsbridge.connectors.registry import connector_class
 from lmsbridge.errors import (
-    ActionNotAvailableError,
     IdempotencyConflictError,
     InputInvalidError,
     title_of,
 )
+from lmsbridge.events.outbox import EventOutbox, EventType
 from lmsbridge.ids import new_id
-from lmsbridge.integrations.repository import Integration
+from lmsbridge.integration_store.repository import Integration
 from lmsbridge.jobs import JobQueue
-from lmsbridge.syncs.repository import SyncRepository
 from lmsbridge.tasks.repository import Task, TaskRepository
 from lmsbridge.webhooks.repository import WebhookRepository
 
 RUN_TASK_JOB = "tasks.run_bulk"
-TASK_COMPLETED_EVENT = "task-completed"
 
 
 @dataclass(frozen=True)
@@ -48,14 +45,6 @@ class TaskKind:
 COURSES_BULK = TaskKind("lms_courses_bulk", WriteAction.UPSERT_COURSES, "lms_courses", "Upsert courses")
 SKILLS_BULK = TaskKind("hris_skills_bulk", WriteAction.UPSERT_SKILLS, "hris_skills", "Upsert skills")
 KINDS = {kind.name: kind for kind in (COURSES_BULK, SKILLS_BULK)}
-
-
-def require_action(integration: Integration, kind: TaskKind) -> None:
-    cls = connector_class(integration.tool)
-    if not cls.capabilities.can(kind.action):
-        raise ActionNotAvailableError(
-            f'The "{kind.label}" action is not available for {cls.label} integrations.'
-        )
 
 
 def check_items(items: list[dict[str, Any]], max_items: int) -> None:
@@ -163,10 +152,10 @@ def record_completed(conn: Connection, task_id: str) -> None:
     task = TaskRepository(conn).get(task_id)
     if task is None or task.status == "PENDING":
         return
-    SyncRepository(conn).add_event(
+    EventOutbox(conn).add(
         task.environment_id,
         task.integration_id,
-        TASK_COMPLETED_EVENT,
+        EventType.TASK_COMPLETED,
         {
             "task_id": task.id,
             "integration_id": task.integration_id,

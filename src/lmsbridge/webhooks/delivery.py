@@ -16,10 +16,11 @@ import orjson
 from lmsbridge import __version__
 from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
-from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.events.outbox import Event, EventOutbox
+from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.jobs import Job, JobContext, enqueue
 from lmsbridge.outbound import AddressRefusedError, guarded_transport
-from lmsbridge.webhooks.repository import CALLBACK, Attempt, Delivery, PendingEvent, WebhookRepository
+from lmsbridge.webhooks.repository import CALLBACK, Attempt, Delivery, WebhookRepository
 from lmsbridge.webhooks.service import DELIVER_JOB, open_secret
 from lmsbridge.webhooks.settings import WebhookSettings
 from lmsbridge.webhooks.signing import SIGNATURE_HEADER, sign
@@ -30,7 +31,7 @@ log = logging.getLogger("lmsbridge.webhooks")
 @dataclass(frozen=True)
 class _Target:
     delivery: Delivery
-    event: PendingEvent
+    event: Event
     secret: str | None  # sealed; None: no secret to sign with (the delivery cannot proceed)
     disabled: bool
 
@@ -56,7 +57,7 @@ class DeliveryRunner:
             delivery = repo.delivery(delivery_id)
             if delivery is None or delivery.state != "pending":
                 return None
-            event = repo.event(delivery.event_id)
+            event = EventOutbox(conn).get(delivery.event_id)
             if event is None:
                 return None
             if delivery.endpoint_id == CALLBACK:

@@ -1,22 +1,25 @@
 """HTTP routes of webhooks (extensions, not in Kombo's contract): register, list and remove
 endpoints of the caller's environment, see their deliveries with every attempt, create the
-callback secret; and the page every delivery's log_url leads to."""
+callback secret."""
 
 from __future__ import annotations
 
-import html
-import json
 from enum import Enum
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lmsbridge.api.deps import PrincipalDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
-from lmsbridge.clock import to_wire
 from lmsbridge.errors import NotFoundError
-from lmsbridge.logs.endpoints import page, rows
+from lmsbridge.schemas.common import Success
+from lmsbridge.schemas.webhooks import (
+    CallbackSecret,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+)
 from lmsbridge.webhooks import service
 from lmsbridge.webhooks.repository import WebhookRepository
 
@@ -33,7 +36,13 @@ class WebhookCreate(BaseModel):
     )
 
 
-@router.post("/v1/webhooks", summary="Register a webhook endpoint", responses=ERRORS, tags=_TAGS)
+@router.post(
+    "/v1/webhooks",
+    summary="Register a webhook endpoint",
+    response_model=Success[WebhookEndpointCreated],
+    responses=ERRORS,
+    tags=_TAGS,
+)
 def create_webhook(request: Request, who: PrincipalDep, body: WebhookCreate) -> Response:
     """Register an endpoint for the key's environment. The answer carries its signing `secret`,
     shown this once."""
@@ -44,7 +53,13 @@ def create_webhook(request: Request, who: PrincipalDep, body: WebhookCreate) -> 
     return success({**service.endpoint_view(endpoint), "secret": secret})
 
 
-@router.get("/v1/webhooks", summary="List webhook endpoints", responses=ERRORS, tags=_TAGS)
+@router.get(
+    "/v1/webhooks",
+    summary="List webhook endpoints",
+    response_model=Success[list[WebhookEndpoint]],
+    responses=ERRORS,
+    tags=_TAGS,
+)
 def list_webhooks(request: Request, who: PrincipalDep) -> Response:
     """The environment's endpoints (removed ones too, with `disabled_at`), without secrets."""
     with store_of(request).read() as conn:
@@ -55,6 +70,7 @@ def list_webhooks(request: Request, who: PrincipalDep) -> Response:
 @router.get(
     "/v1/webhooks/{endpoint_id}/deliveries",
     summary="List an endpoint's deliveries",
+    response_model=Success[list[WebhookDelivery]],
     responses=ERRORS,
     tags=_TAGS,
 )
@@ -74,7 +90,11 @@ def list_deliveries(request: Request, who: PrincipalDep, endpoint_id: str) -> Re
 
 
 @router.delete(
-    "/v1/webhooks/{endpoint_id}", summary="Remove a webhook endpoint", responses=ERRORS, tags=_TAGS
+    "/v1/webhooks/{endpoint_id}",
+    summary="Remove a webhook endpoint",
+    response_model=Success[WebhookEndpoint],
+    responses=ERRORS,
+    tags=_TAGS,
 )
 def delete_webhook(request: Request, who: PrincipalDep, endpoint_id: str) -> Response:
     """Stop delivering to the endpoint; its pending deliveries are cancelled."""
@@ -92,6 +112,7 @@ def delete_webhook(request: Request, who: PrincipalDep, endpoint_id: str) -> Res
 @router.post(
     "/v1/webhooks/callback-secret",
     summary="Create or rotate the callback secret",
+    response_model=Success[CallbackSecret],
     responses=ERRORS,
     tags=_TAGS,
 )
@@ -102,41 +123,3 @@ def create_callback_secret(request: Request, who: PrincipalDep) -> Response:
             WebhookRepository(conn), request.app.state.box, who.environment_id
         )
     return success({"secret": secret})
-
-
-@router.get("/logs/webhooks/{delivery_id}", include_in_schema=False)
-def delivery_page(delivery_id: str, request: Request) -> HTMLResponse:
-    with store_of(request).read() as conn:
-        repo = WebhookRepository(conn)
-        delivery = repo.delivery(delivery_id)
-        event = repo.event(delivery.event_id) if delivery else None
-        attempts = repo.attempts([delivery_id])[delivery_id] if delivery else []
-    if delivery is None:
-        raise NotFoundError(f"No webhook delivery {delivery_id!r} exists.")
-    details = rows(
-        [
-            ("event", f"{delivery.event_id} ({event.type if event else 'unknown'})"),
-            ("endpoint", delivery.endpoint_id),
-            ("url", delivery.url),
-            ("state", delivery.state),
-            ("attempts", delivery.attempts),
-            ("next attempt", to_wire(delivery.next_attempt_at) if delivery.state == "pending" else None),
-            ("created", to_wire(delivery.created_at)),
-            ("delivered", to_wire(delivery.delivered_at)),
-            ("payload", json.dumps(event.payload, indent=2) if event else None),
-        ]
-    )
-    lines = "".join(
-        f"<tr><td>{a.number}</td><td>{html.escape(str(to_wire(a.started_at)))}</td>"
-        f"<td>{a.duration_ms} ms</td>"
-        f"<td>{'' if a.status_code is None else a.status_code}</td>"
-        f"<td class='err'>{html.escape(a.error or '')}</td></tr>"
-        for a in attempts
-    )
-    table = (
-        "<h2>Attempts</h2><table><tr><th>#</th><th>started</th><th>duration</th><th>status</th>"
-        f"<th>error</th></tr>{lines}</table>"
-        if attempts
-        else "<p>No attempt has been made yet.</p>"
-    )
-    return page(f"Webhook delivery {delivery.id}", details + table)

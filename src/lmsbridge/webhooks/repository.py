@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import (
-    events,
     task_callbacks,
     webhook_attempts,
     webhook_callback_secrets,
@@ -62,15 +61,6 @@ class Attempt:
     duration_ms: int
     status_code: int | None
     error: str | None
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    id: str
-    environment_id: str
-    type: str
-    payload: dict[str, Any]
-    created_at: datetime
 
 
 def _endpoint(row: Any) -> Endpoint:
@@ -197,17 +187,6 @@ class WebhookRepository:
         return {r.task_id: r.url for r in rows}
 
     # -- fan-out -------------------------------------------------------------------------------
-    def unfanned_events(self, since: datetime, limit: int) -> list[PendingEvent]:
-        """Events written since `since` that no fan-out has handled yet, oldest first."""
-        done = select(webhook_fanouts.c.event_id).where(webhook_fanouts.c.event_id == events.c.id).exists()
-        rows = self.conn.execute(
-            select(events.c.id, events.c.environment_id, events.c.type, events.c.payload, events.c.created_at)
-            .where(events.c.created_at >= since, ~done)
-            .order_by(events.c.created_at, events.c.id)
-            .limit(limit)
-        )
-        return [PendingEvent(r.id, r.environment_id, r.type, dict(r.payload), r.created_at) for r in rows]
-
     def insert_deliveries(self, rows: list[dict[str, Any]]) -> list[str]:
         """Insert deliveries, skipping any (event, endpoint) that already has one; returns the ids
         of those inserted now."""
@@ -232,24 +211,24 @@ class WebhookRepository:
                 [{"event_id": e, "created_at": now} for e in event_ids],
             )
 
+    def delivery_counts(self) -> dict[str, dict[str, int]]:
+        """How many deliveries each endpoint has in each state."""
+        counts: dict[str, dict[str, int]] = {}
+        rows = self.conn.execute(
+            select(webhook_deliveries.c.endpoint_id, webhook_deliveries.c.state, func.count()).group_by(
+                webhook_deliveries.c.endpoint_id, webhook_deliveries.c.state
+            )
+        )
+        for endpoint_id, state, n in rows:
+            counts.setdefault(endpoint_id, {})[state] = int(n)
+        return counts
+
     # -- deliveries ----------------------------------------------------------------------------
     def delivery(self, delivery_id: str) -> Delivery | None:
         row = self.conn.execute(
             select(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
         ).first()
         return _delivery(row) if row else None
-
-    def event(self, event_id: str) -> PendingEvent | None:
-        row = self.conn.execute(
-            select(
-                events.c.id, events.c.environment_id, events.c.type, events.c.payload, events.c.created_at
-            ).where(events.c.id == event_id)
-        ).first()
-        return (
-            PendingEvent(row.id, row.environment_id, row.type, dict(row.payload), row.created_at)
-            if row
-            else None
-        )
 
     def deliveries(
         self, *, environment_id: str, endpoint_id: str | None = None, limit: int = 50

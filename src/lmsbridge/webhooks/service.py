@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from lmsbridge.clock import to_wire, utc_now
 from lmsbridge.db import Store
 from lmsbridge.errors import InputInvalidError
+from lmsbridge.events.outbox import EVENT_TYPES, EventOutbox, EventType
 from lmsbridge.ids import new_id
-from lmsbridge.integrations.credentials import CredentialBox
+from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.jobs import enqueue, wake_workers
 from lmsbridge.webhooks.repository import CALLBACK, Attempt, Delivery, Endpoint, WebhookRepository
 from lmsbridge.webhooks.settings import WebhookSettings
@@ -22,7 +23,6 @@ from lmsbridge.webhooks.signing import new_secret
 log = logging.getLogger("lmsbridge.webhooks")
 
 DELIVER_JOB = "webhooks.deliver"
-EVENT_TYPES = ("data-changed", "sync-finished", "task-completed")
 FANOUT_BATCH = 500
 
 
@@ -125,19 +125,19 @@ def fan_out(store: Store, settings: WebhookSettings, batch: int = FANOUT_BATCH) 
     already inserted, and an event is marked handled in the same transaction."""
     since = utc_now() - timedelta(seconds=settings.retry_window_seconds)
     with store.read() as conn:
-        if not WebhookRepository(conn).unfanned_events(since, 1):
+        if not EventOutbox(conn).not_fanned_out(since, 1):
             return 0
     created = 0
     with store.write() as conn:
         repo = WebhookRepository(conn)
-        pending = repo.unfanned_events(since, batch)
+        pending = EventOutbox(conn).not_fanned_out(since, batch)
         if not pending:
             return 0
         by_env: dict[str, list[Endpoint]] = {}
         for endpoint in repo.active_endpoints_in(sorted({e.environment_id for e in pending})):
             by_env.setdefault(endpoint.environment_id, []).append(endpoint)
         callbacks = repo.task_callbacks(
-            [str(e.payload["data"]["task_id"]) for e in pending if e.type == "task-completed"]
+            [str(e.payload["data"]["task_id"]) for e in pending if e.type == EventType.TASK_COMPLETED]
         )
         now = utc_now()
         rows: list[dict[str, Any]] = []

@@ -1,0 +1,112 @@
+"""The LinkedIn Learning connector: reads courses (one revision each, with their SKILL
+classifications), skills, and users and course progressions from the activity reports; writes
+nothing, since LinkedIn's Learning API offers no write. Passthrough reaches `/v2`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    Coverage,
+    ModelCoverage,
+    WriteAction,
+)
+from lmsbridge.connectors.connector import BaseConnector
+from lmsbridge.connectors.errors import AuthenticationInvalidError
+from lmsbridge.connectors.linkedinlearning.client import SERVICE, LinkedInLearningApi
+from lmsbridge.connectors.linkedinlearning.settings import (
+    LinkedInLearningCredentials,
+    LinkedInLearningSettings,
+)
+from lmsbridge.connectors.linkedinlearning.setup import SETUP_TEXT
+from lmsbridge.connectors.linkedinlearning.streams import Courses, Progressions, Skills, Users
+
+U = Coverage.UNSUPPORTED
+
+
+class LinkedInLearningConnector(BaseConnector[LinkedInLearningSettings]):
+    tool: ClassVar[str] = "linkedinlearning"
+    label: ClassVar[str] = "LinkedIn Learning"
+    settings_model: ClassVar[type[ConnectorSettings]] = LinkedInLearningSettings
+    credentials_model: ClassVar[type[BaseModel]] = LinkedInLearningCredentials
+    setup_text: ClassVar[str] = SETUP_TEXT
+    passthrough_apis: ClassVar[dict[str, str]] = {"v2": "{api_url}/v2"}
+    streams = (Users, Courses, Skills, Progressions)
+    model_coverage: ClassVar[dict[str, ModelCoverage]] = {
+        "lms_course_providers": ModelCoverage(U),
+        "hris_skills": ModelCoverage(U),
+    }
+    action_coverage: ClassVar[dict[WriteAction, Coverage]] = dict.fromkeys(WriteAction, U)
+
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        client_id, secret = context.credentials.get("client_id"), context.credentials.get("client_secret")
+        self.client_id = client_id.strip() if isinstance(client_id, str) and client_id.strip() else None
+        self.client_secret = secret.strip() if isinstance(secret, str) and secret.strip() else None
+        self._api: LinkedInLearningApi | None = None
+
+    @contextmanager
+    def session(self, operation: WriteAction | None = None) -> Iterator[LinkedInLearningApi]:
+        if self._api is not None:
+            yield self._api
+            return
+        if self.client_id is None or self.client_secret is None:
+            raise AuthenticationInvalidError(
+                f"The integration has no {SERVICE} API client: give credentials as "
+                '{"client_id": "...", "client_secret": "..."}.'
+            )
+        self._api = LinkedInLearningApi(
+            self.settings,
+            self.client_id,
+            self.client_secret,
+            transport=self.context.transport,
+            pacer=self.context.pacer,
+            pace_key=self.integration_id,
+        )
+        try:
+            yield self._api
+        finally:
+            self._api.close()
+            self._api = None
+
+    @property
+    def api(self) -> LinkedInLearningApi:
+        if self._api is None:
+            raise RuntimeError("LinkedIn Learning calls run inside session()")
+        return self._api
+
+    def preflight(self) -> list[str]:
+        """A token, one course (Content API) and one report row (Reporting API)."""
+        s = self.settings
+        locale = {"language": s.language, "country": s.country}
+        with self.session(None) as api:
+            api.get(
+                "learningAssets",
+                {"q": "localeAndType", "assetType": "COURSE", "sourceLocale": locale, "count": 1},
+            )
+            api.get(
+                "learningActivityReports",
+                {
+                    "q": "criteria",
+                    "startedAt": int((time.time() - 86400 * 7) * 1000),
+                    "timeOffset": {"unit": "DAY", "duration": 7},
+                    "aggregationCriteria": {"primary": "INDIVIDUAL", "secondary": "CONTENT"},
+                    "count": 1,
+                },
+            )
+        return []
+
+    def passthrough(self, api: str, request: Any) -> Any:
+        from lmsbridge.connectors.linkedinlearning.passthrough import relay
+
+        return relay(self, api, request)
+
+
+__all__ = ["SERVICE", "LinkedInLearningConnector"]

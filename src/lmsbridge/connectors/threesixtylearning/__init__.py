@@ -1,0 +1,1 @@
+"""The 360Learning connector (tool slug `360learning`; a package name cannot start with a digit)."""

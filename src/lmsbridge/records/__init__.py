@@ -1,0 +1,2 @@
+"""The unified record store: one model registry, the writer, change stamps, list queries and
+the anonymiser."""

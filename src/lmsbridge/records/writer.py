@@ -1,0 +1,315 @@
+"""Writes unified records into the store: derives ids, skips records whose own fields did not
+change, stamps the ones that did, and applies each endpoint's nested `updated_after` rules
+(a course moves when a revision is added, removed or changed; skill assignments move nothing)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, bindparam, select, update
+
+from lmsbridge.connectors.records import (
+    CourseRecord,
+    HrisSkillRecord,
+    ProgressionRecord,
+    ProviderRecord,
+    Record,
+    SkillRecord,
+    UserRecord,
+)
+from lmsbridge.db import tables as t
+from lmsbridge.ids import derived_id
+from lmsbridge.records.registry import TABLES
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+        }
+
+
+def data_hash(fields: dict[str, Any]) -> str:
+    return hashlib.blake2b(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class RecordWriter:
+    """Upserts one page of records of one integration inside the caller's write transaction,
+    which holds the stamp `stamp` (see stamps.py)."""
+
+    def __init__(self, conn: Connection, integration_id: str, stamp: datetime) -> None:
+        self.conn = conn
+        self.integration_id = integration_id
+        self.stamp = stamp
+
+    def id_of(self, model: str, remote_id: str) -> str:
+        return derived_id(self.integration_id, model, remote_id)
+
+    def write(self, model: str, records: Sequence[Record]) -> tuple[Counts, list[str]]:
+        """Returns the counts and the ids of the records written (seen)."""
+        if model == "lms_courses":
+            return self.courses(records)  # type: ignore[arg-type]
+        rows = [self._row(model, record) for record in records]
+        return self._upsert(TABLES[model], rows), [row["id"] for row in rows]
+
+    # -- flat models ---------------------------------------------------------------------------
+    def _row(self, model: str, record: Record) -> dict[str, Any]:
+        fields: dict[str, Any]
+        if isinstance(record, UserRecord):
+            fields = {
+                "first_name": record.first_name,
+                "last_name": record.last_name,
+                "work_email": record.work_email,
+                "work_email_lower": record.work_email.lower() if record.work_email else None,
+                "status": record.status,
+            }
+        elif isinstance(record, ProviderRecord | SkillRecord):
+            fields = {"name": record.name}
+        elif isinstance(record, ProgressionRecord):
+            fields = {
+                "user_id": self.id_of("lms_users", record.user_remote_id),
+                "course_revision_id": self.id_of("lms_course_revisions", record.revision_remote_id),
+                "course_id": self.id_of("lms_courses", record.course_remote_id)
+                if record.course_remote_id
+                else None,
+                "user_remote_id": record.user_remote_id,
+                "revision_remote_id": record.revision_remote_id,
+                "course_remote_id": record.course_remote_id,
+                "status": record.status,
+                "enrolled_at": record.enrolled_at,
+                "completed_at": record.completed_at,
+            }
+        elif isinstance(record, HrisSkillRecord):
+            fields = {
+                "name": record.name,
+                "description": record.description,
+                "ordered_levels": list(record.ordered_levels) if record.ordered_levels is not None else None,
+            }
+        else:  # pragma: no cover - courses go through courses()
+            raise TypeError(f"unexpected record {type(record).__name__} for {model}")
+        fields["remote_data"] = record.remote_data
+        if not isinstance(record, ProgressionRecord | HrisSkillRecord):
+            fields["remote_created_at"] = record.remote_created_at
+        return {"id": self.id_of(model, record.remote_id), "remote_id": record.remote_id, **fields}
+
+    def _upsert(
+        self,
+        table: Table,
+        rows: list[dict[str, Any]],
+        *,
+        extra_fresh: frozenset[str] | set[str] = frozenset(),
+    ) -> Counts:
+        """Insert new rows, rewrite changed ones, leave the rest. `extra_fresh` names rows to stamp
+        even when their own fields did not change (a course whose revisions changed)."""
+        counts = Counts()
+        if not rows:
+            return counts
+        existing = {
+            r.id: (r.data_hash, r.remote_deleted_at)
+            for r in self.conn.execute(
+                select(table.c.id, table.c.data_hash, table.c.remote_deleted_at).where(
+                    table.c.id.in_([row["id"] for row in rows])
+                )
+            )
+        }
+        inserts, updates, touches = [], [], []
+        for row in rows:
+            own = {k: v for k, v in row.items() if k not in ("id",)}
+            digest = data_hash(own)
+            found = existing.get(row["id"])
+            if found is None:
+                inserts.append(
+                    {
+                        **row,
+                        "integration_id": self.integration_id,
+                        "data_hash": digest,
+                        "changed_at": self.stamp,
+                        "updated_stamp": self.stamp,
+                        "remote_deleted_at": None,
+                    }
+                )
+            elif found[0] != digest or found[1] is not None:
+                updates.append({**row, "data_hash": digest})
+            elif row["id"] in extra_fresh:
+                touches.append(row["id"])
+            else:
+                counts.unchanged += 1
+        if inserts:
+            self.conn.execute(table.insert(), inserts)
+        if updates:
+            columns = [k for k in updates[0] if k != "id"]
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam("w_id"))
+                .values(
+                    {
+                        **{c: bindparam(f"w_{c}") for c in columns},
+                        "changed_at": self.stamp,
+                        "updated_stamp": self.stamp,
+                        "remote_deleted_at": None,
+                        "anonymised_at": None,
+                    }
+                )
+            )
+            self.conn.execute(stmt, [{f"w_{k}": v for k, v in row.items()} for row in updates])
+        if touches:
+            self.conn.execute(update(table).where(table.c.id.in_(touches)).values(updated_stamp=self.stamp))
+        counts.added += len(inserts)
+        counts.updated += len(updates) + len(touches)
+        return counts
+
+    # -- courses, with their revisions -----------------------------------------------------------
+    def courses(self, records: Sequence[CourseRecord]) -> tuple[Counts, list[str]]:
+        revisions: list[dict[str, Any]] = []
+        skill_ids: dict[str, list[str]] = {}
+        course_rows: list[dict[str, Any]] = []
+        for record in records:
+            course_id = self.id_of("lms_courses", record.remote_id)
+            course_rows.append(
+                {
+                    "id": course_id,
+                    "remote_id": record.remote_id,
+                    "provider_id": self.id_of("lms_course_providers", record.provider_remote_id)
+                    if record.provider_remote_id
+                    else None,
+                    "origin_id": record.origin_id,
+                    "remote_created_at": record.remote_created_at,
+                    "remote_data": record.remote_data,
+                }
+            )
+            for revision in record.revisions:
+                revision_id = self.id_of("lms_course_revisions", revision.remote_id)
+                revisions.append(
+                    {
+                        "id": revision_id,
+                        "remote_id": revision.remote_id,
+                        "course_id": course_id,
+                        "title": revision.title,
+                        "description": revision.description,
+                        "remote_url": revision.remote_url,
+                        "status": revision.status,
+                        "remote_created_at": revision.remote_created_at,
+                        "remote_data": revision.remote_data,
+                    }
+                )
+                skill_ids[revision_id] = sorted(
+                    self.id_of("lms_skills", s) for s in revision.skill_remote_ids
+                )
+        moved = self._write_revisions([row["id"] for row in course_rows], revisions, skill_ids)
+        counts = self._upsert(t.lms_courses, course_rows, extra_fresh=moved)
+        return counts, [row["id"] for row in course_rows]
+
+    def _write_revisions(
+        self, course_ids: list[str], rows: list[dict[str, Any]], skill_ids: dict[str, list[str]]
+    ) -> set[str]:
+        """Upsert revisions, mark the ones that vanished from their course deleted; returns the
+        ids of courses whose revisions were added, removed or changed."""
+        table = t.lms_course_revisions
+        before = {
+            r.id: (r.course_id, r.data_hash, r.remote_deleted_at, r.skill_ids)
+            for r in self.conn.execute(
+                select(
+                    table.c.id,
+                    table.c.course_id,
+                    table.c.data_hash,
+                    table.c.remote_deleted_at,
+                    table.c.skill_ids,
+                ).where(table.c.course_id.in_(course_ids))
+            )
+        }
+        moved: set[str] = set()
+        for row in rows:
+            own = {k: v for k, v in row.items() if k != "id"}
+            found = before.get(row["id"])
+            if found is None or found[1] != data_hash(own) or found[2] is not None:
+                moved.add(row["course_id"])
+        for row in rows:
+            row["skill_ids"] = skill_ids[row["id"]]
+        # skill_ids are not part of a revision's own fields: assignments move no stamp.
+        self._upsert_revisions(rows, before)
+        present = {row["id"] for row in rows}
+        gone = [rid for rid, (_, _, deleted, _) in before.items() if rid not in present and deleted is None]
+        if gone:
+            self.conn.execute(
+                update(table)
+                .where(table.c.id.in_(gone))
+                .values(remote_deleted_at=self.stamp, changed_at=self.stamp, updated_stamp=self.stamp)
+            )
+            moved.update(before[rid][0] for rid in gone)
+        return moved
+
+    def _upsert_revisions(self, rows: list[dict[str, Any]], before: dict[str, Any]) -> None:
+        table = t.lms_course_revisions
+        plain = [{k: v for k, v in row.items() if k != "skill_ids"} for row in rows]
+        self._upsert(table, plain)
+        changed_skills = [
+            {"s_id": row["id"], "s_skill_ids": row["skill_ids"]}
+            for row in rows
+            if row["id"] not in before or before[row["id"]][3] != row["skill_ids"]
+        ]
+        if changed_skills:
+            self.conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("s_id"))
+                .values(skill_ids=bindparam("s_skill_ids")),
+                changed_skills,
+            )
+
+    # -- deletions -------------------------------------------------------------------------------
+    def mark_deleted(self, model: str, ids: Sequence[str], sync_started: datetime) -> int:
+        """Mark records deleted, except any written since the sync began (a bulk task's course,
+        say): their absence from the sync's pages proves nothing."""
+        table = TABLES[model]
+        marked = 0
+        for chunk in _chunks(list(ids)):
+            result = self.conn.execute(
+                update(table)
+                .where(
+                    table.c.id.in_(chunk),
+                    table.c.remote_deleted_at.is_(None),
+                    table.c.updated_stamp < sync_started,
+                )
+                .values(remote_deleted_at=self.stamp, changed_at=self.stamp, updated_stamp=self.stamp)
+            )
+            marked += int(result.rowcount or 0)
+            if model == "lms_courses":
+                # Only the revisions of the courses just marked: a spared course keeps its revisions.
+                revisions = t.lms_course_revisions
+                marked_courses = select(table.c.id).where(
+                    table.c.id.in_(chunk), table.c.remote_deleted_at.is_not(None)
+                )
+                self.conn.execute(
+                    update(revisions)
+                    .where(revisions.c.course_id.in_(marked_courses), revisions.c.remote_deleted_at.is_(None))
+                    .values(remote_deleted_at=self.stamp, changed_at=self.stamp, updated_stamp=self.stamp)
+                )
+        return marked

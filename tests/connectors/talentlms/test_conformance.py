@@ -1,0 +1,10 @@
+"""TalentLMS through the conformance battery, over real HTTP against its emulator."""
+
+from __future__ import annotations
+
+from lmsbridge.testing.conformance import ConformanceBattery
+from lmsbridge.testing.emulators.talentlms.pair import TalentLmsPair
+
+
+class TestTalentLmsConformance(ConformanceBattery):
+    pair = TalentLmsPair

@@ -1,0 +1,233 @@
+"""TalentLMS end to end, as an operator runs it: `lmsbridge emulate talentlms --connection-file`
+in its own process, `lmsbridge integrations create --connection-file`, then everything through
+lmsbridge's own API: the first sync, every model read, every write action and its effect read
+back from the emulator, the refusals of what TalentLMS cannot do, and a delta sync. Every API
+answer is checked against the contract."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lmsbridge.auth.service import create_key
+from lmsbridge.jobs import wake_workers
+from lmsbridge.syncs.repository import SyncRepository, SyncRun
+from tests.conftest import Server, free_port
+from tests.connectors.talentlms.conftest import KEY
+from tests.contract import checked
+from tests.processes import Processes, worker_env
+
+TIMEOUT = 60.0
+
+
+class Emulated:
+    """The emulator process and a client of its v1 API, to read effects back."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def v1(self, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(
+            kwargs.pop("method", "GET"), f"{self.url}/api/v1/{path}", auth=(KEY, ""), timeout=10, **kwargs
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def processes(clean_server: Server, tmp_path: Path) -> Iterator[Processes]:
+    procs = Processes(
+        worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path), tmp_path
+    )
+    yield procs
+    procs.stop_all()
+
+
+@pytest.fixture
+def emulated(processes: Processes, tmp_path: Path) -> tuple[Emulated, Path]:
+    port = free_port()
+    connection = tmp_path / "talentlms.json"
+    proc = processes.start(
+        "emulate",
+        "talentlms",
+        "--port",
+        str(port),
+        "--seed",
+        "2",
+        "--token",
+        KEY,
+        "--connection-file",
+        str(connection),
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, processes.logs()
+        with socket.socket() as sock:
+            if connection.exists() and sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert time.monotonic() < deadline, processes.logs()
+        time.sleep(0.05)
+    return Emulated(f"http://127.0.0.1:{port}"), connection
+
+
+def ok(response: httpx.Response) -> dict[str, Any]:
+    checked(response)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def refused(response: httpx.Response, code: str) -> None:
+    checked(response)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == code
+
+
+def listed(api: httpx.Client, path: str) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        data = ok(api.get(path, params={"page_size": 250, **({"cursor": cursor} if cursor else {})}))
+        results += data["results"]
+        cursor = data["next"]
+        if cursor is None:
+            return results
+
+
+def finished_sync(server: Server, integration_id: str, after: str | None = None) -> SyncRun:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        with server.store.read() as conn:
+            runs = SyncRepository(conn).latest_runs(integration_id, 1)
+        run = runs[0] if runs else None
+        if run is not None and run.id != after and run.state not in ("QUEUED", "RUNNING"):
+            return run
+        assert time.monotonic() < deadline, f"no sync ended: {run}"
+        time.sleep(0.05)
+
+
+def wait_task(api: httpx.Client, task_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        data = ok(api.get(f"/v1/lms/courses/bulk/{task_id}"))
+        if data["status"] != "PENDING":
+            return data
+        assert time.monotonic() < deadline, data
+        time.sleep(0.1)
+
+
+def test_talentlms_end_to_end(clean_server: Server, emulated: tuple[Emulated, Path], tmp_path: Path) -> None:
+    remote, connection = emulated
+    assert json.loads(connection.read_text())["tool"] == "talentlms"
+    created = subprocess.run(
+        [sys.executable, "-m", "lmsbridge", "integrations", "create", "--connection-file", str(connection)],
+        env=worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    integration_id = created.stdout.strip().splitlines()[-1]
+    with clean_server.store.write() as conn:
+        key = create_key(conn, name="e2e", environment="default")
+    wake_workers()
+    api = clean_server.client(key.secret, integration_id)
+
+    # -- the first sync, and every model read ------------------------------------------------------
+    first = finished_sync(clean_server, integration_id)
+    assert first.state == "SUCCEEDED", first
+    remote_users = remote.v1("users")
+    users = listed(api, "/v1/lms/users")
+    assert sorted(u["remote_id"] for u in users) == sorted(u["id"] for u in remote_users)
+    assert all(u["remote_created_at"] for u in users)
+    remote_courses = remote.v1("courses")
+    courses = listed(api, "/v1/lms/courses")
+    assert sorted(c["remote_id"] for c in courses) == sorted(c["id"] for c in remote_courses)
+    assert all(len(c["revisions"]) == 1 and c["provider_id"] is None for c in courses)
+    progressions = listed(api, "/v1/lms/course-progressions")
+    learner_pairs = {
+        f"{u['id']}:{c['id']}"
+        for u in remote_users
+        for c in remote.v1(f"users/id:{u['id']}")["courses"]
+        if c["role"] == "learner"
+    }
+    assert {p["remote_id"] for p in progressions} == learner_pairs
+    completed = [p for p in progressions if p["status"] == "COMPLETED"]
+    assert completed and all(p["completed_at"] for p in completed)
+    for path in ("/v1/lms/skills", "/v1/hris/skills"):
+        refused(api.get(path), "INTEGRATION.MODEL_NOT_AVAILABLE")
+
+    # -- upsert courses, then rename one: matched by origin_id, the link kept ---------------------
+    items = [
+        {
+            "origin_id": f"e2e-{i}",
+            "course": {
+                "type": "EXTERNAL",
+                "title": f"E2E course {i}",
+                "course_url": f"https://content.example.com/{i}",
+            },
+        }
+        for i in range(2)
+    ]
+    task = wait_task(api, ok(api.post("/v1/lms/courses/bulk", json={"items": items}))["task_id"])
+    assert task["status"] == "COMPLETED" and [r["status"] for r in task["data"]] == ["SUCCEEDED"] * 2
+    items[0]["course"]["title"] = "E2E course 0, renamed"
+    again = wait_task(api, ok(api.post("/v1/lms/courses/bulk", json={"items": items[:1]}))["task_id"])
+    assert again["data"][0]["data"]["id"] == task["data"][0]["data"]["id"]
+    on_remote = {c["code"]: c for c in remote.v1("courses") if c["code"].startswith("e2e-")}
+    assert on_remote["e2e-0"]["name"] == "E2E course 0, renamed"
+    assert on_remote["e2e-0"]["description"].endswith("Course link: https://content.example.com/0")
+    assert len(on_remote) == 2
+
+    # -- enrol, and read the enrolment back --------------------------------------------------------
+    by_remote = {c["remote_id"]: c for c in listed(api, "/v1/lms/courses")}
+    written = by_remote[on_remote["e2e-1"]["id"]]
+    assert written["origin_id"] == "e2e-1"
+    assert written["revisions"][0]["remote_url"] == "https://content.example.com/1"
+    learner = next(u for u in users if u["status"] == "ACTIVE" and u["remote_id"] != "1")
+    progression = ok(
+        api.post(
+            "/v1/lms/course-progressions",
+            json={"user_id": learner["id"], "course_revision_id": written["revisions"][0]["id"]},
+        )
+    )
+    assert progression["status"] == "ENROLLED"
+    status = remote.v1(
+        f"getuserstatusincourse/course_id:{written['remote_id']},user_id:{learner['remote_id']}"
+    )
+    assert status["role"] == "learner"
+
+    # -- what TalentLMS cannot do is refused before a task or a call -------------------------------
+    refused(
+        api.post(f"/v1/lms/course-progressions/{progression['id']}/complete", json={}),
+        "INTEGRATION.ACTION_NOT_AVAILABLE",
+    )
+    refused(
+        api.post("/v1/hris/skills/bulk", json={"items": [{"origin_id": "s", "name": "s"}]}),
+        "INTEGRATION.ACTION_NOT_AVAILABLE",
+    )
+
+    # -- deactivate, and read it back --------------------------------------------------------------
+    deactivated = ok(api.post(f"/v1/lms/courses/{written['id']}/deactivate"))
+    assert deactivated["revisions"][0]["status"] == "INACTIVE"
+    assert remote.v1(f"courses/id:{written['remote_id']}")["status"] == "inactive"
+
+    # -- a change on the remote reaches lmsbridge by a delta sync ----------------------------------
+    remote.v1(f"usersetstatus/user_id:{learner['remote_id']},status:inactive")
+    sync_id = ok(api.post("/v1/force-sync", json={"type": "DELTA"}))["sync_id"]
+    wake_workers()
+    delta = finished_sync(clean_server, integration_id, after=first.id)
+    assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
+    after = {u["id"]: u for u in listed(api, "/v1/lms/users")}
+    assert after[learner["id"]]["status"] == "INACTIVE"
+    api.close()
