@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from lmsbridge.integrations.credentials import CredentialBox, load_secret_key
 
 from lmsbridge.app import create_app
 from lmsbridge.auth.service import create_key
 from lmsbridge.db import Store
 from lmsbridge.db.migrations import migrate
+from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import wake_workers
 from lmsbridge.testing.emulators.moodle import create_app as moodle_app

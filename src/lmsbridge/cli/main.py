@@ -463,8 +463,9 @@ def _emulator_tools() -> list[str]:
 
 
 @cli.command(
+    short_help="Run an emulator of a remote LMS, to try a connector without an account anywhere.",
     help="Serve an emulator of TOOL's remote API, seeded from the shared world, to try its connector "
-    f"without an account anywhere. TOOL: {', '.join(_emulator_tools())}."
+    f"without an account anywhere. TOOL: {', '.join(_emulator_tools())}.",
 )
 @click.argument("tool", type=click.Choice(_emulator_tools()), metavar="TOOL")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
