@@ -18,6 +18,7 @@ from lmsbridge.api.access_log import AccessLog
 from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.content_type import JsonByDefault
 from lmsbridge.api.failures import UnexpectedFailures
+from lmsbridge.api.head import HeadAsGet
 from lmsbridge.api.nul_guard import NulGuard
 from lmsbridge.api.ratelimit import RateLimiter
 from lmsbridge.config import Settings, get_settings
@@ -28,6 +29,7 @@ from lmsbridge.integrations.endpoints import router as integrations_router
 from lmsbridge.logs.pages import router as log_pages
 from lmsbridge.logs.recorder import InteractionRecorder
 from lmsbridge.logs.repository import InteractionWriter
+from lmsbridge.passthrough.endpoints import router as passthrough_router
 from lmsbridge.reads.endpoints import router as reads_router
 from lmsbridge.syncs.endpoints import router as syncs_router
 from lmsbridge.syncs.status_endpoint import router as sync_status_router
@@ -61,7 +63,14 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)
     openapi.install(app)
-    for router in (integrations_router, tasks_router, reads_router, actions_router, syncs_router):
+    for router in (
+        integrations_router,
+        tasks_router,
+        reads_router,
+        actions_router,
+        syncs_router,
+        passthrough_router,
+    ):
         app.include_router(router, prefix="/v1")
     app.include_router(log_pages)  # /logs/*: the pages every log_url leads to
     app.include_router(sync_status_router, prefix="/v1")
@@ -86,6 +95,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     # the unexpected-failure envelope, the body limit, the JSON default, the NUL guard, the app.
     app.add_middleware(NulGuard)
     app.add_middleware(JsonByDefault)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(UnexpectedFailures)
     app.add_middleware(

@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="Base URL that log_url links use; defaults to the URL a request came in on."
     )
+    listen_url: str | None = Field(
+        None,
+        description="Set by `lmsbridge serve` to the address it listens on; links use it when "
+        "public_url is unset.",
+    )
+    first_sync_retry_seconds: float = Field(
+        60, gt=0, description="A failed first sync is retried after this, doubling up to 15 minutes."
+    )
     bulk_max_items: int = Field(10_000, ge=1)
     max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     task_deadline_seconds: float = Field(24 * 3600, gt=0)
@@ -60,7 +68,7 @@ class Settings(BaseSettings):
     )
 
     def default_public_url(self) -> str:
-        return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
+        return (self.public_url or self.listen_url or "http://127.0.0.1:8000").rstrip("/")
 
 
 @lru_cache(maxsize=1)

@@ -6,9 +6,11 @@ contract's code, a static title and an HTTP status; it is rendered in one place 
     │   └── IdempotencyConflictError 409 PLATFORM.INPUT_INVALID
     ├── AuthenticationInvalidError   401 PLATFORM.AUTHENTICATION_INVALID
     ├── IntegrationNotFoundError     404 PLATFORM.INTEGRATION_NOT_FOUND
-    ├── NotFoundError                404 (no code)
+    ├── NotFoundError                404 PLATFORM.INPUT_INVALID (the contract has no not-found code)
     ├── PayloadTooLargeError         413 PLATFORM.INPUT_INVALID
     ├── ActionNotAvailableError      400 INTEGRATION.ACTION_NOT_AVAILABLE
+    ├── IntegrationInactiveError     403 INTEGRATION.INACTIVE
+    ├── PreflightFailedError         400 with the connector's code (an update the remote refuses)
     ├── StoreUnavailableError        503 PLATFORM.UNKNOWN_ERROR
     └── UnknownError                 500 PLATFORM.UNKNOWN_ERROR
 """
@@ -126,9 +128,15 @@ class IntegrationNotFoundError(LmsBridgeError):
 
 
 class NotFoundError(LmsBridgeError):
-    code = None
+    # The contract's enum has no "not found"; the id the caller gave is its nearest: invalid input.
+    code = ErrorCode.INPUT_INVALID
     status_code = 404
     title = "Not found."
+
+
+def not_found(what: str, value: str, where: str = "in this integration") -> NotFoundError:
+    """The one wording of a missing task, sync or record."""
+    return NotFoundError(f"No {what} with id {value!r} {where}.")
 
 
 class MethodNotAllowedError(LmsBridgeError):
@@ -140,6 +148,20 @@ class MethodNotAllowedError(LmsBridgeError):
 class ActionNotAvailableError(LmsBridgeError):
     code = ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE
     status_code = 400
+
+
+class IntegrationInactiveError(LmsBridgeError):
+    code = ErrorCode.INTEGRATION_INACTIVE
+    status_code = 403
+
+
+def require_active(status: str, integration_id: str) -> None:
+    """Writes, syncs and passthrough of a paused integration answer INTEGRATION.INACTIVE."""
+    if status == "INACTIVE":
+        raise IntegrationInactiveError(
+            f"The integration {integration_id} is paused (INACTIVE). Resume it with `lmsbridge integrations "
+            f'activate {integration_id}` or PUT /v1/integrations/{integration_id}/enabled {{"value": true}}.'
+        )
 
 
 class StoreUnavailableError(LmsBridgeError):
@@ -182,6 +204,16 @@ REMOTE_STATUS: dict[str, int] = {
     ErrorCode.INTEGRATION_PERMISSION_MISSING: 403,
     ErrorCode.INTEGRATION_INACTIVE: 403,
 }
+
+
+class PreflightFailedError(LmsBridgeError):
+    """The remote refused an integration's new settings or credentials; nothing was saved."""
+
+    status_code = 400
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RemoteActionError(LmsBridgeError):

@@ -25,7 +25,7 @@ def job_kinds(
         # Backoff from 2s to 5 minutes rides out a store outage of about ten minutes; a
         # configuration failure (the secret key opens no credentials) ends the task or sync now.
         JobKind(RUN_TASK_JOB, BulkTaskRunner(store, settings, box), RetryPolicy()),
-        JobKind(RUN_SYNC_JOB, SyncRunner(store, box), RetryPolicy()),
+        JobKind(RUN_SYNC_JOB, SyncRunner(store, box, settings), RetryPolicy()),
         # A delivery keeps its own schedule of attempts (webhooks/settings.py); a job retry only
         # covers the handler failing to record its attempt, so it comes back sooner.
         JobKind(

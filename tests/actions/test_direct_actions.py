@@ -322,7 +322,7 @@ def test_scores_at_the_bounds_are_accepted(
 
 
 def test_completing_an_unknown_progression_is_not_found(synced: httpx.Client) -> None:
-    error_of(synced.post(complete_path("0" * 24), json={"score": 50}), 404, None)
+    error_of(synced.post(complete_path("0" * 24), json={"score": 50}), 404, "PLATFORM.INPUT_INVALID")
 
 
 def test_completing_an_unknown_remote_progression_fails_as_remote_input_invalid(
@@ -416,7 +416,7 @@ def test_deactivate_a_course_written_by_a_bulk_task(synced: httpx.Client) -> Non
 
 
 def test_deactivating_an_unknown_course_is_not_found(synced: httpx.Client) -> None:
-    error_of(synced.post(deactivate_path("0" * 24)), 404, None)
+    error_of(synced.post(deactivate_path("0" * 24)), 404, "PLATFORM.INPUT_INVALID")
 
 
 def test_deactivating_an_unknown_remote_course_fails_as_remote_input_invalid(
@@ -522,7 +522,7 @@ def test_a_failed_action_frees_its_slot(
     for _ in range(2):
         refused = enrol(synced, "remote:nope", "remote:course-1-r1")
         error_of(refused, 400, "REMOTE.INPUT_INVALID")
-        error_of(synced.post(complete_path("0" * 24)), 404, None)
+        error_of(synced.post(complete_path("0" * 24)), 404, "PLATFORM.INPUT_INVALID")
     accepted = enrol(synced, "remote:user-1", "remote:course-1-r1")
     ok(accepted)
     assert accepted.headers["Concurrency-Limit"] == "1"

@@ -77,7 +77,7 @@ def test_an_unknown_integration_or_one_of_another_environment_answers_404(
 def test_an_unknown_route_answers_404_and_a_wrong_method_405(clean_server: Server, tenant: Tenant) -> None:
     with clean_server.client(tenant.key) as api:
         response = api.get("/v1/lms/nothing-here")
-        assert_error(response, 404, None)
+        assert_error(response, 404, "PLATFORM.INPUT_INVALID")
         assert "/v1/lms/nothing-here" in response.json()["error"]["message"]
         assert_error(api.delete("/v1/check-api-key"), 405, None)
 

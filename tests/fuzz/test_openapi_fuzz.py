@@ -24,7 +24,13 @@ from tests.reads.helpers import wait_first_sync
 EXAMPLES_PER_OPERATION = 25
 # Invalid inputs cost hypothesis far more to generate (and most are refused at the first check).
 NEGATIVE_EXAMPLES_PER_OPERATION = 10
-BUDGET_SECONDS = 90.0
+BUDGET_SECONDS = 150.0  # six lifecycle, passthrough and skill operations joined the first 90s
+# Fuzzed on ids that exist, these would delete, pause or resize the tenant the other operations use.
+LIFECYCLE = {
+    "DELETE /v1/integrations/{integration_id}",
+    "PATCH /v1/integrations/{integration_id}",
+    "PUT /v1/integrations/{integration_id}/enabled",
+}
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 FUZZ = settings(
@@ -62,7 +68,7 @@ def test_no_operation_answers_a_server_error_or_breaks_its_schema(
             (GenerationMode.POSITIVE, {}),
             (GenerationMode.NEGATIVE, {}),
         ]
-        if named and named <= set(real_ids):
+        if named and named <= set(real_ids) and operation.label not in LIFECYCLE:
             # Also on objects that exist, so that the fuzzed query and body reach the work itself.
             runs.append((GenerationMode.POSITIVE, {name: real_ids[name] for name in named}))
         for mode, path_parameters in runs:

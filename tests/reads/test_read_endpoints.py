@@ -109,7 +109,9 @@ def changed_since(api: httpx.Client, path: str, moment: str, **params: Any) -> s
 
 
 # -- before the first sync -------------------------------------------------------------------------
-def test_every_read_answers_409_setup_sync_pending_until_a_first_sync_succeeds(server: Server) -> None:
+def test_every_read_answers_409_naming_the_rejected_credentials_until_a_first_sync_succeeds(
+    server: Server,
+) -> None:
     tenant = make_tenant(server, auth_invalid=True)
     with server.client(tenant.key, tenant.integration) as api:
         wait_idle(server, tenant.integration)
@@ -117,8 +119,8 @@ def test_every_read_answers_409_setup_sync_pending_until_a_first_sync_succeeds(s
         assert setup_status(api, tenant.integration) == "FINAL_SYNC_PENDING"
         for path in READ_PATHS:
             error = error_of(api.get(path), 409)
-            assert error["code"] == "INTEGRATION.SETUP_SYNC_PENDING"
-            assert "first sync" in error["message"]
+            assert error["code"] == "INTEGRATION.AUTHENTICATION_INVALID"
+            assert "first sync" in error["message"] and "credentials" in error["message"]
         set_settings(server, tenant.integration, auth_invalid=False)
         assert sync_now(server, api) == "SUCCEEDED"
         assert setup_status(api, tenant.integration) == "COMPLETED"
@@ -579,7 +581,7 @@ def test_skills_move_on_their_own_changes(server: Server, synced: Synced) -> Non
         "2024-13-01",
         "2024-02-30",
         "2024-01-01T25:00:00Z",
-        "2024-01-01T00:00:00+02:00",
+        "2024-01-01T00:00:00+25:00",
         "2024-01-01 00:00:00",
         "1700000000",
         "",
@@ -593,7 +595,14 @@ def test_an_invalid_updated_after_is_refused(big: httpx.Client, value: str) -> N
 
 
 @pytest.mark.parametrize(
-    "value", ["2024-01-01", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.123456Z"]
+    "value",
+    [
+        "2024-01-01",
+        "2024-01-01T00:00:00Z",
+        "2024-01-01T00:00:00.000Z",
+        "2024-01-01T00:00:00.123456Z",
+        "2024-01-01T02:00:00+02:00",  # RFC 3339 offsets are normalised to UTC
+    ],
 )
 def test_updated_after_takes_a_date_or_a_date_time(big: httpx.Client, value: str) -> None:
     assert len(page(big, USERS, updated_after=value)["results"]) == 100

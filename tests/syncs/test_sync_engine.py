@@ -296,7 +296,10 @@ def test_a_first_sync_that_fails_leaves_the_integration_final_sync_pending(live:
     with live.client(tenant.key, tenant.integration) as api:
         response = checked(api.get("/v1/lms/users"))
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "INTEGRATION.SETUP_SYNC_PENDING"
+    # Not "wait": the credentials were rejected, and the message says how to replace them.
+    error = response.json()["error"]
+    assert error["code"] == "INTEGRATION.AUTHENTICATION_INVALID"
+    assert "integrations update" in error["message"]
 
 
 # -- writes during a sync --------------------------------------------------------------------------

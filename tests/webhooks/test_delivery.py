@@ -101,7 +101,8 @@ def test_sync_events_arrive_signed_and_in_the_contract_shapes(
             message="deliveries not marked delivered",
         )
         listed = deliveries_of(api, endpoint["id"])
-        assert {d["event_id"] for d in listed} == {finished["id"], changed["id"]}
+        [created] = receiver.events("/hooks/all", "integration-created")
+        assert {d["event_id"] for d in listed} == {created["id"], finished["id"], changed["id"]}
         for delivery in listed:
             assert delivery["attempts"] == 1
             [attempt] = delivery["attempt_log"]

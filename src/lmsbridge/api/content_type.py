@@ -1,12 +1,13 @@
-"""Reads request bodies under /v1 as JSON when the client sent no content type, or curl's
-default form type: the API only takes JSON, and a wrong header should not turn a valid body into
-a confusing validation error."""
+"""Reads request bodies under /v1 as JSON whatever content type the client sent (none, curl's
+default form type, text/plain...): the API only takes JSON, and a wrong header should not turn a
+valid body into a confusing validation error. Multipart bodies are left alone (the API takes none,
+and they are no JSON to read)."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_FORM = b"application/x-www-form-urlencoded"
+_JSON = b"application/json"
 
 
 class JsonByDefault:
@@ -17,10 +18,10 @@ class JsonByDefault:
         if (
             scope["type"] == "http"
             and scope["path"].startswith("/v1")
-            and scope["method"] in ("POST", "PUT", "PATCH")
+            and scope["method"] in ("POST", "PUT", "PATCH", "DELETE")
         ):
-            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
-            content_type = dict(scope["headers"]).get(b"content-type")
-            if content_type is None or content_type.startswith(_FORM):
-                scope = dict(scope, headers=[*headers, (b"content-type", b"application/json")])
+            content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
+            if b"json" not in content_type and not content_type.startswith(b"multipart/"):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+                scope = dict(scope, headers=[*headers, (b"content-type", _JSON)])
         await self.app(scope, receive, send)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPBearer
 
@@ -54,6 +55,24 @@ def integration(
             raise InputInvalidError("The X-Integration-Id header is required for this endpoint.")
         _remember(request, integration_id=x_integration_id)
         return get_integration(conn, x_integration_id, who.environment_id)
+
+
+async def object_body(request: Request) -> None:
+    """Routes whose body is optional take none, or a JSON object: not `null`, not other JSON,
+    not bytes that are no JSON at all."""
+    body = await request.body()
+    if not body.strip():
+        return
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InputInvalidError(f"The request body is not valid JSON: {error}.") from error
+    if not isinstance(value, dict):
+        given = "null" if value is None else f"a JSON {type(value).__name__}"
+        raise InputInvalidError(f"The request body must be a JSON object or left out, not {given}.")
+
+
+ObjectBody = Depends(object_body)
 
 
 def public_url(request: Request) -> str:

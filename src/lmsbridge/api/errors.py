@@ -9,7 +9,9 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import Scope, Send
 
 from lmsbridge.errors import (
@@ -95,6 +97,19 @@ def describe_validation(error: RequestValidationError, limit: int = 20) -> str:
     return "Invalid request: " + "; ".join(problems[:limit]) + more + "."
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (Starlette's own 405 names only the first
+    route's), with HEAD wherever GET is."""
+    methods: set[str] = set()
+    path = request.scope["path"]
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LmsBridgeError)
     async def _known(request: Request, error: LmsBridgeError) -> Response:
@@ -109,7 +124,11 @@ def install(app: FastAPI) -> None:
         if error.status_code == 404:
             failure: LmsBridgeError = NotFoundError(f"No route {request.method} {request.url.path}.")
         elif error.status_code == 405:
-            failure = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}.")
+            allowed = allowed_methods(request)
+            failure = MethodNotAllowedError(
+                f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}.",
+                headers={"Allow": allowed},
+            )
         elif error.status_code == 400:
             failure = InputInvalidError(f"The request body could not be read: {error.detail}.")
         else:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from lmsbridge.cli import which_store
+from lmsbridge.cli.credential_box import credential_box
 from lmsbridge.cli.log_lines import LOG_FORMATS, configure_logging
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store, open_store
@@ -25,13 +26,7 @@ def _store() -> Store:
     return which_store.open_for_command()
 
 
-def _box(settings: Settings) -> Any:
-    from lmsbridge.integration_store.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
-
-    try:
-        return CredentialBox(load_secret_key(settings, create=True))
-    except SecretKeyMissingError as error:
-        raise click.ClickException(str(error)) from error
+_box = credential_box
 
 
 def _log_format_option(f: Any) -> Any:
@@ -177,6 +172,10 @@ def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) ->
         raise _UsageError(str(error)) from error
     configure_logging(log_format)
     settings = get_settings()
+    if settings.public_url is None:
+        # Links (log_url of syncs queued without a request) name the address this server answers on.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        settings.listen_url = f"http://{shown}:{port}"
     store = open_store()
     migrate(store)
     if demo:
@@ -288,7 +287,7 @@ def keys_revoke(key_id: str) -> None:
 
 @cli.group()
 def integrations() -> None:
-    """Create and list integrations."""
+    """Create, list, update, pause, resume and delete integrations."""
 
 
 def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -366,7 +365,8 @@ def integrations_create(
                 name=name,
                 settings={**given_settings, **_parse_settings(settings_)},
                 credentials=credentials,
-                public_url=settings.default_public_url(),
+                # Unset: the first sync's links take the address the server listens on.
+                public_url=settings.public_url,
             )
     except LmsBridgeError as error:
         raise click.ClickException(error.message) from error
@@ -537,6 +537,10 @@ def main() -> None:  # pragma: no cover
 from lmsbridge.cli.remote import register as _register_remote  # noqa: E402 (after the group exists)
 
 _register_remote(cli)
+
+from lmsbridge.cli.lifecycle import register as _register_lifecycle  # noqa: E402
+
+_register_lifecycle(integrations)
 
 from lmsbridge.cli.webhooks import webhooks as _webhooks  # noqa: E402 (after the group exists)
 

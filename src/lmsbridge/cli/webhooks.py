@@ -58,7 +58,8 @@ def webhooks() -> None:
     "--events",
     default=None,
     metavar="TYPES",
-    help="Comma-separated event types: data-changed,sync-finished,task-completed [default: all].",
+    help="Comma-separated event types: data-changed, sync-finished, task-completed, integration-created, "
+    "integration-deleted, integration-state-changed [default: all].",
 )
 @click.option(
     "--environment", default="default", show_default=True, help="The environment whose events it gets."

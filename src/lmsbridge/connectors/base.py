@@ -33,6 +33,9 @@ class WriteAction(StrEnum):
     ENROL = "lms_create_course_progression"
     COMPLETE = "lms_complete_course_progression"
     DEACTIVATE_COURSE = "lms_deactivate_course"
+    CREATE_SKILL = "hris_create_skill"
+    UPDATE_SKILL = "hris_update_skill"
+    DELETE_SKILL = "hris_delete_skill"
 
 
 WRITE_ACTION_LABELS: dict[WriteAction, str] = {
@@ -41,6 +44,9 @@ WRITE_ACTION_LABELS: dict[WriteAction, str] = {
     WriteAction.ENROL: "Enroll user",
     WriteAction.COMPLETE: "Complete course progression",
     WriteAction.DEACTIVATE_COURSE: "Deactivate course",
+    WriteAction.CREATE_SKILL: "Create skill",
+    WriteAction.UPDATE_SKILL: "Update skill",
+    WriteAction.DELETE_SKILL: "Delete skill",
 }
 
 
@@ -108,6 +114,38 @@ class SkillUpsert:
 
 
 @dataclass(frozen=True)
+class SkillWrite:
+    """One HRIS skill as `POST /hris/skills` and `PATCH /hris/skills/{id}` give it; on a PATCH,
+    None leaves a field as it is."""
+
+    name: str | None = None
+    levels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PassthroughRequest:
+    """A caller's request to the remote system's own API, as `POST /passthrough/{tool}/{api}`
+    gives it. `path` is relative to the API's base URL; the connector adds authentication."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    data: Any = None
+    response_as_base64: bool = False
+
+
+@dataclass(frozen=True)
+class PassthroughResponse:
+    """The remote's answer, relayed: `url` is the full address called (secrets redacted)."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    data: Any
+
+
+@dataclass(frozen=True)
 class ItemOutcome:
     """One item's result: the remote system's id on success, or the error. `record` is the
     unified record as a sync would read it back, so the store can show the write at once."""
@@ -148,6 +186,20 @@ class Connector(Protocol):
         """Cheap remote calls that prove the credentials and permissions work. Raises a
         `ConnectorError` whose message names what to fix; returns warnings."""
         ...
+
+    # api name -> base URL template, formatted with the integration's settings (e.g. {site_url}).
+    passthrough_apis: ClassVar[dict[str, str]]
+
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
+        """Sends `request` to the integration's own remote only, with the connector's
+        authentication, pacing and retry."""
+        ...
+
+    def create_skill(self, skill: SkillWrite) -> Record: ...
+
+    def update_skill(self, skill_remote_id: str, skill: SkillWrite) -> Record: ...
+
+    def delete_skill(self, skill_remote_id: str) -> None: ...
 
 
 @dataclass(frozen=True)

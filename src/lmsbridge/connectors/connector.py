@@ -21,10 +21,14 @@ from lmsbridge.connectors.base import (
     Coverage,
     ItemOutcome,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     SkillUpsert,
+    SkillWrite,
     WriteAction,
 )
 from lmsbridge.connectors.errors import ConnectorError, IntegrationError, ItemError
+from lmsbridge.connectors.passthrough import unknown_api
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
 from lmsbridge.connectors.streams import Stream
 from lmsbridge.connectors.writers import BulkWriter, Item
@@ -37,6 +41,9 @@ _ACTION_HOOKS = {
     WriteAction.ENROL: "perform_enrol",
     WriteAction.COMPLETE: "perform_complete",
     WriteAction.DEACTIVATE_COURSE: "perform_deactivate_course",
+    WriteAction.CREATE_SKILL: "perform_create_skill",
+    WriteAction.UPDATE_SKILL: "perform_update_skill",
+    WriteAction.DELETE_SKILL: "perform_delete_skill",
 }
 
 
@@ -54,8 +61,10 @@ class BaseConnector(Generic[S]):
         writers: the `BulkWriter` classes, one per bulk action.
         model_coverage / action_coverage: overrides of what is derived (a model the remote
             cannot give is UNSUPPORTED rather than NOT_IMPLEMENTED, per-field coverage, ...).
-    and override `perform_enrol`, `perform_complete`, `perform_deactivate_course` for the
-    direct actions the remote allows. `session` wraps every operation (open a client, check
+    and override `perform_enrol`, `perform_complete`, `perform_deactivate_course` and
+    `perform_create_skill|update_skill|delete_skill` for the direct actions the remote allows;
+    `passthrough_apis` and `passthrough` for requests to the remote's own API. `session`
+    wraps every operation (open a client, check
     the credentials once). `capabilities` is derived when the class is defined.
     """
 
@@ -67,6 +76,8 @@ class BaseConnector(Generic[S]):
     model_coverage: ClassVar[Mapping[str, ModelCoverage]] = {}
     action_coverage: ClassVar[Mapping[WriteAction, Coverage]] = {}
     capabilities: ClassVar[Capabilities]
+    # Passthrough: the remote APIs a caller may reach, by name, with their base URLs.
+    passthrough_apis: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -106,6 +117,20 @@ class BaseConnector(Generic[S]):
 
     def perform_deactivate_course(self, course_remote_id: str) -> CourseRecord:
         raise self._not_declared(WriteAction.DEACTIVATE_COURSE)
+
+    def perform_create_skill(self, skill: SkillWrite) -> Record:
+        raise self._not_declared(WriteAction.CREATE_SKILL)
+
+    def perform_update_skill(self, skill_remote_id: str, skill: SkillWrite) -> Record:
+        raise self._not_declared(WriteAction.UPDATE_SKILL)
+
+    def perform_delete_skill(self, skill_remote_id: str) -> None:
+        raise self._not_declared(WriteAction.DELETE_SKILL)
+
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
+        """A request to the remote system's own API `api` (one of `passthrough_apis`), sent with
+        the integration's credentials. Default: no API is offered."""
+        raise unknown_api(api, self.passthrough_apis, self.label)
 
     def preflight(self) -> list[str]:
         """Cheap remote calls that prove the credentials and permissions work; raises a
@@ -207,6 +232,24 @@ class BaseConnector(Generic[S]):
         self._require(WriteAction.DEACTIVATE_COURSE)
         with self.session(WriteAction.DEACTIVATE_COURSE):
             return self.perform_deactivate_course(course_remote_id)
+
+    @final
+    def create_skill(self, skill: SkillWrite) -> Record:
+        self._require(WriteAction.CREATE_SKILL)
+        with self.session(WriteAction.CREATE_SKILL):
+            return self.perform_create_skill(skill)
+
+    @final
+    def update_skill(self, skill_remote_id: str, skill: SkillWrite) -> Record:
+        self._require(WriteAction.UPDATE_SKILL)
+        with self.session(WriteAction.UPDATE_SKILL):
+            return self.perform_update_skill(skill_remote_id, skill)
+
+    @final
+    def delete_skill(self, skill_remote_id: str) -> None:
+        self._require(WriteAction.DELETE_SKILL)
+        with self.session(WriteAction.DELETE_SKILL):
+            self.perform_delete_skill(skill_remote_id)
 
     # -- refusals ------------------------------------------------------------------------------------
     def _require(self, action: WriteAction) -> None:

@@ -54,8 +54,13 @@ integrations = Table(
     Column("name", String(200), nullable=False),
     Column("settings", JSON, nullable=False),
     Column("credentials", Text, nullable=False, doc="Fernet token of the credentials' JSON."),
+    # ACTIVE | INVALID (the remote rejected the credentials) | INACTIVE (paused)
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Revision 0012: the end user of the connection link (organization_name, creator_email, origin_id),
+    # and when settings or credentials last changed (a task FAILED before that is not reused).
+    Column("end_user", JSON),
+    Column("updated_at", UTCDateTime),
 )
 
 tasks = Table(

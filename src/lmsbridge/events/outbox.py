@@ -19,6 +19,9 @@ class EventType(StrEnum):
     DATA_CHANGED = "data-changed"
     SYNC_FINISHED = "sync-finished"
     TASK_COMPLETED = "task-completed"
+    INTEGRATION_CREATED = "integration-created"
+    INTEGRATION_DELETED = "integration-deleted"
+    INTEGRATION_STATE_CHANGED = "integration-state-changed"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(EventType)

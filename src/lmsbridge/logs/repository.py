@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from lmsbridge.db import Store
-from lmsbridge.db.tables import interactions
+from lmsbridge.db.tables import integrations, interactions
 
 log = logging.getLogger("lmsbridge.logs")
 
@@ -22,8 +22,26 @@ class InteractionRepository:
         self.conn = conn
 
     def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(interactions.insert(), rows)
+        """Rows are written after their answer went out, so the integration a call named may be
+        gone (deleted meanwhile) or may never have existed: such a row keeps no integration id.
+        Holding the named integrations' rows (shared) orders this after a deletion in flight."""
+        if not rows:
+            return
+        named = {row["integration_id"] for row in rows if row.get("integration_id")}
+        if named:
+            existing = set(
+                self.conn.scalars(
+                    select(integrations.c.id)
+                    .where(integrations.c.id.in_(sorted(named)))
+                    .with_for_update(read=True)
+                )
+            )
+            if existing != named:
+                rows = [
+                    {**row, "integration_id": None} if row.get("integration_id") not in existing else row
+                    for row in rows
+                ]
+        self.conn.execute(interactions.insert(), rows)
 
     def get(self, interaction_id: str) -> Any:
         return self.conn.execute(select(interactions).where(interactions.c.id == interaction_id)).first()

@@ -71,7 +71,7 @@ def list_records(request: Request, integration: Any, name: str) -> Response:
     pass_barrier(store)
     with store.read() as conn:
         share_barrier(conn, integration.id)
-        require_first_sync(conn, integration.id)
+        require_first_sync(conn, integration.id, integration.status)
         rows, more = list_page(conn, spec, integration.id, query, unsupported)
         results = spec.serialize(conn, rows, query.include_deleted)  # type: ignore[misc]
     return success({"next": codec.encode(rows[-1].id, bound_to) if more else None, "results": results})

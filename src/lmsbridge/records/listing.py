@@ -7,15 +7,14 @@ import base64
 import binascii
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 
+from lmsbridge.clock import parse_moment
 from lmsbridge.errors import InputInvalidError
 
-_UPDATED_AFTER = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?)?Z?$")
 BOOLEAN = {"true": True, "false": False}
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 250
@@ -53,15 +52,10 @@ def parse_page_size(value: str | None) -> int:
 def parse_updated_after(value: str | None) -> datetime | None:
     if value is None:
         return None
-    if not _UPDATED_AFTER.match(value):
-        raise InputInvalidError(
-            f"updated_after: expected YYYY-MM-DDTHH:mm:ss.sssZ (or YYYY-MM-DD), not {value!r}."
-        )
     try:
-        moment = datetime.fromisoformat(value.removesuffix("Z"))
+        return parse_moment(value)
     except ValueError as error:
-        raise InputInvalidError(f"updated_after: {value!r} is not a valid date: {error}.") from error
-    return moment.replace(tzinfo=UTC)
+        raise InputInvalidError(f"updated_after: {error}.") from error
 
 
 def split_list(value: str | None) -> tuple[str, ...]:

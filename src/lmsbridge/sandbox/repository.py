@@ -15,12 +15,25 @@ from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
 from lmsbridge.db.upsert import upsert_returning
+from lmsbridge.errors import IntegrationNotFoundError
 from lmsbridge.ids import new_id
 from lmsbridge.sandbox import generator
 from lmsbridge.sandbox.generator import SandboxSize
 
 _META = "_meta"
 RECORDS = t.sandbox_records
+
+
+def _hold_integration(conn: Any, integration_id: str) -> None:
+    """A write of the Sandbox's data holds its integration's row (shared): a deletion, which
+    locks that row first, either waits for the write or leaves it nothing to write to."""
+    found = conn.scalar(
+        select(t.integrations.c.id).where(t.integrations.c.id == integration_id).with_for_update(read=True)
+    )
+    if found is None:
+        raise IntegrationNotFoundError(
+            f"The integration {integration_id} was deleted; the Sandbox keeps nothing of it."
+        )
 
 
 class SandboxStateRepository:
@@ -58,6 +71,7 @@ class SandboxStateRepository:
             for origin_id, data in rows
         ]
         with self.store.write() as conn:
+            _hold_integration(conn, integration_id)
             returned = upsert_returning(
                 conn,
                 table,
@@ -99,6 +113,7 @@ class SandboxStateRepository:
         with self.store.write() as conn:
             if self._meta(conn, integration_id) is not None:
                 return
+            _hold_integration(conn, integration_id)
             for model, remote_id, data in generator.generate(size):
                 batch.append(
                     {
@@ -194,6 +209,7 @@ class SandboxStateRepository:
 
     def put(self, integration_id: str, model: str, remote_id: str, data: dict[str, Any]) -> None:
         with self.store.write() as conn:
+            _hold_integration(conn, integration_id)
             upsert_returning(
                 conn,
                 RECORDS,
@@ -210,6 +226,17 @@ class SandboxStateRepository:
                 update=["data", "updated_at"],
                 returning=["remote_id"],
             )
+
+    def remove(self, integration_id: str, model: str, remote_id: str) -> bool:
+        with self.store.write() as conn:
+            removed = conn.execute(
+                delete(RECORDS).where(
+                    RECORDS.c.integration_id == integration_id,
+                    RECORDS.c.model == model,
+                    RECORDS.c.remote_id == remote_id,
+                )
+            ).rowcount
+        return bool(removed)
 
     # -- evolution ------------------------------------------------------------------------------------
     def evolve(self, integration_id: str, changes: int, size: SandboxSize) -> dict[str, int]:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lmsbridge.schemas.common import WholeNumber
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
@@ -19,10 +21,10 @@ class EnrolRequest(_Body):
 class CompleteRequest(_Body):
     completed_at: str | None = Field(
         None,
-        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?)?Z?$",
-        description="A date or date-time; now when omitted.",
+        max_length=64,
+        description="A date or RFC 3339 date-time (an offset is normalised to UTC); now when omitted.",
     )
-    score: int | None = Field(None, ge=0, le=100)
+    score: WholeNumber | None = Field(None, ge=0, le=100)
 
 
 class ForceSyncRequest(_Body):

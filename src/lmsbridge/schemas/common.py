@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 DataT = TypeVar("DataT")
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema counts 93.0 as an integer; clients that write numbers as floats send it.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 
 class Warning_(BaseModel):

@@ -72,8 +72,53 @@ class TaskCompletedWebhookPayload(BaseModel):
     data: TaskCompletedData
 
 
+class IntegrationData(BaseModel):
+    id: str
+    tool: str
+    category: Category
+    end_user: EndUser
+
+
+class IntegrationCreatedWebhookPayload(BaseModel):
+    """An integration was created (CLI, API or connection link)."""
+
+    id: str
+    type: Literal["integration-created"]
+    data: IntegrationData
+
+
+class IntegrationDeletedWebhookPayload(BaseModel):
+    """An integration was deleted with everything of it."""
+
+    id: str
+    type: Literal["integration-deleted"]
+    data: IntegrationData
+
+
+class IntegrationStateChangedData(BaseModel):
+    integration_tool: str
+    integration_id: str
+    integration_category: Category
+    end_user: EndUser
+    qa_status: Literal["IN_PROGRESS", "PASSED", "FAILED"]
+    setup_status: Literal["INCOMPLETE", "FINAL_SYNC_PENDING", "COMPLETED"]
+    state: Literal["ACTIVE", "INVALID", "INACTIVE"]
+    updated_at: datetime
+
+
+class IntegrationStateChangedWebhookPayload(BaseModel):
+    """An integration turned ACTIVE, INVALID (credentials rejected) or INACTIVE (paused)."""
+
+    id: str
+    type: Literal["integration-state-changed"]
+    data: IntegrationStateChangedData
+
+
 WEBHOOK_PAYLOADS: dict[str, type[BaseModel]] = {
     "data-changed": DataChangedWebhookPayload,
     "sync-finished": SyncFinishedWebhookPayload,
     "task-completed": TaskCompletedWebhookPayload,
+    "integration-created": IntegrationCreatedWebhookPayload,
+    "integration-deleted": IntegrationDeletedWebhookPayload,
+    "integration-state-changed": IntegrationStateChangedWebhookPayload,
 }

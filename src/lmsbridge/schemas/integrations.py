@@ -1,5 +1,6 @@
 """Wire shapes of `GET /check-api-key` and `GET /integrations/{id}`: pydantic-free dataclasses, one
-definition for the server's response models and the client's records (see schemas/records.py)."""
+definition for the server's response models and the client's records (see schemas/records.py).
+The request bodies of the lifecycle, passthrough and HRIS skill routes are in schemas/lifecycle.py."""
 
 from __future__ import annotations
 

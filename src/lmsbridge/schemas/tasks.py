@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lmsbridge.schemas.common import ErrorBody, Success, SuccessWithWarnings
+from lmsbridge.schemas.common import ErrorBody, Success, SuccessWithWarnings, WholeNumber
 
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 OriginId = Annotated[str, Field(min_length=1, max_length=255)]
@@ -25,7 +25,7 @@ class ExternalCourse(_Strict):
     description: str | None = None
     course_url: str = Field(min_length=1)
     thumbnail_url: str | None = None
-    duration: int | None = Field(None, gt=0, description="Minutes.")
+    duration: WholeNumber | None = Field(None, gt=0, description="Minutes.")
     languages: list[LanguageTag] | None = None
 
     @field_validator("course_url")

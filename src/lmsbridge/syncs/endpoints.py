@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
-from lmsbridge.api.deps import IntegrationDep, public_url, store_of
+from lmsbridge.api.deps import IntegrationDep, ObjectBody, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
+from lmsbridge.errors import require_active
 from lmsbridge.jobs import wake_workers
 from lmsbridge.schemas.actions import ForceSyncRequest
 from lmsbridge.schemas.common import Success
@@ -22,11 +23,13 @@ router = APIRouter()
     response_model=Success[SyncRequested],
     responses=ERRORS,
     tags=["General"],
+    dependencies=[ObjectBody],
 )
 def force_sync(
     request: Request, integration: IntegrationDep, body: ForceSyncRequest | None = Body(None)
 ) -> Response:
     """Queue a sync now, unless one is already queued or running (then its id is returned)."""
+    require_active(integration.status, integration.id)
     store = store_of(request)
     requested = effective_type(integration.tool, (body or ForceSyncRequest()).type)
     with store.write() as conn:

@@ -17,7 +17,7 @@ from lmsbridge.connectors.base import Connector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
-from lmsbridge.integration_store.repository import Integration
+from lmsbridge.integration_store.repository import Integration, end_user_of
 from lmsbridge.jobs import JobContext, JobReleased
 from lmsbridge.records.queries import live_ids
 from lmsbridge.records.registry import TABLES
@@ -40,10 +40,16 @@ class SyncOutcome:
     state: str
     counts: dict[str, Counts] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    failed_models: list[str] = field(default_factory=list)
     # Deletions the deletion guard held, {model: record ids}, until an operator confirms them.
     held: dict[str, list[str]] = field(default_factory=dict)
     # What the connector noticed though nothing failed (e.g. fields the remote withheld).
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def read_every_model(self) -> bool:
+        """Every declared model was read to its last page (what completes an integration's setup)."""
+        return self.state in ("SUCCEEDED", "PARTIALLY_FAILED") and not self.failed_models
 
     def changed_models(self) -> list[str]:
         changed = [model for model, counts in self.counts.items() if counts.changed]
@@ -78,7 +84,9 @@ class SyncEngine:
             try:
                 for page in connector.read(model, since):
                     with self.store.write() as conn:
-                        stamp = take_stamp(conn, integration.id)
+                        stamp = take_stamp(conn, integration.id)  # a deletion holds it while it runs
+                        if SyncRepository(conn).get_run(run.id) is None:
+                            raise JobReleased  # the integration was deleted: write nothing more of it
                         written, ids = RecordWriter(conn, integration.id, stamp).write(model, page)
                     counts.add(written)
                     if full:
@@ -97,12 +105,15 @@ class SyncEngine:
                 log.warning("sync %s: %s failed: %s", run.id, model, error.message)
                 outcome.state = SyncRunState.PARTIALLY_FAILED
                 outcome.errors.append(f"{model}: {error.message}")
+                outcome.failed_models.append(model)
                 continue
             if full:
                 counts.deleted += self._mark_unseen_as_deleted(
                     integration.id, model, seen, started, guard, run.id, outcome
                 )
         outcome.warnings.extend(getattr(connector, "sync_warnings", None) or [])
+        if outcome.failed_models and len(outcome.failed_models) == len(outcome.counts):
+            outcome.state = SyncRunState.FAILED  # no model succeeded: nothing of this sync is usable
         return outcome
 
     def _mark_unseen_as_deleted(
@@ -150,6 +161,6 @@ def finished_payload(
         "integration_id": integration.id,
         "integration_tool": integration.tool,
         "integration_category": "LMS",
-        "end_user": {"organization_name": integration.name, "creator_email": None, "origin_id": None},
+        "end_user": end_user_of(integration),
         "log_url": f"{public_url}/logs/syncs/{run.id}" if public_url else None,
     }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db.tables import integration_sync_state, sync_runs
@@ -95,6 +95,16 @@ class SyncRepository:
             .limit(limit)
         )
         return [_run(r) for r in rows]
+
+    def finished_run_count(self, integration_id: str) -> int:
+        return int(
+            self.conn.scalar(
+                select(func.count())
+                .select_from(sync_runs)
+                .where(sync_runs.c.integration_id == integration_id, sync_runs.c.state.not_in(ACTIVE_STATES))
+            )
+            or 0
+        )
 
     def start_run(self, run_id: str, started_at: datetime) -> None:
         self.conn.execute(

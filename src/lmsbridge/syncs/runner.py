@@ -6,7 +6,10 @@ from __future__ import annotations
 import logging
 import time
 
+from sqlalchemy import Connection
+
 from lmsbridge.clock import utc_now
+from lmsbridge.config import Settings
 from lmsbridge.connector_runtime import connector_for
 from lmsbridge.connectors.http import tally_remote_calls
 from lmsbridge.db import Store
@@ -16,6 +19,7 @@ from lmsbridge.integration_store.repository import Integration, IntegrationRepos
 from lmsbridge.jobs import Job, JobContext
 from lmsbridge.schemas.models import EVENT_NAMES
 from lmsbridge.syncs.engine import SyncEngine, SyncOutcome, finished_payload
+from lmsbridge.syncs.integration_state import set_status
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
@@ -33,10 +37,11 @@ def summary(outcome: SyncOutcome) -> str:
 
 
 class SyncRunner:
-    def __init__(self, store: Store, box: CredentialBox) -> None:
+    def __init__(self, store: Store, box: CredentialBox, settings: Settings | None = None) -> None:
         self.store = store
         self.box = box
         self.engine = SyncEngine(store)
+        self.settings = settings or Settings()
 
     def _load(self, job: Job) -> tuple[SyncRun, Integration] | None:
         with self.store.read() as conn:
@@ -44,6 +49,12 @@ class SyncRunner:
             if run is None or run.state not in ACTIVE_STATES:
                 return None
             integration = IntegrationRepository(conn).get(run.integration_id)
+        if integration is not None and integration.status == "INACTIVE":
+            with self.store.write() as conn:
+                SyncRepository(conn).finish_run(
+                    run.id, SyncRunState.CANCELLED, {}, "the integration is paused"
+                )
+            return None
         return (run, integration) if integration is not None else None
 
     def run(self, job: Job, ctx: JobContext) -> None:
@@ -80,6 +91,18 @@ class SyncRunner:
             )
             log.error("sync %s given up: %s", run.id, error)
 
+    @staticmethod
+    def _move_state(conn: Connection, integration: Integration, outcome: SyncOutcome) -> None:
+        """Rejected credentials make the integration INVALID; a sync that reads again makes it
+        ACTIVE. A paused (INACTIVE) integration stays paused."""
+        current = IntegrationRepository(conn).get(integration.id)
+        if current is None or current.status == "INACTIVE":
+            return
+        if outcome.state == "AUTHENTICATION_FAILED":
+            set_status(conn, current, "INVALID")
+        elif outcome.state in ("SUCCEEDED", "PARTIALLY_FAILED"):
+            set_status(conn, current, "ACTIVE")
+
     def _finish(self, run: SyncRun, integration: Integration, outcome: SyncOutcome, started: object) -> None:
         ended = utc_now()
         counts = {model: c.as_dict() for model, c in outcome.counts.items()}
@@ -96,24 +119,31 @@ class SyncRunner:
             if SyncRunState(outcome.state).completed:
                 if run.type == "FULL":
                     values["last_full_started_at"] = begun
-                    if state.first_synced_at is None:
+                    if state.first_synced_at is None and outcome.read_every_model:
                         values["first_synced_at"] = ended
                 else:
                     values["last_delta_started_at"] = begun
                 if outcome.state == SyncRunState.SUCCEEDED:
                     values["delta_cursor"] = begun
-            elif run.type == "FULL" and state.last_full_started_at is None:
-                # A failed first sync is retried on the next schedule, not at once in a loop.
+            elif run.type == "FULL" and state.first_synced_at is None:
+                # A failed first sync is retried with backoff from here (syncs/service.py `_due`).
                 values["last_full_started_at"] = begun
             if values:
                 repo.save_state(integration.id, **values)
+            self._move_state(conn, integration, outcome)
             outbox = EventOutbox(conn)
             outbox.add(
                 integration.environment_id,
                 integration.id,
                 EventType.SYNC_FINISHED,
                 finished_payload(
-                    current, integration, outcome.state, current.started_at, ended, run.public_url
+                    current,
+                    integration,
+                    outcome.state,
+                    current.started_at,
+                    ended,
+                    # Queued without a request (CLI, schedule): the address the server listens on.
+                    run.public_url or self.settings.default_public_url(),
                 ),
             )
             changed = [EVENT_NAMES[m] for m in outcome.changed_models() if m in EVENT_NAMES]

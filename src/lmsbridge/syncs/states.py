@@ -14,6 +14,7 @@ class SyncRunState(StrEnum):
     FAILED = "FAILED"
     AUTHENTICATION_FAILED = "AUTHENTICATION_FAILED"
     TIMED_OUT = "TIMED_OUT"
+    CANCELLED = "CANCELLED"  # its integration was paused before it ran (Kombo's sync_state has it)
 
     @property
     def active(self) -> bool:
@@ -37,6 +38,7 @@ _ENDINGS = frozenset(
         SyncRunState.FAILED,
         SyncRunState.AUTHENTICATION_FAILED,
         SyncRunState.TIMED_OUT,
+        SyncRunState.CANCELLED,
     }
 )
 SYNC_TRANSITIONS: dict[SyncRunState, frozenset[SyncRunState]] = {

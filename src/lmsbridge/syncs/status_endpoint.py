@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from lmsbridge.api.deps import IntegrationDep, PrincipalDep, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.clock import to_wire
-from lmsbridge.errors import NotFoundError
+from lmsbridge.errors import not_found
 from lmsbridge.schemas.common import Success
 from lmsbridge.schemas.syncs import DeletionsConfirmed, SyncRun
 from lmsbridge.syncs.deletion_guard import confirm_deletions
@@ -32,7 +32,7 @@ def get_sync(request: Request, integration: IntegrationDep, sync_id: str) -> Res
     with store_of(request).read() as conn:
         run = SyncRepository(conn).get_run(sync_id)
     if run is None or run.integration_id != integration.id:
-        raise NotFoundError(f"No sync {sync_id!r} exists for this integration.")
+        raise not_found("sync", sync_id)
     return success(
         {
             "sync_id": run.id,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from lmsbridge.api.deps import IntegrationDep, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.runtime import require_capability
-from lmsbridge.errors import InputInvalidError, NotFoundError
+from lmsbridge.errors import InputInvalidError, not_found
 from lmsbridge.jobs import JobQueue, wake_workers
 from lmsbridge.schemas.tasks import (
     CoursesBulkRequest,
@@ -91,7 +91,7 @@ def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_
         repo = TaskRepository(conn)
         task = repo.get(task_id)
         if task is None or task.integration_id != integration.id or task.kind != kind.name:
-            raise NotFoundError(f"No {kind.label} task {task_id!r} exists for this integration.")
+            raise not_found(f"{kind.label} task", task_id)
         results = repo.results(task_id) if task.status == TaskStatus.COMPLETED else None
     return success(service.status_view(task, results))
 

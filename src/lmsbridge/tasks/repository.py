@@ -108,6 +108,15 @@ class TaskRepository:
         ).first()
         return (row.task_id, row.body_hash) if row else None
 
+    def forget(self, integration_id: str, kind: str, scope: str) -> None:
+        self.conn.execute(
+            task_idempotency.delete().where(
+                task_idempotency.c.integration_id == integration_id,
+                task_idempotency.c.kind == kind,
+                task_idempotency.c.scope == scope,
+            )
+        )
+
     def remember(
         self, integration_id: str, kind: str, scope: str, task_id: str, body_hash: str, expires_at: datetime
     ) -> None:

@@ -167,8 +167,11 @@ class BulkTaskRunner:
         (a course at GET /lms/courses, with its origin_id) as soon as its outcome is."""
         if outcomes:
             with self.store.write() as conn:
-                if records:
-                    stamp = take_stamp(conn, task.integration_id)
+                # The stamp lock first: a deletion holds it, so after it this sees the task gone.
+                stamp = take_stamp(conn, task.integration_id) if records else None
+                if TaskRepository(conn).get(task.id) is None:
+                    raise JobReleased  # the integration was deleted: write nothing more of it
+                if stamp is not None:
                     RecordWriter(conn, task.integration_id, stamp).write(kind.model, records)
                 TaskRepository(conn).record_outcomes(task.id, outcomes)
 

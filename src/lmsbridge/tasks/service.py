@@ -96,6 +96,10 @@ def submit(
     scope = f"key:{idempotency_key}" if idempotency_key is not None else f"body:{digest}"
     repo = TaskRepository(conn)
     existing = repo.find_idempotent(integration.id, kind.name, scope)
+    if existing is not None and _failed_before_update(repo, existing[0], integration):
+        # The customer fixed the integration since: the same body is a new attempt, not the old failure.
+        repo.forget(integration.id, kind.name, scope)
+        existing = None
     if existing is not None:
         task_id, existing_hash = existing
         if existing_hash != digest:
@@ -134,6 +138,13 @@ def submit(
         WebhookRepository(conn).add_task_callback(task.id, callback_url)
     queue.enqueue(conn, RUN_TASK_JOB, {"task_id": task.id})
     return task.id, True
+
+
+def _failed_before_update(repo: TaskRepository, task_id: str, integration: Integration) -> bool:
+    if integration.updated_at is None:
+        return False
+    task = repo.get(task_id)
+    return task is not None and task.status == "FAILED" and task.created_at < integration.updated_at
 
 
 def progress_of(task: Task) -> dict[str, int]:

@@ -32,7 +32,9 @@ class WebhookCreate(BaseModel):
 
     url: str = Field(description="An absolute http(s) URL that receives signed POSTs.")
     events: list[str] | None = Field(
-        None, description="Event types: data-changed, sync-finished, task-completed (default: all)."
+        None,
+        description="Event types: data-changed, sync-finished, task-completed, integration-created, "
+        "integration-deleted, integration-state-changed (default: all).",
     )
 
 

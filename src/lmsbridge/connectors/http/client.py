@@ -189,7 +189,7 @@ class RemoteHttpClient:
     ) -> httpx.Response:
         """The first answer that is neither retryable nor a transport failure. A 4xx other than
         429 is returned for the caller to interpret; retryable failures are retried, then raised.
-        `content` is a raw body (a SOAP envelope, say) sent as it is."""
+        `content` is a raw body (a SOAP envelope, a passthrough request's) sent as it is."""
         form: Mapping[str, Any] | None = None
         if isinstance(data, Mapping):
             form = data

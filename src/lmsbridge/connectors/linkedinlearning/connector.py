@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
@@ -16,6 +16,8 @@ from lmsbridge.connectors.base import (
     ConnectorSettings,
     Coverage,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
@@ -103,7 +105,7 @@ class LinkedInLearningConnector(BaseConnector[LinkedInLearningSettings]):
             )
         return []
 
-    def passthrough(self, api: str, request: Any) -> Any:
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
         from lmsbridge.connectors.linkedinlearning.passthrough import relay
 
         return relay(self, api, request)

@@ -10,12 +10,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import parse_qsl
 
 from lmsbridge.connectors.base import (
     ConnectorContext,
     ConnectorSettings,
     Coverage,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
@@ -31,15 +34,18 @@ from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.connectors.moodle import streams
 from lmsbridge.connectors.moodle.client import (
     EXTERNAL_SERVICES_PAGE,
+    REST_PATH,
     AccessRefusedError,
     MoodleCallError,
     MoodleClient,
     UnexpectedAnswerError,
+    php_form,
 )
 from lmsbridge.connectors.moodle.reading import NAMES_MISSING, MoodleReading
 from lmsbridge.connectors.moodle.settings import MoodleSettings
 from lmsbridge.connectors.moodle.writers import MoodleCourses, warning_error
 from lmsbridge.connectors.pacing import Pace
+from lmsbridge.connectors.passthrough import caller_headers, relay, target_url, unknown_api
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.errors import ErrorCode
 
@@ -92,6 +98,8 @@ class MoodleConnector(MoodleReading, BaseConnector[MoodleSettings]):
     streams = (streams.Users, streams.Courses, streams.Progressions, streams.Skills)
     writers = (MoodleCourses,)
     model_coverage: ClassVar[dict[str, ModelCoverage]] = {"lms_course_providers": ModelCoverage(U)}
+
+    passthrough_apis: ClassVar[dict[str, str]] = {"rest": "{site_url}" + REST_PATH}
 
     def __init__(self, context: ConnectorContext) -> None:
         super().__init__(context)
@@ -247,6 +255,50 @@ class MoodleConnector(MoodleReading, BaseConnector[MoodleSettings]):
                 listed = self._enrolled_user_ids(moodle, int(entry["id"]))
                 return len(listed) < counted
         return False
+
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
+        """A call of Moodle's REST server with the integration's token added (in the form body,
+        or the query of a GET); an object or array `data` is sent as Moodle reads it, a PHP-style
+        form. Answers are relayed as they come, Moodle's exceptions included."""
+        if api not in self.passthrough_apis:
+            raise unknown_api(api, self.passthrough_apis, self.label)
+        if self._token is None:
+            raise AuthenticationInvalidError(
+                'The integration has no Moodle web service token: give credentials as {"token": "..."}.'
+            )
+        base = self.passthrough_apis[api].format(site_url=self.settings.site_url)
+        params = dict(request.params)
+        params.setdefault("moodlewsrestformat", "json")
+        form: list[tuple[str, str]] = []
+        if isinstance(request.data, str):
+            form = parse_qsl(request.data, keep_blank_values=True)
+        elif request.data is not None:
+            form = php_form(request.data if isinstance(request.data, dict) else {"data": request.data})
+        if request.method in ("GET", "DELETE"):
+            params["wstoken"] = self._token
+        else:
+            form = [("wstoken", self._token), *form]
+        url = target_url(base, request.path, params)
+        s = self.settings
+        client = MoodleClient(
+            s.site_url,
+            self._token,
+            timeout=s.timeout_seconds,
+            retry=RetryPolicy(attempts=s.max_attempts, base_delay=s.retry_base_delay_seconds),
+            pacer=self._pacer,
+            pace_key=self._integration_id,
+            pace=Pace(s.rate_limit_per_second, s.rate_limit_burst),
+        )
+        try:
+            response = client.http.request(
+                request.method,
+                url,
+                data=form or None,
+                headers=caller_headers(request),
+            )
+            return relay(response, client.http.redactor, as_base64=request.response_as_base64)
+        finally:
+            client.close()
 
     @property
     def _site_id(self) -> int:

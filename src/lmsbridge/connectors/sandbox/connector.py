@@ -9,22 +9,48 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit
 
-from lmsbridge.connectors.base import ConnectorContext, ConnectorSettings, WriteAction
+from lmsbridge.connectors.base import (
+    ConnectorContext,
+    ConnectorSettings,
+    PassthroughRequest,
+    PassthroughResponse,
+    SkillWrite,
+    WriteAction,
+)
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ItemError
-from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
+from lmsbridge.connectors.passthrough import target_url, unknown_api
+from lmsbridge.connectors.records import CourseRecord, ProgressionRecord, Record
 from lmsbridge.connectors.sandbox import mapping, streams, writers
 from lmsbridge.connectors.sandbox.settings import SandboxSettings
 from lmsbridge.connectors.sandbox.state import SandboxState
 from lmsbridge.errors import ErrorCode
+from lmsbridge.ids import new_id
 
 __all__ = ["SandboxConnector", "SandboxSettings", "SandboxState"]
+
+# The Sandbox's own REST API, answered in-process (see `SandboxConnector.passthrough`).
+SANDBOX_API = "https://sandbox.lmsbridge.invalid/api/v1"
+_PASSTHROUGH_MODELS = {
+    "users": "lms_users",
+    "course-providers": "lms_course_providers",
+    "courses": "lms_courses",
+    "skills": "lms_skills",
+    "course-progressions": "lms_course_progressions",
+    "hris-skills": "hris_skills",
+}
+
+
+def _no_skill(remote_id: str) -> ItemError:
+    return ItemError(f"The Sandbox has no skill {remote_id!r}.", code=ErrorCode.REMOTE_INPUT_INVALID)
 
 
 class SandboxConnector(BaseConnector[SandboxSettings]):
     tool: ClassVar[str] = "sandbox"
     label: ClassVar[str] = "Sandbox"
+    passthrough_apis: ClassVar[dict[str, str]] = {"v1": SANDBOX_API}
     settings_model: ClassVar[type[ConnectorSettings]] = SandboxSettings
     streams = (
         streams.Providers,
@@ -39,6 +65,76 @@ class SandboxConnector(BaseConnector[SandboxSettings]):
     def __init__(self, context: ConnectorContext) -> None:
         super().__init__(context)
         self.state: SandboxState = context.service(SandboxState)  # type: ignore[type-abstract]
+
+    # -- preflight and passthrough --------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        with self.session(None):
+            pass
+        warnings = []
+        if self.settings.fail_read_models:
+            warnings.append(
+                f"Syncs will fail reading {', '.join(self.settings.fail_read_models)} "
+                "(setting fail_read_models)."
+            )
+        return warnings
+
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
+        """The Sandbox's REST API: `GET /{model}` lists (`?limit=`, default 100) and
+        `GET /{model}/{remote_id}` reads one of users, course-providers, courses, skills,
+        course-progressions and hris-skills; rejected credentials answer 401, anything else 404."""
+        if api not in self.passthrough_apis:
+            raise unknown_api(api, self.passthrough_apis, self.label)
+        url = target_url(SANDBOX_API, request.path, request.params)
+        headers = {"content-type": "application/json"}
+
+        def answer(status: int, body: Any) -> PassthroughResponse:
+            return PassthroughResponse(url, status, headers, body)
+
+        if self.settings.auth_invalid:
+            return answer(401, {"error": "invalid_token", "message": "The access token is not valid."})
+        parts = urlsplit(url)
+        segments = parts.path[len(urlsplit(SANDBOX_API).path) :].strip("/").split("/")
+        model = _PASSTHROUGH_MODELS.get(segments[0]) if segments[0] else None
+        if request.method != "GET" or model is None or len(segments) > 2:
+            return answer(404, {"error": "not_found", "message": f"No route {request.method} {parts.path}."})
+        self.state.ensure_generated(self.integration_id, self.size())
+        if len(segments) == 2:
+            data = self.state.get(self.integration_id, model, segments[1])
+            if data is None:
+                return answer(404, {"error": "not_found", "message": f"No record {segments[1]!r}."})
+            return answer(200, {"id": segments[1], **data})
+        limit = int(dict(parse_qsl(parts.query)).get("limit", "100") or 100)
+        rows: list[dict[str, Any]] = []
+        for page in self.state.pages(self.integration_id, model, None, max(1, min(limit, 1000))):
+            rows += [{"id": remote_id, **data} for remote_id, data in page]
+            if len(rows) >= limit:
+                break
+        return answer(200, {"results": rows[:limit]})
+
+    # -- HRIS skills ----------------------------------------------------------------------------------
+    def perform_create_skill(self, skill: SkillWrite) -> Record:
+        self._latency()
+        remote_id = f"skill-{new_id()}"
+        data = {"name": skill.name, "description": None, "levels": list(skill.levels or ())}
+        self.state.put(self.integration_id, "hris_skills", remote_id, data)
+        return mapping.hris_skill(remote_id, data)
+
+    def perform_update_skill(self, skill_remote_id: str, skill: SkillWrite) -> Record:
+        self._latency()
+        data = self.state.get(self.integration_id, "hris_skills", skill_remote_id)
+        if data is None:
+            raise _no_skill(skill_remote_id)
+        if skill.name is not None:
+            data["name"] = skill.name
+        if skill.levels is not None:
+            data["levels"] = list(skill.levels)
+        self.state.put(self.integration_id, "hris_skills", skill_remote_id, data)
+        return mapping.hris_skill(skill_remote_id, data)
+
+    def perform_delete_skill(self, skill_remote_id: str) -> None:
+        self._latency()
+        if not self.state.remove(self.integration_id, "hris_skills", skill_remote_id):
+            raise _no_skill(skill_remote_id)
 
     @contextmanager
     def session(self, operation: WriteAction | None) -> Iterator[None]:

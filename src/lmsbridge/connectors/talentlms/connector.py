@@ -9,7 +9,6 @@ import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -21,11 +20,14 @@ from lmsbridge.connectors.base import (
     ConnectorSettings,
     Coverage,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
 from lmsbridge.connectors.http.client import Redactor
+from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.talentlms import mapping
 from lmsbridge.connectors.talentlms.client import SERVICE, TalentLmsApi
@@ -38,17 +40,6 @@ from lmsbridge.errors import ErrorCode
 U = Coverage.UNSUPPORTED
 ALREADY_ENROLLED = "already enrolled"
 QUOTA_WARNING_SHARE = 0.1
-
-
-@dataclass(frozen=True)
-class PassthroughAnswer:
-    """The remote's answer to a passthrough call, relayed (the fields of the passthrough
-    protocol's response: `url` with secrets redacted, status, headers, body)."""
-
-    url: str
-    status: int
-    headers: dict[str, str]
-    data: Any
 
 
 class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
@@ -191,7 +182,7 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
             ]
         return []
 
-    def passthrough(self, api: str, request: Any) -> PassthroughAnswer:
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
         """A call of TalentLMS's v1 or v2 API with the integration's key added (Basic for v1,
         X-API-Key and X-API-Version for v2), through the same client (pacing, retries, redaction).
         `request` carries method, path, headers, params, data and response_as_base64 (the fields of
@@ -220,7 +211,7 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
             return _relay(response, client.redactor, bool(getattr(request, "response_as_base64", False)))
 
 
-class PassthroughRefused(ConnectorError):
+class PassthroughRefused(PassthroughRefusedError):
     """A passthrough request that would leave the integration's own portal, or names no API."""
 
     code = ErrorCode.INPUT_INVALID
@@ -249,7 +240,7 @@ def _relative_path(path: str) -> str:
     return relative
 
 
-def _relay(response: httpx.Response, redactor: Redactor, as_base64: bool) -> PassthroughAnswer:
+def _relay(response: httpx.Response, redactor: Redactor, as_base64: bool) -> PassthroughResponse:
     headers = {k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"}
     body: Any
     if as_base64:
@@ -260,7 +251,7 @@ def _relay(response: httpx.Response, redactor: Redactor, as_base64: bool) -> Pas
             body = json.loads(text)
         except ValueError:
             body = text
-    return PassthroughAnswer(redactor.url(response.request.url), response.status_code, headers, body)
+    return PassthroughResponse(redactor.url(response.request.url), response.status_code, headers, body)
 
 
 __all__ = ["SERVICE", "TalentLmsConnector"]

@@ -10,7 +10,6 @@ import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -22,15 +21,17 @@ from lmsbridge.connectors.base import (
     ConnectorSettings,
     Coverage,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import (
     AuthenticationInvalidError,
-    ConnectorError,
     IntegrationError,
     ItemError,
 )
+from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.threesixtylearning import mapping, streams, writers
 from lmsbridge.connectors.threesixtylearning.client import SERVICE, ThreeSixtyLearningApi, iso
@@ -44,15 +45,7 @@ from lmsbridge.errors import ErrorCode
 U = Coverage.UNSUPPORTED
 
 
-@dataclass(frozen=True)
-class PassthroughAnswer:
-    url: str
-    status: int
-    headers: dict[str, str]
-    data: Any
-
-
-class PassthroughRefused(ConnectorError):
+class PassthroughRefused(PassthroughRefusedError):
     code = ErrorCode.INPUT_INVALID
 
 
@@ -62,7 +55,7 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
     settings_model: ClassVar[type[ConnectorSettings]] = ThreeSixtyLearningSettings
     credentials_model: ClassVar[type[BaseModel]] = ThreeSixtyLearningCredentials
     setup_text: ClassVar[str] = SETUP_TEXT
-    passthrough_apis: ClassVar[dict[str, str]] = {"360learning/v2": "{site_url}/api/v2"}
+    passthrough_apis: ClassVar[dict[str, str]] = {"v2": "{site_url}/api/v2"}
     streams = (
         streams.Users,
         streams.Providers,
@@ -232,10 +225,10 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
                     )
         return warnings
 
-    def passthrough(self, api: str, request: Any) -> PassthroughAnswer:
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
         """A call of 360Learning's API v2 with the integration's token and version header."""
         if api not in self.passthrough_apis:
-            raise PassthroughRefused(f"360Learning has no passthrough API {api!r}; use 360learning/v2.")
+            raise PassthroughRefused(f"360Learning has no passthrough API {api!r}; use v2.")
         path = str(request.path)
         parts = urlsplit(path)
         if parts.scheme or parts.netloc or path.startswith("//") or ".." in parts.path.split("/"):
@@ -260,7 +253,9 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
                     body = json.loads(redactor.text(response.text))
                 except ValueError:
                     body = redactor.text(response.text)
-            return PassthroughAnswer(redactor.url(response.request.url), response.status_code, headers, body)
+            return PassthroughResponse(
+                redactor.url(response.request.url), response.status_code, headers, body
+            )
 
 
 def _object_id(value: str, what: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
@@ -15,6 +15,8 @@ from lmsbridge.connectors.base import (
     ConnectorSettings,
     Coverage,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
@@ -87,7 +89,7 @@ class UdemyConnector(BaseConnector[UdemySettings]):
             api.get("analytics/user-activity/", {"page": 1, "page_size": 1})
         return []
 
-    def passthrough(self, api: str, request: Any) -> Any:
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
         from lmsbridge.connectors.udemy.passthrough import relay
 
         return relay(self, api, request)

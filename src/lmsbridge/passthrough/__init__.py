@@ -1,0 +1,1 @@
+"""Passthrough: requests to an integration's own remote API through its connector."""
