@@ -214,8 +214,6 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
                     body = raw
             url = redactor.url(response.request.url)
             return PassthroughResponse(url, response.status_code, relayed, body)
-                redactor.url(response.request.url), response.status_code, relayed, body
-            )
 
 
 OWN_HEADERS = {"host", "authorization", "cookie", "content-length", "proxy-authorization"}
