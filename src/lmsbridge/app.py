@@ -14,6 +14,7 @@ from lmsbridge import __version__
 from lmsbridge.actions.endpoints import router as actions_router
 from lmsbridge.actions.limiter import ActionLimiter
 from lmsbridge.api import docs, errors, openapi
+from lmsbridge.api.access_log import AccessLog
 from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.content_type import JsonByDefault
 from lmsbridge.api.failures import UnexpectedFailures
@@ -114,4 +115,6 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: a refused call costs no body read and no store write.
     app.add_middleware(RateLimiter, per_minute=settings.rate_limit_per_minute)
+    # Outside everything, so a refused or failed call gets its line too.
+    app.add_middleware(AccessLog)
     return app

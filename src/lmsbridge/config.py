@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         14 * 86400, gt=0, description="Deleted records are blanked after this."
     )
     action_concurrency_limit: int = Field(30, ge=1, description="Write actions in flight per integration.")
+    outbound_allow_private: bool = Field(
+        True,
+        description="Let webhooks, callback_url and site_url reach loopback and private addresses "
+        "(link-local and metadata addresses are refused always); turn off in production.",
+    )
     rate_limit_per_minute: int = Field(
         6000, ge=0, description="Requests a minute per API key (per API process); 0 turns it off."
     )

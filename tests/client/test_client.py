@@ -35,6 +35,7 @@ from lmsbridge.client.errors import RemoteError, error_for
 from lmsbridge.db.tables import tasks
 from tests.client.helpers import FaultInjector, course, synced
 from tests.conftest import Server, free_port, make_tenant, running
+from tests.waiting import wait_until
 
 FAST = RetryPolicy(max_retries=3, initial_delay=0.01, max_delay=0.05)
 
@@ -208,14 +209,20 @@ def test_error_answers_raise_one_class_per_family_with_the_envelope(live: Server
         with pytest.raises(NotFoundError):
             client.tasks.get("no-such-task")
     broken = make_tenant(live, auth_invalid=True)
-    with (
-        Client(live.url, broken.key, broken.integration) as client,
-        pytest.raises(IntegrationError) as pending,
-    ):
-        list(client.users.list())
+
+    def refusal() -> IntegrationError | None:
+        with (
+            Client(live.url, broken.key, broken.integration) as client,
+            pytest.raises(IntegrationError) as pending,
+        ):
+            list(client.users.list())
+        # SETUP_SYNC_PENDING until the worker has run the first sync.
+        return None if pending.value.code == "INTEGRATION.SETUP_SYNC_PENDING" else pending.value
+
     # The first sync failed on the credentials: the answer says so (not "wait").
-    assert pending.value.code == "INTEGRATION.AUTHENTICATION_INVALID"
-    assert pending.value.status_code == 409
+    refused = wait_until(refusal, timeout=30, message="the first sync never failed on the credentials")
+    assert refused.code == "INTEGRATION.AUTHENTICATION_INVALID"
+    assert refused.status_code == 409
 
 
 def test_error_for_maps_every_family() -> None:

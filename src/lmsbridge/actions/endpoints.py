@@ -13,7 +13,7 @@ from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.base import SkillWrite, WriteAction
 from lmsbridge.schemas.actions import CompleteRequest, EnrolRequest
 from lmsbridge.schemas.common import Success, SuccessWithWarnings
-from lmsbridge.schemas.integrations import EmptyRequest, SkillCreateRequest, SkillUpdateRequest
+from lmsbridge.schemas.lifecycle import EmptyRequest, SkillCreateRequest, SkillUpdateRequest
 from lmsbridge.schemas.models import Model
 from lmsbridge.schemas.records import Course, CourseProgression, HrisSkill
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import click
 
+from lmsbridge.cli import which_store
 from lmsbridge.cli.credential_box import credential_box
+from lmsbridge.cli.log_lines import LOG_FORMATS, configure_logging
 from lmsbridge.config import Settings, get_settings
 from lmsbridge.db import Store, open_store
 from lmsbridge.db.migrations import migrate
@@ -21,14 +23,21 @@ from lmsbridge.errors import LmsBridgeError
 
 
 def _store() -> Store:
-    return open_store()
+    return which_store.open_for_command()
 
 
 _box = credential_box
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _log_format_option(f: Any) -> Any:
+    return click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        envvar="LMSBRIDGE_LOG_FORMAT",
+        default="text",
+        show_default=True,
+        help="text: one readable line per event; json: one JSON object per line [env LMSBRIDGE_LOG_FORMAT].",
+    )(f)
 
 
 def _worker(store: Store, settings: Settings, concurrency: int) -> Any:
@@ -38,7 +47,18 @@ def _worker(store: Store, settings: Settings, concurrency: int) -> Any:
 
 
 class _Commands(click.Group):
-    """Turns an unreachable store into one clear line instead of a traceback."""
+    """Turns an unreachable store into one clear line instead of a traceback, and lists commands
+    with their whole first sentence (click cuts them to the terminal's width with "...")."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         from lmsbridge.errors import StoreTooOldError, StoreUnavailableError
@@ -58,12 +78,19 @@ def cli() -> None:
     """lmsbridge: a self-hosted unified API for learning systems."""
 
 
+class _UsageError(click.ClickException):
+    """One line and the exit code of a usage error (2), without the usage text."""
+
+    exit_code = 2
+
+
 @cli.command()
 def migrate_cmd() -> None:
     """Create or upgrade the store's tables."""
     store = _store()
     applied = migrate(store)
     click.echo(f"applied revisions: {', '.join(applied)}" if applied else "the store is up to date")
+    click.echo(f"store: {which_store.describe()}", err=True)
 
 
 migrate_cmd.name = "migrate"
@@ -130,19 +157,26 @@ def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--no-worker", is_flag=True, help="Serve the API only; run workers with `lmsbridge worker`.")
 @click.option("--demo", is_flag=True, help="On an empty store, create an API key and a Sandbox integration.")
-def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
+@_log_format_option
+def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) -> None:
     """Run the API (and one worker, unless --no-worker); migrates the store first."""
     import uvicorn
 
     from lmsbridge.app import create_app
+    from lmsbridge.cli.listening import PortBusyError, bind
 
-    _logging()
+    # The port first: a busy one is a usage error, found before a worker or migration starts.
+    try:
+        sock = bind(host, port)
+    except PortBusyError as error:
+        raise _UsageError(str(error)) from error
+    configure_logging(log_format)
     settings = get_settings()
     if settings.public_url is None:
         # Links (log_url of syncs queued without a request) name the address this server answers on.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         settings.listen_url = f"http://{shown}:{port}"
-    store = _store()
+    store = open_store()
     migrate(store)
     if demo:
         _demo(store, settings, host, port)
@@ -153,9 +187,10 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
     if worker is not None:
         worker.start()
     app = create_app(store, settings)
-    click.echo(f"lmsbridge listening on http://{host}:{port} (store: {store.dialect})")
+    click.echo(f"lmsbridge listening on http://{host}:{port} (store: {which_store.describe()})")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         if worker is not None:
             worker.stop()
@@ -169,9 +204,10 @@ def serve(host: str, port: int, no_worker: bool, demo: bool) -> None:
     default=None,
     help="Jobs run at once [default: LMSBRIDGE_WORKER_CONCURRENCY, 2].",
 )
-def worker(concurrency: int | None) -> None:
+@_log_format_option
+def worker(concurrency: int | None, log_format: str) -> None:
     """Run a worker alone: claims jobs from the store until SIGTERM or SIGINT."""
-    _logging()
+    configure_logging(log_format)
     settings = get_settings()
     store = _store()
     migrate(store)
@@ -207,7 +243,8 @@ def keys_create(name: str, environment: str) -> None:
     with store.write() as conn:
         key = create_key(conn, name=name, environment=environment)
     click.echo(
-        f"created key {key.id} in environment {environment!r} ({key.environment_id}); it is shown once:",
+        f"created key {key.id} in environment {environment!r} ({key.environment_id}) "
+        f"in the store at {which_store.describe()}; it is shown once:",
         err=True,
     )
     click.echo(key.secret)
@@ -218,10 +255,15 @@ def keys_list() -> None:
     """List API keys (their prefixes only)."""
     from lmsbridge.auth.repository import AuthRepository
 
+    if which_store.is_missing():
+        which_store.nothing_to_list("API keys")
+        return
     store = _store()
     migrate(store)
     with store.read() as conn:
         records = AuthRepository(conn).list_keys()
+    if not records:
+        which_store.nothing_to_list("API keys")
     for r in records:
         state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
         click.echo(f"{r.id}  {r.key_prefix}…  {r.name!r}  env={r.environment_name}  {state}")
@@ -238,8 +280,9 @@ def keys_revoke(key_id: str) -> None:
     with store.write() as conn:
         revoked = AuthRepository(conn).revoke(key_id)
     if not revoked:
-        raise click.ClickException(f"no active key with id {key_id!r}")
-    click.echo(f"revoked {key_id}")
+        where = which_store.describe()
+        raise click.ClickException(f"no active key with id {key_id!r} in the store at {where}")
+    click.echo(f"revoked {key_id} in the store at {which_store.describe()}")
 
 
 @cli.group()
@@ -309,13 +352,14 @@ def integrations_create(
         raise click.ClickException(f"{connection_file}: settings and credentials must be JSON objects")
     if credentials_file is not None:
         credentials.update(_json_object(credentials_file))
+    box = _box(settings)  # a missing key is said before any store is opened or created
     store = _store()
     migrate(store)
     try:
         with store.write() as conn:
             integration = create_integration(
                 conn,
-                _box(settings),
+                box,
                 tool=tool,
                 environment=environment,
                 name=name,
@@ -326,7 +370,11 @@ def integrations_create(
             )
     except LmsBridgeError as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"created {tool} integration {integration.name!r} in environment {environment!r}", err=True)
+    click.echo(
+        f"created {tool} integration {integration.name!r} in environment {environment!r} "
+        f"in the store at {which_store.describe()}",
+        err=True,
+    )
     click.echo(integration.id)
 
 
@@ -335,10 +383,15 @@ def integrations_list() -> None:
     """List integrations."""
     from lmsbridge.integration_store.repository import IntegrationRepository
 
+    if which_store.is_missing():
+        which_store.nothing_to_list("integrations")
+        return
     store = _store()
     migrate(store)
     with store.read() as conn:
         rows = IntegrationRepository(conn).list_all()
+    if not rows:
+        which_store.nothing_to_list("integrations")
     for integration, env in rows:
         click.echo(f"{integration.id}  {integration.name!r}  env={env}  {integration.status}")
 
@@ -369,7 +422,9 @@ def sandbox_evolve(integration_id: str, changes: int) -> None:
     with store.read() as conn:
         integration = IntegrationRepository(conn).get(integration_id)
     if integration is None or integration.tool != "sandbox":
-        raise click.ClickException(f"no Sandbox integration with id {integration_id!r}")
+        raise click.ClickException(
+            f"no Sandbox integration with id {integration_id!r} in the store at {which_store.describe()}"
+        )
     s = SandboxSettings.model_validate(integration.settings)
     size = SandboxSize(users=s.users, courses=s.courses, progressions=s.progressions, seed=s.seed)
     done = SandboxStateRepository(store).evolve(integration_id, changes, size)
@@ -408,8 +463,9 @@ def _emulator_tools() -> list[str]:
 
 
 @cli.command(
+    short_help="Run an emulator of a remote LMS, to try a connector without an account anywhere.",
     help="Serve an emulator of TOOL's remote API, seeded from the shared world, to try its connector "
-    f"without an account anywhere. TOOL: {', '.join(_emulator_tools())}."
+    f"without an account anywhere. TOOL: {', '.join(_emulator_tools())}.",
 )
 @click.argument("tool", type=click.Choice(_emulator_tools()), metavar="TOOL")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 def _store_and_box() -> tuple[Store, CredentialBox]:
+    from lmsbridge.cli import which_store
     from lmsbridge.config import get_settings
-    from lmsbridge.db import open_store
     from lmsbridge.db.migrations import migrate
     from lmsbridge.integration_store.credentials import CredentialBox, SecretKeyMissingError, load_secret_key
 
@@ -27,9 +27,15 @@ def _store_and_box() -> tuple[Store, CredentialBox]:
         box = CredentialBox(load_secret_key(settings, create=True))
     except SecretKeyMissingError as error:
         raise click.ClickException(str(error)) from error
-    store = open_store()
+    store = which_store.open_for_command()
     migrate(store)
     return store, box
+
+
+def _where() -> str:
+    from lmsbridge.cli import which_store
+
+    return which_store.describe()
 
 
 def _environment_id(conn: Connection, name: str, *, create: bool) -> str:
@@ -75,7 +81,7 @@ def webhooks_add(url: str, events: str | None, environment: str) -> None:
     shown = ",".join(endpoint.events) if endpoint.events else "all events"
     click.echo(
         f"created webhook endpoint {endpoint.id} -> {endpoint.url} ({shown}) in environment "
-        f"{environment!r}; its signing secret is shown once:",
+        f"{environment!r} in the store at {_where()}; its signing secret is shown once:",
         err=True,
     )
     click.echo(secret)
@@ -100,6 +106,10 @@ def webhooks_list(environment: str | None) -> None:
         kinds = ",".join(e.events) if e.events else "all"
         tally = " ".join(f"{k}={v}" for k, v in sorted(counts.get(e.id, {}).items())) or "no deliveries"
         click.echo(f"{e.id}  {e.url}  events={kinds}  env={names.get(e.environment_id)}  {state}  {tally}")
+    if not endpoints:
+        from lmsbridge.cli import which_store
+
+        which_store.nothing_to_list("webhook endpoints")
 
 
 @webhooks.command("remove")

@@ -69,10 +69,13 @@ class AsyncClient:
         timeout: float = _base.DEFAULT_TIMEOUT,
         max_retries: int = 2,
         retry: RetryPolicy | None = None,
+        on_retry: Callable[[str], None] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url, self.api_key = _base.settings_from_env(base_url, api_key)
-        self.integration_id = integration_id
+        self.integration_id = _base.integration_from_env(integration_id)
+        self.on_retry = on_retry
+        self._answered = False
         self.retry = retry or RetryPolicy(max_retries=max_retries)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
@@ -88,7 +91,12 @@ class AsyncClient:
 
     def for_integration(self, integration_id: str) -> AsyncClient:
         other = AsyncClient(
-            self.base_url, self.api_key, integration_id, retry=self.retry, http_client=self._http
+            self.base_url,
+            self.api_key,
+            integration_id,
+            retry=self.retry,
+            on_retry=self.on_retry,
+            http_client=self._http,
         )
         other._sleep = self._sleep
         return other
@@ -123,16 +131,32 @@ class AsyncClient:
                 failure: APIConnectionError = APITimeoutError(f"{method} {path}: timed out ({error})")
             except httpx.TransportError as error:
                 failure = APIConnectionError(f"{method} {path}: {type(error).__name__}: {error}")
+                if isinstance(error, httpx.ConnectError) and not self._answered:
+                    failure = APIConnectionError(
+                        f"cannot connect to {self.base_url} ({type(error).__name__}: {error}); "
+                        "is the server running there?"
+                    )
+                    if not self.retry.retry_refused_first_call:
+                        raise failure from None
             else:
+                self._answered = True
                 if response.status_code in RETRY_STATUSES and attempt < self.retry.max_retries:
-                    await self._sleep(self.retry.delay(attempt, _base.retry_after(response)))
+                    delay = self.retry.delay(attempt, _base.retry_after(response))
+                    self._notify(method, path, f"HTTP {response.status_code}", attempt, delay)
+                    await self._sleep(delay)
                     attempt += 1
                     continue
                 return dict(_base.decode(response))
             if attempt >= self.retry.max_retries:
                 raise failure
-            await self._sleep(self.retry.delay(attempt))
+            delay = self.retry.delay(attempt)
+            self._notify(method, path, str(failure), attempt, delay)
+            await self._sleep(delay)
             attempt += 1
+
+    def _notify(self, method: str, path: str, reason: str, attempt: int, delay: float) -> None:
+        if self.on_retry is not None:
+            self.on_retry(_base.retry_notice(method, path, reason, attempt, self.retry.max_retries, delay))
 
     async def check_api_key(self) -> ApiKeyInfo:
         return ApiKeyInfo.from_wire((await self.request("GET", "/v1/check-api-key"))["data"])

@@ -55,6 +55,9 @@ class RetryPolicy:
     initial_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 60.0
+    # False: a connection refused before the server has ever answered this client is raised at
+    # once (nothing listens there; the command line's choice), not retried.
+    retry_refused_first_call: bool = True
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         computed = min(self.max_delay, self.initial_delay * 2**attempt)
@@ -70,6 +73,15 @@ def settings_from_env(base_url: str | None, api_key: str | None) -> tuple[str, s
     if not key:
         raise ValueError("an API key is required (api_key=... or LMSBRIDGE_API_KEY)")
     return url.rstrip("/"), key
+
+
+def integration_from_env(integration_id: str | None) -> str | None:
+    return integration_id or os.environ.get("LMSBRIDGE_INTEGRATION_ID") or None
+
+
+def retry_notice(method: str, path: str, reason: str, attempt: int, retries: int, delay: float) -> str:
+    """What an `on_retry` callback is told: `GET /v1/lms/users: HTTP 503; retry 1 of 5 in 0.6s`."""
+    return f"{method} {path}: {reason}; retry {attempt + 1} of {retries} in {delay:.1f}s"
 
 
 def headers(api_key: str, integration_id: str | None) -> dict[str, str]:

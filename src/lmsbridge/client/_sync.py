@@ -61,11 +61,12 @@ class Pager(Generic[T]):
 class Client:
     """A client of an lmsbridge (or Kombo-compatible) server.
 
-    `base_url` and `api_key` default to LMSBRIDGE_URL and LMSBRIDGE_API_KEY. Calls about an
-    integration send `integration_id` as X-Integration-Id; `for_integration` gives a client for
-    another one sharing this one's connections. Retries 429, 503 (and 408, 502, 504) and
-    connection errors up to `max_retries` times with exponential backoff and jitter, honouring
-    Retry-After."""
+    `base_url`, `api_key` and `integration_id` default to LMSBRIDGE_URL, LMSBRIDGE_API_KEY and
+    LMSBRIDGE_INTEGRATION_ID. Calls about an integration send `integration_id` as X-Integration-Id;
+    `for_integration` gives a client for another one sharing this one's connections. Retries 429,
+    503 (and 408, 502, 504) and connection errors up to `max_retries` times with exponential
+    backoff and jitter, honouring Retry-After; `on_retry`, when given, is told each retry in one
+    sentence before its wait."""
 
     def __init__(
         self,
@@ -76,10 +77,13 @@ class Client:
         timeout: float = _base.DEFAULT_TIMEOUT,
         max_retries: int = 2,
         retry: RetryPolicy | None = None,
+        on_retry: Callable[[str], None] | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         self.base_url, self.api_key = _base.settings_from_env(base_url, api_key)
-        self.integration_id = integration_id
+        self.integration_id = _base.integration_from_env(integration_id)
+        self.on_retry = on_retry
+        self._answered = False
         self.retry = retry or RetryPolicy(max_retries=max_retries)
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(base_url=self.base_url, timeout=timeout)
@@ -94,7 +98,14 @@ class Client:
         self.syncs = Syncs(self)
 
     def for_integration(self, integration_id: str) -> Client:
-        other = Client(self.base_url, self.api_key, integration_id, retry=self.retry, http_client=self._http)
+        other = Client(
+            self.base_url,
+            self.api_key,
+            integration_id,
+            retry=self.retry,
+            on_retry=self.on_retry,
+            http_client=self._http,
+        )
         other._sleep = self._sleep
         return other
 
@@ -127,16 +138,32 @@ class Client:
                 failure: APIConnectionError = APITimeoutError(f"{method} {path}: timed out ({error})")
             except httpx.TransportError as error:
                 failure = APIConnectionError(f"{method} {path}: {type(error).__name__}: {error}")
+                if isinstance(error, httpx.ConnectError) and not self._answered:
+                    failure = APIConnectionError(
+                        f"cannot connect to {self.base_url} ({type(error).__name__}: {error}); "
+                        "is the server running there?"
+                    )
+                    if not self.retry.retry_refused_first_call:
+                        raise failure from None
             else:
+                self._answered = True
                 if response.status_code in RETRY_STATUSES and attempt < self.retry.max_retries:
-                    self._sleep(self.retry.delay(attempt, _base.retry_after(response)))
+                    delay = self.retry.delay(attempt, _base.retry_after(response))
+                    self._notify(method, path, f"HTTP {response.status_code}", attempt, delay)
+                    self._sleep(delay)
                     attempt += 1
                     continue
                 return dict(_base.decode(response))
             if attempt >= self.retry.max_retries:
                 raise failure
-            self._sleep(self.retry.delay(attempt))
+            delay = self.retry.delay(attempt)
+            self._notify(method, path, str(failure), attempt, delay)
+            self._sleep(delay)
             attempt += 1
+
+    def _notify(self, method: str, path: str, reason: str, attempt: int, delay: float) -> None:
+        if self.on_retry is not None:
+            self.on_retry(_base.retry_notice(method, path, reason, attempt, self.retry.max_retries, delay))
 
     def check_api_key(self) -> ApiKeyInfo:
         return ApiKeyInfo.from_wire(self.request("GET", "/v1/check-api-key")["data"])

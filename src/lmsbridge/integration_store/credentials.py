@@ -15,6 +15,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from lmsbridge.config import Settings
 from lmsbridge.errors import Intent
 
+# One line an operator can paste; keep it in step with docs/deploy.md.
+MAKE_KEY_COMMAND = (
+    "export LMSBRIDGE_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
+)
+
 
 class SecretKeyMissingError(RuntimeError):
     intent = Intent.CONFIGURATION  # a job that meets it fails at once: retrying opens nothing
@@ -39,7 +44,8 @@ def load_secret_key(settings: Settings, *, create: bool) -> bytes:
     if not create or not settings.database_url.startswith("sqlite"):
         raise SecretKeyMissingError(
             "LMSBRIDGE_SECRET_KEY is not set and no key file exists at "
-            f"{path}; set it (the same value in every process) to encrypt remote credentials."
+            f"{path}; set it (the same value in every process) to encrypt remote credentials. "
+            f"Make one with: {MAKE_KEY_COMMAND}"
         )
     key = Fernet.generate_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

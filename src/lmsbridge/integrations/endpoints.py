@@ -23,12 +23,11 @@ from lmsbridge.jobs import wake_workers
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.sandbox.repository import SandboxStateRepository
 from lmsbridge.schemas.common import Success, SuccessWithWarnings
-from lmsbridge.schemas.integrations import (
-    ApiKeyCheck,
+from lmsbridge.schemas.integrations import ApiKeyCheck, IntegrationDetails
+from lmsbridge.schemas.lifecycle import (
     EmptyRequest,
     EnabledRequest,
     IntegrationDeleted,
-    IntegrationDetails,
     UpdateIntegrationRequest,
 )
 from lmsbridge.syncs.repository import SyncRepository

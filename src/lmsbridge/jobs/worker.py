@@ -145,7 +145,7 @@ class Worker:
     def _execute(self, job: Job, ctx: JobContext) -> None:
         kind = self.kinds.get(job.kind)
         if kind is None:
-            self.queue.fail(job.id, self.worker_id, f"no handler for job kind {job.kind!r}")
+            self._settle(job, self.queue.fail, f"no handler for job kind {job.kind!r}")
             return
         handler = kind.handler
         if job.attempts > job.max_attempts:
@@ -155,9 +155,9 @@ class Worker:
             handler.run(job, ctx)
         except JobDeferred as deferred:
             log.info("job %s (%s) deferred for %.2fs: %s", job.id, job.kind, deferred.delay_seconds, deferred)
-            self._quietly(self.queue.release, job.id, self.worker_id, deferred.delay_seconds)
+            self._settle(job, self.queue.release, deferred.delay_seconds)
         except JobReleased:
-            self._quietly(self.queue.release, job.id, self.worker_id)
+            self._settle(job, self.queue.release)
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             message = f"{type(error).__name__}: {error}"
@@ -165,9 +165,9 @@ class Worker:
             if delay is None:
                 self._give_up(handler, job, message)
             else:
-                self._quietly(self.queue.retry, job.id, self.worker_id, message, delay)
+                self._settle(job, self.queue.retry, message, delay)
         else:
-            self._quietly(self.queue.complete, job.id, self.worker_id)
+            self._settle(job, self.queue.complete)
 
     def _give_up(self, handler: Handler, job: Job, message: str) -> None:
         try:
@@ -175,15 +175,19 @@ class Worker:
         except Exception:
             log.exception("job %s: give_up failed; its lease will expire and it runs again", job.id)
             return
-        self._quietly(self.queue.fail, job.id, self.worker_id, message)
+        self._settle(job, self.queue.fail, message)
 
-    def _quietly(self, *call: object) -> None:
-        # A store outage here is survivable: the lease expires and another claim resumes the job.
-        function, *args = call
+    def _settle(self, job: Job, transition: Callable[..., bool], *args: object) -> None:
+        """Record a job's end (complete, fail, retry, release). The job leaves the heartbeat's set
+        first: once the row is no longer `running`, a heartbeat that still counted it would find
+        it gone and report a lease lost that was in fact handed over on purpose."""
+        with self._lock:
+            self._running.pop(job.id, None)
         try:
-            function(*args)  # type: ignore[operator]
+            transition(job.id, self.worker_id, *args)
         except Exception as error:
-            log.warning("could not record a job's state (%s); its lease will expire", error)
+            # A store outage here is survivable: the lease expires and another claim resumes the job.
+            log.warning("could not record job %s's state (%s); its lease will expire", job.id, error)
 
     def _periodic_loop(self, interval: float, duty: Callable[[], object]) -> None:
         """Run a duty now and then every `interval` seconds; a failure waits for the next turn."""
@@ -209,7 +213,9 @@ class Worker:
         except Exception as error:
             log.warning("heartbeat failed (%s)", error)
             return
-        for job_id, ctx in running.items():
-            if job_id not in held:
-                log.warning("job %s: lease lost; stopping it", job_id)
-                ctx.lease_lost = True
+        with self._lock:
+            # A job settled while the renewal ran has left `_running`: its lease was not lost.
+            lost = [(i, c) for i, c in running.items() if i not in held and self._running.get(i) is c]
+        for job_id, ctx in lost:
+            log.warning("job %s: lease lost; stopping it", job_id)
+            ctx.lease_lost = True

@@ -18,7 +18,7 @@ from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.errors import ErrorCode, InputInvalidError, RemoteActionError, require_active
 from lmsbridge.schemas.common import SuccessWithWarnings
-from lmsbridge.schemas.integrations import PassthroughAnswer, PassthroughBody
+from lmsbridge.schemas.lifecycle import PassthroughAnswer, PassthroughBody
 
 router = APIRouter()
 

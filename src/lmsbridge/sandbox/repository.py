@@ -188,6 +188,25 @@ class SandboxStateRepository:
             )
         return dict(data) if data is not None else None
 
+    def find_progression(
+        self, integration_id: str, user_remote_id: str, revision_remote_id: str
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The progression (remote id, data) of a user in a revision, generated or enrolled."""
+        query = (
+            select(RECORDS.c.remote_id, RECORDS.c.data)
+            .where(
+                RECORDS.c.integration_id == integration_id,
+                RECORDS.c.model == "lms_course_progressions",
+                RECORDS.c.data["user"].as_string() == user_remote_id,
+                RECORDS.c.data["revision"].as_string() == revision_remote_id,
+            )
+            .order_by(RECORDS.c.remote_id)
+            .limit(1)
+        )
+        with self.store.read() as conn:
+            row = conn.execute(query).first()
+        return (row.remote_id, dict(row.data)) if row is not None else None
+
     def put(self, integration_id: str, model: str, remote_id: str, data: dict[str, Any]) -> None:
         with self.store.write() as conn:
             _hold_integration(conn, integration_id)

@@ -4,12 +4,14 @@ the events (`sync-finished` always, `data-changed` when something changed) in on
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import Connection
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
 from lmsbridge.connector_runtime import connector_for
+from lmsbridge.connectors.http import tally_remote_calls
 from lmsbridge.db import Store
 from lmsbridge.events.outbox import EventOutbox, EventType
 from lmsbridge.integration_store.credentials import CredentialBox
@@ -22,6 +24,16 @@ from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import ACTIVE_STATES, SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
+
+
+def summary(outcome: SyncOutcome) -> str:
+    """`users +3 ~1 -0 =46, courses ...`: added, updated, deleted, unchanged per model."""
+    parts = [
+        f"{model.removeprefix('lms_')} +{c.added} ~{c.updated} -{c.deleted} ={c.unchanged}"
+        for model, c in sorted(outcome.counts.items())
+    ]
+    errors = f"; errors: {'; '.join(outcome.errors)}" if outcome.errors else ""
+    return (", ".join(parts) or "nothing read") + errors
 
 
 class SyncRunner:
@@ -52,8 +64,20 @@ class SyncRunner:
         run, integration = loaded
         connector = connector_for(self.store, self.box, integration)
         started = utc_now()
-        outcome = self.engine.run(run, integration, connector, ctx)
+        clock = time.monotonic()
+        with tally_remote_calls() as calls:
+            outcome = self.engine.run(run, integration, connector, ctx)
         self._finish(run, integration, outcome, started)
+        log.info(
+            "sync %s (%s) of %s: %s in %.1fs, %d remote calls; %s",
+            run.id,
+            run.type,
+            integration.id,
+            outcome.state,
+            time.monotonic() - clock,
+            calls[0],
+            summary(outcome),
+        )
 
     def give_up(self, job: Job, error: str) -> None:
         loaded = self._load(job)
@@ -135,4 +159,3 @@ class SyncRunner:
                         "changed_models": [{"name": m} for m in changed],
                     },
                 )
-        log.info("sync %s of %s: %s %s", run.id, integration.id, outcome.state, counts)

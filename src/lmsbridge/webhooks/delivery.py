@@ -19,6 +19,7 @@ from lmsbridge.db import Store
 from lmsbridge.events.outbox import Event, EventOutbox
 from lmsbridge.integration_store.credentials import CredentialBox
 from lmsbridge.jobs import Job, JobContext, enqueue
+from lmsbridge.outbound import AddressRefusedError, guarded_transport
 from lmsbridge.webhooks.repository import CALLBACK, Attempt, Delivery, WebhookRepository
 from lmsbridge.webhooks.service import DELIVER_JOB, open_secret
 from lmsbridge.webhooks.settings import WebhookSettings
@@ -40,10 +41,13 @@ class DeliveryRunner:
         self.store = store
         self.box = box
         self.settings = settings
-        # One pooled client for every thread (httpx.Client is thread-safe); no redirects followed.
+        # One pooled client for every thread (httpx.Client is thread-safe); no redirects followed;
+        # every connection checked (outbound.py), so no proxy from the environment either.
         self.http = httpx.Client(
             timeout=httpx.Timeout(settings.timeout_seconds),
             follow_redirects=False,
+            transport=guarded_transport(),
+            trust_env=False,
             headers={"User-Agent": f"lmsbridge-webhooks/{__version__}"},
         )
 
@@ -97,6 +101,8 @@ class DeliveryRunner:
             # Streamed and closed unread: a receiver's body is never waited for.
             with self.http.stream("POST", delivery.url, content=body, headers=headers) as response:
                 status = response.status_code
+        except AddressRefusedError as refused:
+            return None, refused.message
         except httpx.TimeoutException:
             return None, f"timed out after {self.settings.timeout_seconds:g}s"
         except httpx.HTTPError as failure:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from lmsbridge.connectors.errors import ConnectorError
+from lmsbridge.connectors.base import PassthroughResponse
+from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.errors import ErrorCode
 
 if TYPE_CHECKING:
@@ -20,15 +20,7 @@ if TYPE_CHECKING:
 OWN_HEADERS = {"host", "authorization", "cookie", "content-length", "proxy-authorization"}
 
 
-@dataclass(frozen=True)
-class PassthroughAnswer:
-    url: str
-    status: int
-    headers: dict[str, str]
-    data: Any
-
-
-class PassthroughRefused(ConnectorError):
+class PassthroughRefused(PassthroughRefusedError):
     code = ErrorCode.INPUT_INVALID
 
 
@@ -49,7 +41,7 @@ def relative_path(path: str) -> str:
     return path.lstrip("/")
 
 
-def relay(connector: CornerstoneConnector, api: str, request: Any) -> PassthroughAnswer:
+def relay(connector: CornerstoneConnector, api: str, request: Any) -> PassthroughResponse:
     if api not in connector.passthrough_apis:
         raise PassthroughRefused(f"Cornerstone OnDemand has no passthrough API {api!r}; use 'learning'.")
     path = relative_path(str(request.path))
@@ -79,4 +71,4 @@ def relay(connector: CornerstoneConnector, api: str, request: Any) -> Passthroug
                 body = json.loads(text)
             except ValueError:
                 body = text
-        return PassthroughAnswer(redactor.url(response.request.url), response.status_code, relayed, body)
+        return PassthroughResponse(redactor.url(response.request.url), response.status_code, relayed, body)

@@ -12,6 +12,7 @@ from lmsbridge.connectors.http.client import (
     RemoteHttpClient,
     RetryPolicy,
     retry_after_seconds,
+    tally_remote_calls,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "RemoteHttpClient",
     "RetryPolicy",
     "retry_after_seconds",
+    "tally_remote_calls",
 ]

@@ -12,7 +12,9 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -23,11 +25,27 @@ import httpx
 
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.errors import ErrorCode
+from lmsbridge.outbound import AddressRefusedError, guarded_transport
 
 if TYPE_CHECKING:
     from lmsbridge.connectors.pacing import Pace, Pacer
 
 log = logging.getLogger("lmsbridge.connectors.http")  # the name predates the package
+
+# Remote calls made by the current job (a sync counts them for its one INFO summary line).
+_call_tally: ContextVar[list[int] | None] = ContextVar("remote_call_tally", default=None)
+
+
+@contextmanager
+def tally_remote_calls() -> Iterator[list[int]]:
+    """Counts the remote calls (attempts) made in this thread until the block ends: `tally[0]`."""
+    tally = [0]
+    token = _call_tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _call_tally.reset(token)
+
 
 REDACTED = "[redacted]"
 
@@ -142,7 +160,9 @@ class RemoteHttpClient:
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": "lmsbridge", **(headers or {})},
-            transport=transport,
+            # The remote's address was typed by a user (site_url): every connection is checked.
+            transport=transport if transport is not None else guarded_transport(),
+            trust_env=transport is not None,
             auth=auth,
             follow_redirects=False,
         )
@@ -169,7 +189,7 @@ class RemoteHttpClient:
     ) -> httpx.Response:
         """The first answer that is neither retryable nor a transport failure. A 4xx other than
         429 is returned for the caller to interpret; retryable failures are retried, then raised.
-        `content` is a raw body (a passthrough request's, or a SOAP envelope) sent as it is."""
+        `content` is a raw body (a SOAP envelope, a passthrough request's) sent as it is."""
         form: Mapping[str, Any] | None = None
         if isinstance(data, Mapping):
             form = data
@@ -201,6 +221,11 @@ class RemoteHttpClient:
                     raise failure from None
                 self._pause(attempt, None, shown, failure.message)
                 continue
+            except AddressRefusedError as refused:
+                self._record(method, shown, attempt, started, None, refused.message)
+                raise ConnectorError(
+                    f"{self.service}: {refused.message}", code=ErrorCode.REMOTE_INPUT_INVALID
+                ) from None
             except httpx.HTTPError as error:  # an answer that cannot be read (bad encoding, ...)
                 failure = self._failure(method, shown, attempt, started, error, "answered unreadably")
                 raise ConnectorError(failure.message, code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR) from None
@@ -241,6 +266,9 @@ class RemoteHttpClient:
         self, method: str, url: str, attempt: int, started: float, status: int | None, error: str | None
     ) -> None:
         elapsed = int((time.monotonic() - started) * 1000)
+        tally = _call_tally.get()
+        if tally is not None:
+            tally[0] += 1
         log.debug(
             "%s %s %s -> %s in %dms (attempt %d)",
             self.service,

@@ -168,18 +168,24 @@ class SandboxConnector(BaseConnector[SandboxSettings]):
         if self.settings.latency_ms:
             time.sleep(self.settings.latency_ms / 1000)
 
-    def _course_of_revision(self, revision_remote_id: str) -> str | None:
-        """The course remote id of a revision, or None when the Sandbox has no such revision."""
+    def _revision_course(self, revision_remote_id: str) -> tuple[str, bool] | None:
+        """The course remote id of a revision and whether the course takes enrolments (it has
+        not been deactivated), or None when the Sandbox has no such revision."""
         course_remote_id = revision_remote_id.rsplit("-r", 1)[0]
         data = self.state.get(self.integration_id, "lms_courses", course_remote_id)
         if data is not None:
-            return course_remote_id if any(r["id"] == revision_remote_id for r in data["revisions"]) else None
+            if not any(r["id"] == revision_remote_id for r in data["revisions"]):
+                return None
+            # Deactivating a course deactivates every revision; older editions alone are inactive.
+            return course_remote_id, any(r.get("active") for r in data["revisions"])
         rows = [
             r
             for r in self.state.written("courses", self.integration_id, None)
             if r.remote_id == course_remote_id
         ]
-        return course_remote_id if rows and revision_remote_id == f"{course_remote_id}-r1" else None
+        if not rows or revision_remote_id != f"{course_remote_id}-r1":
+            return None
+        return course_remote_id, bool(rows[0].active)
 
     def perform_enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
         self._latency()
@@ -187,13 +193,23 @@ class SandboxConnector(BaseConnector[SandboxSettings]):
             raise ItemError(
                 f"The Sandbox has no user {user_remote_id!r}.", code=ErrorCode.REMOTE_INPUT_INVALID
             )
-        course_remote_id = self._course_of_revision(revision_remote_id)
-        if course_remote_id is None:
+        found = self._revision_course(revision_remote_id)
+        if found is None:
             raise ItemError(
                 f"The Sandbox has no course revision {revision_remote_id!r}.",
                 code=ErrorCode.REMOTE_INPUT_INVALID,
             )
-        # One enrolment per user and revision: enrolling again returns the same progression.
+        course_remote_id, open_for_enrolment = found
+        # One enrolment per user and revision, whether the Sandbox generated it or an earlier
+        # call made it: enrolling again returns that progression.
+        existing = self.state.find_progression(self.integration_id, user_remote_id, revision_remote_id)
+        if existing is not None:
+            return mapping.progression(*existing)
+        if not open_for_enrolment:
+            raise ItemError(
+                f"The course {course_remote_id!r} is deactivated: it takes no new enrolments.",
+                code=ErrorCode.REMOTE_INPUT_INVALID,
+            )
         remote_id = f"enr-{user_remote_id}-{revision_remote_id}"
         data = self.state.get(self.integration_id, "lms_course_progressions", remote_id)
         if data is None:

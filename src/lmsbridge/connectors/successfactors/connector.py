@@ -10,7 +10,6 @@ import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -22,10 +21,13 @@ from lmsbridge.connectors.base import (
     ConnectorSettings,
     Coverage,
     ModelCoverage,
+    PassthroughRequest,
+    PassthroughResponse,
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
+from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.successfactors import mapping
 from lmsbridge.connectors.successfactors.client import SERVICE, SuccessFactorsApi
@@ -177,7 +179,7 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
             ]
         return []
 
-    def passthrough(self, api: str, request: Any) -> PassthroughAnswer:
+    def passthrough(self, api: str, request: PassthroughRequest) -> PassthroughResponse:
         """A call under `/learning/odatav4/` with the integration's token, through the same client;
         the answer is relayed as it comes, errors included, with secrets blanked out."""
         if api not in self.passthrough_apis:
@@ -210,21 +212,14 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
                     body = json.loads(raw)
                 except ValueError:
                     body = raw
-            return PassthroughAnswer(redactor.url(response.request.url), response.status_code, relayed, body)
+            url = redactor.url(response.request.url)
+            return PassthroughResponse(url, response.status_code, relayed, body)
 
 
 OWN_HEADERS = {"host", "authorization", "cookie", "content-length", "proxy-authorization"}
 
 
-@dataclass(frozen=True)
-class PassthroughAnswer:
-    url: str
-    status: int
-    headers: dict[str, str]
-    data: Any
-
-
-class PassthroughRefused(ConnectorError):
+class PassthroughRefused(PassthroughRefusedError):
     code = ErrorCode.INPUT_INVALID
 
 

@@ -28,6 +28,7 @@ from lmsbridge.connectors.http.resolution import (
 )
 from lmsbridge.connectors.talentlms.settings import TalentLmsSettings
 from lmsbridge.errors import ErrorCode
+from lmsbridge.outbound import guarded_transport
 
 SERVICE = "TalentLMS"
 API_PAGE = "Account & Settings > Integrations > API"
@@ -110,7 +111,8 @@ class TalentLmsApi:
         pacer: Any = None,
         pace_key: str | None = None,
     ) -> None:
-        wire = RateLimitReset(transport or httpx.HTTPTransport())
+        # site_url was typed by a user: without a transport given, every connection is checked.
+        wire = RateLimitReset(transport or guarded_transport())
         common: dict[str, Any] = {
             "service": SERVICE,
             "timeout": settings.timeout_seconds,

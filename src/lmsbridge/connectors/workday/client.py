@@ -20,6 +20,7 @@ from lmsbridge.connectors.http.paging import PagingLoopError
 from lmsbridge.connectors.http.resolution import AUTH, DEFAULT, INPUT, PERMISSION, Resolution
 from lmsbridge.connectors.workday.settings import WorkdaySettings
 from lmsbridge.errors import ErrorCode
+from lmsbridge.outbound import guarded_transport
 
 SERVICE = "Workday"
 BSVC = "urn:com.workday/bsvc"
@@ -127,7 +128,7 @@ class WorkdayApi:
         }
         self.client = RemoteHttpClient(
             f"{settings.base_url}/ccx/service/{settings.tenant}/",
-            transport=FaultStatus(transport or httpx.HTTPTransport()),
+            transport=FaultStatus(transport or guarded_transport()),
             headers={"Content-Type": 'text/xml; charset="utf-8"'},
             **common,
         )

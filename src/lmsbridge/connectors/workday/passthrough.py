@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from lmsbridge.connectors.errors import ConnectorError
+from lmsbridge.connectors.base import PassthroughResponse
+from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.errors import ErrorCode
 
 if TYPE_CHECKING:
@@ -23,15 +23,7 @@ OWN_HEADERS = {"host", "authorization", "cookie", "content-length", "proxy-autho
 BODY_TAG = re.compile(r"<([A-Za-z_][\w.-]*:)?Body[\s>]")
 
 
-@dataclass(frozen=True)
-class PassthroughAnswer:
-    url: str
-    status: int
-    headers: dict[str, str]
-    data: Any
-
-
-class PassthroughRefused(ConnectorError):
+class PassthroughRefused(PassthroughRefusedError):
     code = ErrorCode.INPUT_INVALID
 
 
@@ -63,7 +55,7 @@ def with_security(envelope: str, header: str) -> str:
     return envelope[: found.start()] + header.replace("soapenv:", prefix) + envelope[found.start() :]
 
 
-def relay(connector: WorkdayConnector, api: str, request: Any) -> PassthroughAnswer:
+def relay(connector: WorkdayConnector, api: str, request: Any) -> PassthroughResponse:
     if api not in connector.passthrough_apis:
         raise PassthroughRefused(f"Workday has no passthrough API {api!r}; use 'soap' or 'rest'.")
     if api == "rest" and connector.settings.auth_mode != "oauth":
@@ -100,4 +92,4 @@ def relay(connector: WorkdayConnector, api: str, request: Any) -> PassthroughAns
                 body = json.loads(text)
             except ValueError:
                 body = text
-        return PassthroughAnswer(redactor.url(response.request.url), response.status_code, relayed, body)
+        return PassthroughResponse(redactor.url(response.request.url), response.status_code, relayed, body)
