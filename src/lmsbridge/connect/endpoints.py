@@ -22,13 +22,24 @@ from lmsbridge.errors import LmsBridgeError, NotFoundError
 from lmsbridge.integrations.service import run_preflight
 from lmsbridge.jobs import wake_workers
 from lmsbridge.pages.rendering import render
-from lmsbridge.schemas.connect import CreateLinkRequest, RelinkRequest
+from lmsbridge.schemas.common import Success
+from lmsbridge.schemas.connect import (
+    ConnectionLinkCreated,
+    CreateLinkRequest,
+    IntegrationByToken,
+    RelinkRequest,
+)
 
 router = APIRouter(tags=["Kombo Connect"])
 pages = APIRouter(include_in_schema=False)
 
 
-@router.post("/connect/create-link", summary="Create connection link", responses=ERRORS)
+@router.post(
+    "/connect/create-link",
+    summary="Create connection link",
+    responses=ERRORS,
+    response_model=Success[ConnectionLinkCreated],
+)
 def create_link(request: Request, who: PrincipalDep, body: CreateLinkRequest = Body()) -> Response:
     """A single-use link to the hosted connection page, bound to the caller's environment and
     valid for `LMSBRIDGE_CONNECT_LINK_TTL_SECONDS` (default 7 days)."""
@@ -51,7 +62,12 @@ def create_link(request: Request, who: PrincipalDep, body: CreateLinkRequest = B
     return success({"link": link})
 
 
-@router.get("/connect/integration-by-token/{token}", summary="Get integration by token", responses=ERRORS)
+@router.get(
+    "/connect/integration-by-token/{token}",
+    summary="Get integration by token",
+    responses=ERRORS,
+    response_model=Success[IntegrationByToken],
+)
 def integration_by_token(request: Request, token: str, who: PrincipalDep) -> Response:
     """The integration a connection flow created, by the activation token the flow handed to the
     product's frontend (`showKomboConnect` resolves with it)."""
@@ -59,7 +75,12 @@ def integration_by_token(request: Request, token: str, who: PrincipalDep) -> Res
         return success(service.integration_by_token(conn, token, who.environment_id))
 
 
-@router.post("/integrations/{integration_id}/relink", summary="Relink integration", responses=ERRORS)
+@router.post(
+    "/integrations/{integration_id}/relink",
+    summary="Relink integration",
+    responses=ERRORS,
+    response_model=Success[ConnectionLinkCreated],
+)
 def relink(
     request: Request, integration_id: str, who: PrincipalDep, body: RelinkRequest | None = Body(None)
 ) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,3 +37,22 @@ class RelinkRequest(_Body):
     language: str | None = Field("en", max_length=8)
     link_type: LinkType = "EMBEDDED"
     scope_config_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectionLinkCreated:
+    """`POST /connect/create-link` and `POST /integrations/{id}/relink`: the single-use link."""
+
+    link: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationByToken:
+    """`GET /connect/integration-by-token/{token}`: the integration a finished connection created."""
+
+    id: str
+    tool: str
+    end_user_origin_id: str | None
+    end_user_organization_name: str | None
+    end_user_email: str | None
+    setup_status: Literal["COMPLETED", "FINAL_SYNC_PENDING"]
