@@ -48,8 +48,27 @@ def target_url(base: str, path: str, params: dict[str, str] | None = None) -> st
     return urlunsplit((root.scheme, root.netloc, joined or "/", query, ""))
 
 
-def caller_headers(request: PassthroughRequest) -> dict[str, str]:
-    return {k: v for k, v in request.headers.items() if k.lower() not in _OWN_HEADERS}
+def relative_path(path: str, base: str) -> str:
+    """`path` for a client that joins it to its own base itself: refused when it names a host or
+    has any `..` segment at all (the client's join would not keep it under `base`)."""
+    given = urlsplit(path)
+    if (
+        "\\" in path
+        or any(ord(c) < 0x20 for c in path)
+        or given.scheme
+        or given.netloc
+        or path.startswith("//")
+    ):
+        raise PassthroughRefusedError(f"path: {path!r} is refused; give a path relative to {base}.")
+    if any(part == ".." for part in given.path.split("/")):
+        raise PassthroughRefusedError(f"path: {path!r} leaves the API's base path.")
+    return path.lstrip("/")
+
+
+def caller_headers(request: PassthroughRequest, also_own: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The caller's headers less those the connector sets (plus `also_own`, its own key headers)."""
+    own = _OWN_HEADERS | also_own
+    return {k: v for k, v in (getattr(request, "headers", None) or {}).items() if k.lower() not in own}
 
 
 def relay(response: httpx.Response, redactor: Redactor, *, as_base64: bool) -> PassthroughResponse:

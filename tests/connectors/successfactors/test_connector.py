@@ -118,7 +118,7 @@ def test_complete_posts_an_ocn_learning_event(tenant: Tenant) -> None:
 def test_passthrough_reaches_odata_v4_with_the_token(tenant: Tenant) -> None:
     from types import SimpleNamespace
 
-    from lmsbridge.connectors.successfactors.connector import PassthroughRefused
+    from lmsbridge.connectors.passthrough import PassthroughRefusedError as PassthroughRefused
 
     c = tenant.connector()
     request = SimpleNamespace(

@@ -4,72 +4,29 @@ answer is relayed as it comes, errors included, with the secret blanked out."""
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
+from lmsbridge.connectors import passthrough as shared
 from lmsbridge.connectors.base import PassthroughRequest, PassthroughResponse
-from lmsbridge.connectors.passthrough import PassthroughRefusedError
-from lmsbridge.errors import ErrorCode
 
 if TYPE_CHECKING:
     from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConnector
 
-# The caller may not choose these: the connector authenticates and picks the host.
-OWN_HEADERS = {"host", "authorization", "cookie", "content-length", "proxy-authorization"}
-
-
-class PassthroughRefused(PassthroughRefusedError):
-    code = ErrorCode.INPUT_INVALID
-
-
-def relative_path(path: str) -> str:
-    given = urlsplit(path)
-    if (
-        "\\" in path
-        or any(ord(c) < 0x20 for c in path)
-        or given.scheme
-        or given.netloc
-        or path.startswith("//")
-    ):
-        raise PassthroughRefused(
-            f"path: {path!r} is refused; give a path relative to the API (learningAssets?q=...)."
-        )
-    if any(part == ".." for part in given.path.split("/")):
-        raise PassthroughRefused(f"path: {path!r} leaves the API's base path.")
-    return path.lstrip("/")
-
 
 def relay(connector: LinkedInLearningConnector, api: str, request: PassthroughRequest) -> PassthroughResponse:
     if api not in connector.passthrough_apis:
-        raise PassthroughRefused(f"LinkedIn Learning has no passthrough API {api!r}; use 'v2'.")
-    path = relative_path(str(request.path))
+        raise shared.unknown_api(api, connector.passthrough_apis, "LinkedIn Learning")
+    # The client's base already ends in /v2, so a path given with it is taken without.
+    path = shared.relative_path(str(request.path), "the API (learningAssets?q=...)").removeprefix("v2/")
     with connector.session(None) as remote:
         client = remote.client
-        path = path.removeprefix("v2/")
-        headers = {
-            k: v for k, v in (getattr(request, "headers", {}) or {}).items() if k.lower() not in OWN_HEADERS
-        }
-        data = getattr(request, "data", None)
+        headers = shared.caller_headers(request)
         response = client.request(
             str(request.method).upper(),
             path,
             params=dict(getattr(request, "params", {}) or {}) or None,
-            json=data,
+            json=getattr(request, "data", None),
             headers=headers or None,
         )
-        redactor = client.redactor
-        relayed = {
-            k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
-        }
-        body: Any
-        if getattr(request, "response_as_base64", False):
-            body = base64.b64encode(response.content).decode()
-        else:
-            text = redactor.text(response.text)
-            try:
-                body = json.loads(text)
-            except ValueError:
-                body = text
-        return PassthroughResponse(redactor.url(response.request.url), response.status_code, relayed, body)
+        as_base64 = bool(getattr(request, "response_as_base64", False))
+        return shared.relay(response, client.redactor, as_base64=as_base64)

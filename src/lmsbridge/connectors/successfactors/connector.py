@@ -6,16 +6,14 @@ UNSUPPORTED, as are skills (no Learning skills source)."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from lmsbridge.connectors import passthrough as shared
 from lmsbridge.connectors.base import (
     ConnectorContext,
     ConnectorSettings,
@@ -27,7 +25,6 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
-from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.successfactors import mapping
 from lmsbridge.connectors.successfactors.client import SERVICE, SuccessFactorsApi
@@ -183,15 +180,11 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
         """A call under `/learning/odatav4/` with the integration's token, through the same client;
         the answer is relayed as it comes, errors included, with secrets blanked out."""
         if api not in self.passthrough_apis:
-            raise PassthroughRefused(f"{SERVICE} has no passthrough API {api!r}; use 'lms-odata-v4'.")
-        path = relative_path(str(request.path))
+            raise shared.unknown_api(api, self.passthrough_apis, SERVICE)
+        path = shared.relative_path(str(request.path), "/learning/odatav4")
         with self.session(None) as remote:
             client = remote.client
-            headers = {
-                k: v
-                for k, v in (getattr(request, "headers", {}) or {}).items()
-                if k.lower() not in OWN_HEADERS
-            }
+            headers = shared.caller_headers(request)
             response = client.request(
                 str(request.method).upper(),
                 path.removeprefix("learning/odatav4/"),
@@ -199,43 +192,8 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
                 json=getattr(request, "data", None),
                 headers=headers or None,
             )
-            redactor = client.redactor
-            relayed = {
-                k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
-            }
-            body: Any
-            if getattr(request, "response_as_base64", False):
-                body = base64.b64encode(response.content).decode()
-            else:
-                raw = redactor.text(response.text)
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = raw
-            url = redactor.url(response.request.url)
-            return PassthroughResponse(url, response.status_code, relayed, body)
-
-
-OWN_HEADERS = {"host", "authorization", "cookie", "content-length", "proxy-authorization"}
-
-
-class PassthroughRefused(PassthroughRefusedError):
-    code = ErrorCode.INPUT_INVALID
-
-
-def relative_path(path: str) -> str:
-    given = urlsplit(path)
-    if (
-        "\\" in path
-        or any(ord(c) < 0x20 for c in path)
-        or given.scheme
-        or given.netloc
-        or path.startswith("//")
-    ):
-        raise PassthroughRefused(f"path: {path!r} is refused; give a path relative to /learning/odatav4.")
-    if any(part == ".." for part in given.path.split("/")):
-        raise PassthroughRefused(f"path: {path!r} leaves the API's base path.")
-    return path.lstrip("/")
+            as_base64 = bool(getattr(request, "response_as_base64", False))
+            return shared.relay(response, client.redactor, as_base64=as_base64)
 
 
 __all__ = ["SERVICE", "SuccessFactorsConnector"]

@@ -5,16 +5,13 @@ no skills or course providers: those are declared UNSUPPORTED and refused before
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel
 
+from lmsbridge.connectors import passthrough as shared
 from lmsbridge.connectors.base import (
     ConnectorContext,
     ConnectorSettings,
@@ -26,8 +23,6 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
-from lmsbridge.connectors.http.client import Redactor
-from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.talentlms import mapping
 from lmsbridge.connectors.talentlms.client import SERVICE, TalentLmsApi
@@ -190,10 +185,10 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
         JSON. A path that would leave the API's base is refused. Answers are relayed as they come,
         errors included, with the key blanked out."""
         if api not in self.passthrough_apis:
-            raise PassthroughRefused(
+            raise shared.PassthroughRefusedError(
                 f"TalentLMS has no passthrough API {api!r}; use {' or '.join(sorted(self.passthrough_apis))}."
             )
-        path = _relative_path(str(request.path))
+        path = shared.relative_path(str(request.path), "the API (users/id:7, users?page[size]=5)")
         with self.session(None) as remote:
             client = remote.v1 if api == "v1" else remote.v2
             data = getattr(request, "data", None)
@@ -202,56 +197,14 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
                 kwargs["data"] = {k: str(v) for k, v in data.items()}
             elif data is not None:
                 kwargs["json"] = data
-            passed = {
-                k: v
-                for k, v in (getattr(request, "headers", {}) or {}).items()
-                if k.lower() not in _OWN_HEADERS
-            }
+            passed = shared.caller_headers(request, also_own=_KEY_HEADERS)
             response = client.request(str(request.method).upper(), path, headers=passed or None, **kwargs)
-            return _relay(response, client.redactor, bool(getattr(request, "response_as_base64", False)))
+            as_base64 = bool(getattr(request, "response_as_base64", False))
+            return shared.relay(response, client.redactor, as_base64=as_base64)
 
 
-class PassthroughRefused(PassthroughRefusedError):
-    """A passthrough request that would leave the integration's own portal, or names no API."""
-
-    code = ErrorCode.INPUT_INVALID
-
-
-# The caller may not choose these: the connector authenticates and picks the host.
-_OWN_HEADERS = {"host", "authorization", "x-api-key", "cookie", "content-length", "proxy-authorization"}
-
-
-def _relative_path(path: str) -> str:
-    """`path` relative to the API's base; refused when it names a host or climbs above the base."""
-    given = urlsplit(path)
-    if (
-        "\\" in path
-        or any(ord(c) < 0x20 for c in path)
-        or given.scheme
-        or given.netloc
-        or path.startswith("//")
-    ):
-        raise PassthroughRefused(
-            f"path: {path!r} is refused; give a path relative to the API (users/id:7, users?page[size]=5)."
-        )
-    relative = path.lstrip("/")
-    if any(part == ".." for part in given.path.split("/")):
-        raise PassthroughRefused(f"path: {path!r} leaves the API's base path.")
-    return relative
-
-
-def _relay(response: httpx.Response, redactor: Redactor, as_base64: bool) -> PassthroughResponse:
-    headers = {k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"}
-    body: Any
-    if as_base64:
-        body = base64.b64encode(response.content).decode()
-    else:
-        text = redactor.text(response.text)
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = text
-    return PassthroughResponse(redactor.url(response.request.url), response.status_code, headers, body)
+# The caller may not choose v2's key header either: the connector authenticates.
+_KEY_HEADERS = frozenset({"x-api-key"})
 
 
 __all__ = ["SERVICE", "TalentLmsConnector"]

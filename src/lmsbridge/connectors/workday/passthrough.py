@@ -6,42 +6,17 @@ faults included, with the secrets blanked out."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from lmsbridge.connectors import passthrough as shared
 from lmsbridge.connectors.base import PassthroughResponse
 from lmsbridge.connectors.passthrough import PassthroughRefusedError
-from lmsbridge.errors import ErrorCode
 
 if TYPE_CHECKING:
     from lmsbridge.connectors.workday.connector import WorkdayConnector
 
-OWN_HEADERS = {"host", "authorization", "cookie", "content-length", "proxy-authorization"}
 BODY_TAG = re.compile(r"<([A-Za-z_][\w.-]*:)?Body[\s>]")
-
-
-class PassthroughRefused(PassthroughRefusedError):
-    code = ErrorCode.INPUT_INVALID
-
-
-def relative_path(path: str) -> str:
-    given = urlsplit(path)
-    if (
-        "\\" in path
-        or any(ord(c) < 0x20 for c in path)
-        or given.scheme
-        or given.netloc
-        or path.startswith("//")
-    ):
-        raise PassthroughRefused(
-            f"path: {path!r} is refused; give a path relative to the API (Learning/v44.1)."
-        )
-    if any(part == ".." for part in given.path.split("/")):
-        raise PassthroughRefused(f"path: {path!r} leaves the API's base path.")
-    return path.lstrip("/")
 
 
 def with_security(envelope: str, header: str) -> str:
@@ -57,15 +32,13 @@ def with_security(envelope: str, header: str) -> str:
 
 def relay(connector: WorkdayConnector, api: str, request: Any) -> PassthroughResponse:
     if api not in connector.passthrough_apis:
-        raise PassthroughRefused(f"Workday has no passthrough API {api!r}; use 'soap' or 'rest'.")
+        raise shared.unknown_api(api, connector.passthrough_apis, "Workday")
     if api == "rest" and connector.settings.auth_mode != "oauth":
-        raise PassthroughRefused("Workday's REST APIs need auth_mode oauth (an API client).")
-    path = relative_path(str(request.path))
+        raise PassthroughRefusedError("Workday's REST APIs need auth_mode oauth (an API client).")
+    path = shared.relative_path(str(request.path), "the API (Learning/v44.1)")
     with connector.session(None) as remote:
         client = remote.client if api == "soap" else remote.rest
-        headers = {
-            k: v for k, v in (getattr(request, "headers", {}) or {}).items() if k.lower() not in OWN_HEADERS
-        }
+        headers = shared.caller_headers(request)
         data = getattr(request, "data", None)
         kwargs: dict[str, Any] = {}
         if api == "soap" and isinstance(data, str):
@@ -79,17 +52,5 @@ def relay(connector: WorkdayConnector, api: str, request: Any) -> PassthroughRes
             headers=headers or None,
             **kwargs,
         )
-        redactor = client.redactor
-        relayed = {
-            k.lower(): redactor.text(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
-        }
-        body: Any
-        if getattr(request, "response_as_base64", False):
-            body = base64.b64encode(response.content).decode()
-        else:
-            text = redactor.text(response.text)
-            try:
-                body = json.loads(text)
-            except ValueError:
-                body = text
-        return PassthroughResponse(redactor.url(response.request.url), response.status_code, relayed, body)
+        as_base64 = bool(getattr(request, "response_as_base64", False))
+        return shared.relay(response, client.redactor, as_base64=as_base64)
