@@ -14,13 +14,28 @@ from lmsbridge.pages.markdown import render_markdown
 from tests.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]
-# The guides that quote their connector's setup text word for word (the other connectors' guides
-# describe the same steps in their own words; the connection page shows each one's setup_text).
+# Every connector's guide quotes its setup text word for word: the connection page and the guide
+# show one text.
 GUIDES = {
-    "moodle": ROOT / "docs" / "connectors" / "moodle.md",
     "sandbox": ROOT / "README.md",
     "360learning": ROOT / "docs" / "connectors" / "360learning.md",
+    **{
+        tool: ROOT / "docs" / "connectors" / f"{tool}.md"
+        for tool in (
+            "moodle",
+            "talentlms",
+            "successfactors",
+            "cornerstoneondemand",
+            "workday",
+            "udemy",
+            "linkedinlearning",
+        )
+    },
 }
+
+
+def test_every_connector_has_a_guide() -> None:
+    assert set(GUIDES) == set(CONNECTORS)
 
 
 @pytest.mark.parametrize("tool", sorted(GUIDES))
