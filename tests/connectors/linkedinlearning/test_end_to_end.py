@@ -17,16 +17,13 @@ import pytest
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
 from tests.conftest import Server
+from tests.connectors.end_to_end import finished_sync, listed, ok, refused
 from tests.connectors.udemy.test_end_to_end import (
     SECRET,
     create_from_file,
     emulate,
     every_write_is_refused,
-    finished_sync,
-    listed,
-    ok,
     processes,
-    refused,
 )
 from tests.processes import Processes
 

@@ -18,14 +18,11 @@ import pytest
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
 from tests.conftest import Server, free_port
+from tests.connectors.end_to_end import finished_sync, listed, ok, refused
 from tests.connectors.udemy.test_end_to_end import (
     SECRET,
     create_from_file,
-    finished_sync,
-    listed,
-    ok,
     processes,
-    refused,
 )
 from tests.processes import Processes
 

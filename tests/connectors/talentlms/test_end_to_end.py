@@ -20,13 +20,10 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
-from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from tests.conftest import Server, free_port
+from tests.connectors.end_to_end import TIMEOUT, finished_sync, listed, ok, refused
 from tests.connectors.talentlms.conftest import KEY
-from tests.contract import checked
 from tests.processes import Processes, worker_env
-
-TIMEOUT = 60.0
 
 
 class Emulated:
@@ -77,42 +74,6 @@ def emulated(processes: Processes, tmp_path: Path) -> tuple[Emulated, Path]:
         assert time.monotonic() < deadline, processes.logs()
         time.sleep(0.05)
     return Emulated(f"http://127.0.0.1:{port}"), connection
-
-
-def ok(response: httpx.Response) -> dict[str, Any]:
-    checked(response)
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
-
-
-def refused(response: httpx.Response, code: str) -> None:
-    checked(response)
-    assert response.status_code == 400, response.text
-    assert response.json()["error"]["code"] == code
-
-
-def listed(api: httpx.Client, path: str) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        data = ok(api.get(path, params={"page_size": 250, **({"cursor": cursor} if cursor else {})}))
-        results += data["results"]
-        cursor = data["next"]
-        if cursor is None:
-            return results
-
-
-def finished_sync(server: Server, integration_id: str, after: str | None = None) -> SyncRun:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        with server.store.read() as conn:
-            runs = SyncRepository(conn).latest_runs(integration_id, 1)
-        run = runs[0] if runs else None
-        if run is not None and run.id != after and run.state not in ("QUEUED", "RUNNING"):
-            return run
-        assert time.monotonic() < deadline, f"no sync ended: {run}"
-        time.sleep(0.05)
 
 
 def wait_task(api: httpx.Client, task_id: str) -> dict[str, Any]:

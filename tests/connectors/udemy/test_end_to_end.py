@@ -21,12 +21,10 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
-from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from tests.conftest import Server, free_port
-from tests.contract import checked
+from tests.connectors.end_to_end import finished_sync, listed, ok, refused
 from tests.processes import Processes, worker_env
 
-TIMEOUT = 60.0
 pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
 SECRET = "udemy-e2e-secret-0a1b2c3d4e5f"
 
@@ -64,41 +62,6 @@ def emulate(processes: Processes, tmp_path: Path, tool: str) -> tuple[str, Path]
         assert time.monotonic() < deadline, processes.logs()
         time.sleep(0.05)
     return f"http://127.0.0.1:{port}", connection
-
-
-def ok(response: httpx.Response) -> Any:
-    checked(response)
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
-
-
-def refused(response: httpx.Response, code: str) -> None:
-    checked(response)
-    assert response.status_code == 400, response.text
-    assert response.json()["error"]["code"] == code
-
-
-def listed(api: httpx.Client, path: str) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        data = ok(api.get(path, params={"page_size": 250, **({"cursor": cursor} if cursor else {})}))
-        results += data["results"]
-        cursor = data["next"]
-        if cursor is None:
-            return results
-
-
-def finished_sync(server: Server, integration_id: str, after: str | None = None) -> SyncRun:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        with server.store.read() as conn:
-            runs = SyncRepository(conn).latest_runs(integration_id, 1)
-        run = runs[0] if runs else None
-        if run is not None and run.id != after and run.state not in ("QUEUED", "RUNNING"):
-            return run
-        assert time.monotonic() < deadline, f"no sync ended: {run}"
-        time.sleep(0.05)
 
 
 def create_from_file(server: Server, connection: Path, tmp_path: Path) -> str:
