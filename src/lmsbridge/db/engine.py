@@ -4,6 +4,8 @@ front, or PostgreSQL through psycopg. Callers get a connection inside a transact
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +17,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from lmsbridge.errors import StoreUnavailableError
 
 _WRITE = "lmsbridge_write"
+# How long a SQLite connection waits for another's lock before "database is locked".
+_SQLITE_BUSY_SECONDS = 30.0
 
 
 def normalise_url(url: str) -> str:
@@ -25,10 +29,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (a no-op once it is). The first connections to a new file race to
+    switch it; SQLite answers a loser that already reads the file while another connection holds
+    the write lock "database is locked" at once, without waiting on the busy timeout (waiting
+    could deadlock). So the switch is retried here until the busy timeout has passed: processes
+    that start together on a new store wait for each other instead of failing."""
+    deadline = time.monotonic() + _SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.005)
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS},
         pool_size=8,
         max_overflow=16,
     )
@@ -38,11 +59,11 @@ def _sqlite_engine(url: str) -> Engine:
         # Take transaction control away from the sqlite3 module so BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         # FULL: a 200 that names a task survives a power cut too, not only a crashed process.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
