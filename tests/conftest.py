@@ -29,6 +29,7 @@ from lmsbridge.db.tables import metadata
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import Worker
+from lmsbridge.outbound import verifying_tls
 from lmsbridge.worker_setup import build_worker
 from tests.waiting import wait_until
 
@@ -108,7 +109,7 @@ class Server:
             headers["Authorization"] = f"Bearer {key}"
         if integration:
             headers["X-Integration-Id"] = integration
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, verify=verifying_tls())
 
 
 @contextmanager
