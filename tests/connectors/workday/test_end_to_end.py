@@ -53,6 +53,11 @@ def soap(url: str, spec: dict[str, Any], service: str, operation: str, inner: st
     return found
 
 
+def first_id(node: ET.Element, ref: str, kind: str) -> str:
+    found = node.find(f"wd:{ref}/wd:ID[@wd:type='{kind}']", NS)
+    return (found.text or "") if found is not None else ""
+
+
 def ids(root: ET.Element, row: str, ref: str, kind: str) -> set[str]:
     return {
         (r.find(f"wd:{ref}/wd:ID[@wd:type='{kind}']", NS).text or "")  # type: ignore[union-attr]
@@ -90,10 +95,23 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     users = listed(api, "/v1/lms/users")
     assert {u["remote_id"] for u in users} == ids(workers, "Worker", "Worker_Reference", "Employee_ID")
     assert all(u["remote_created_at"] is None and u["work_email"] for u in users)
+    # Each worker's Custom IDs: by their type's name in custom_fields, listed in integration_fields.
+    badges = {
+        first_id(w, "Worker_Reference", "Employee_ID"): w.findtext(
+            "wd:Worker_Data/wd:Personal_Data/wd:Identification_Data/wd:Custom_ID/wd:Custom_ID_Data/wd:ID",
+            "",
+            NS,
+        )
+        for w in workers.findall("wd:Response_Data/wd:Worker", NS)
+    }
+    assert {u["remote_id"]: u["custom_fields"]["Badge Number"] for u in users} == badges
+    fields = {f["key"]: f for u in users for f in u["integration_fields"]}
+    assert fields["Custom_ID/BADGE_NUMBER"]["type"] == "CUSTOM" and fields["User_ID"]["type"] == "DEFAULT"
+    assert all(f["value"] is None for u in users for f in u["integration_fields"])
     remote_wids: set[str] = set()
-    for kind in ("Digital", "Blended"):
+    for kind, row in (("Digital", "Learning_Digital_Course"), ("Blended", "Learning_Course")):
         answer = soap(url, spec, "Learning", f"Get_Learning_{kind}_Courses")
-        remote_wids |= ids(answer, f"Learning_{kind}_Course", f"Learning_{kind}_Course_Reference", "WID")
+        remote_wids |= ids(answer, row, f"Learning_{kind}_Course_Reference", "WID")
     courses = listed(api, "/v1/lms/courses")
     assert {c["remote_id"] for c in courses} == remote_wids
     assert all(c["origin_id"] and c["provider_id"] for c in courses)
@@ -127,7 +145,7 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     assert again["data"][0]["data"]["id"] == task["data"][0]["data"]["id"]
     digital = soap(url, spec, "Learning", "Get_Learning_Digital_Courses")
     titles = {
-        row.findtext("wd:Learning_Digital_Course_Data/wd:Learning_Course_ID", "", NS): row.findtext(
+        row.findtext("wd:Learning_Digital_Course_Data/wd:ID", "", NS): row.findtext(
             "wd:Learning_Digital_Course_Data/wd:Course_Title", "", NS
         )
         for row in digital.findall("wd:Response_Data/wd:Learning_Digital_Course", NS)
@@ -157,10 +175,8 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
         for r in enrolled.findall("wd:Response_Data/wd:Learning_Enrollment", NS)
         if r.findtext("wd:Learning_Enrollment_Reference/wd:ID", "", NS) == progression["remote_id"]
     )
-    assert (
-        row.findtext("wd:Learning_Enrollment_Data/wd:Learning_Enrollment_Completion_Date", "", NS)
-        == "2026-01-15"
-    )
+    completion = row.findtext("wd:Learning_Enrollment_Data/wd:Learning_Enrollment_Completion_Date", "", NS)
+    assert completion.startswith("2026-01-15T00:00:00")
     refused(
         api.post("/v1/hris/skills/bulk", json={"items": [{"origin_id": "s", "name": "s"}]}),
         "INTEGRATION.ACTION_NOT_AVAILABLE",
@@ -171,7 +187,7 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     assert deactivated["revisions"][0]["status"] == "INACTIVE"
     digital = soap(url, spec, "Learning", "Get_Learning_Digital_Courses")
     inactive = {
-        row.findtext("wd:Learning_Digital_Course_Data/wd:Learning_Course_ID", "", NS): row.findtext(
+        row.findtext("wd:Learning_Digital_Course_Data/wd:ID", "", NS): row.findtext(
             "wd:Learning_Digital_Course_Data/wd:Inactive", "", NS
         )
         for row in digital.findall("wd:Response_Data/wd:Learning_Digital_Course", NS)
