@@ -146,6 +146,20 @@ class WorkdaySite(Emulator):
     def enrollment(self, ref: str) -> Enrollment | None:
         return next((e for e in self.enrollments if e.wid == ref), None)
 
+    def new_enrollment(self, course: Course, worker: Worker) -> Enrollment:
+        """A registration of the worker in the course's current version, recorded now."""
+        enrollment = Enrollment(
+            wid("enrollment", course.wid, worker.employee_id, len(self.enrollments)),
+            course.wid,
+            worker.employee_id,
+            now(),
+            None,
+            False,
+            course.version,
+        )
+        self.enrollments.append(enrollment)
+        return enrollment
+
     def touch(self, worker: Worker) -> None:
         worker.last_name += " (changed)"
         worker.updated = now()

@@ -354,16 +354,7 @@ def enroll_request(operation: str) -> Callable[[WorkdaySite, ET.Element], str]:
             None,
         )
         if existing is None:
-            existing = Enrollment(
-                wid("enrollment", course.wid, worker.employee_id, len(site.enrollments)),
-                course.wid,
-                worker.employee_id,
-                now(),
-                None,
-                False,
-                course.version,
-            )
-            site.enrollments.append(existing)
+            existing = site.new_enrollment(course, worker)
         return response(
             operation,
             ref("Event_Reference", [("WID", wid("enroll-event", existing.wid))])
@@ -390,16 +381,7 @@ def put_enrollment(site: WorkdaySite, request: ET.Element) -> str:
     if course is None or worker is None:
         raise SoapFault("validationError", f"Invalid ID value. '{content if course is None else learner}'")
     if enrollment is None:
-        enrollment = Enrollment(
-            wid("enrollment", course.wid, worker.employee_id, len(site.enrollments)),
-            course.wid,
-            worker.employee_id,
-            now(),
-            None,
-            False,
-            course.version,
-        )
-        site.enrollments.append(enrollment)
+        enrollment = site.new_enrollment(course, worker)
     completed = moment(
         text(data, "wd:Learning_Enrollment_Completion_Date"), "Learning_Enrollment_Completion_Date"
     )
