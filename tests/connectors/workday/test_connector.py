@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lmsbridge.connectors.base import ConnectorContext, CourseUpsert
+from lmsbridge.connectors.base import ConnectorContext, CourseUpsert, PassthroughRequest
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.workday.connector import WorkdayConnector
 from lmsbridge.errors import ErrorCode
@@ -270,3 +270,27 @@ def test_digital_and_blended_courses_read_from_their_own_row_elements(site: tupl
         assert revision.remote_url == (course.url or None)  # the external-content lesson's link
         assert revision.remote_created_at is not None and record.remote_created_at is None
         assert revision.remote_data == {"Version_Label": course.version, "kind": course.kind}
+
+
+def test_soap_passthrough_adds_the_security_header_and_rest_needs_oauth(
+    site: tuple[str, WorkdaySite],
+) -> None:
+    url, tenant = site
+    envelope = (
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:bsvc="urn:com.workday/bsvc"><soapenv:Body><bsvc:Get_Workers_Request bsvc:version="v44.1">'
+        "<bsvc:Response_Filter><bsvc:Count>2</bsvc:Count></bsvc:Response_Filter>"
+        "</bsvc:Get_Workers_Request></soapenv:Body></soapenv:Envelope>"
+    )
+    c = connector(url)
+    answer = c.passthrough(
+        "soap", PassthroughRequest("POST", f"Human_Resources/{WWS_VERSION}", data=envelope)
+    )
+    assert answer.status == 200 and "Get_Workers_Response" in str(answer.data)
+    assert tenant.workers[0].employee_id in str(answer.data) and PASSWORD not in str(answer)
+    with pytest.raises(ConnectorError):  # REST takes no user name and password
+        c.passthrough("rest", PassthroughRequest("GET", "v1/acme/workers"))
+    rest = connector(url, auth_mode="oauth").passthrough("rest", PassthroughRequest("GET", "v1/acme/workers"))
+    assert rest.status == 200 and rest.data["total"] == len(tenant.workers)
+    with pytest.raises(ConnectorError):
+        c.passthrough("soap", PassthroughRequest("POST", "https://elsewhere.example/", data=envelope))
