@@ -109,3 +109,58 @@ def test_errors_and_the_429_carry_cornerstone_shapes(tenant: Tenant) -> None:
     assert throttled.json()["error"]["message"] == "CSOD Too many requests."
     assert int(throttled.headers["x-csod-throttling-rate-limit-urilevel"]) > 0
     assert throttled.headers["x-csod-requests-remaining-urilevel"] == "0"
+
+
+def _view(tenant: Tenant, token: str, name: str, **params: str) -> httpx.Response:
+    return tenant.get(f"x/odata/api/views/{name}", token, params=params)
+
+
+def test_filters_read_as_cornerstone_clients_write_them(tenant: Tenant) -> None:
+    """Unquoted GUIDs, booleans, `or` with parentheses and cast(...) dates, as the reference's and
+    public clients' filters are written; `$select` narrows the columns."""
+    token = tenant.token()
+    lo = tenant.portal.training[0]["lo_object_id"]
+    one = _view(tenant, token, "vw_rpt_training", **{"$filter": f"lo_object_id eq {lo}"}).json()["value"]
+    assert [r["lo_object_id"] for r in one] == [lo]
+    active = (
+        "is_removed eq false and is_archive eq 0 and "
+        "(user_lo_status_group_id eq 12 or user_lo_status_group_id eq 13)"
+    )
+    got = _view(tenant, token, "vw_rpt_transcript", **{"$filter": active}).json()["value"]
+    expected = [
+        r["reg_num"]
+        for r in tenant.portal.transcripts
+        if r["is_removed"] is False and r["user_lo_status_group_id"] in (12, 13)
+    ]
+    assert expected and sorted(r["reg_num"] for r in got) == sorted(expected)
+    since = "user_lo_assigned_dt ge cast('2000-01-01T00:00:00Z', Edm.DateTimeOffset)"
+    assert len(_view(tenant, token, "vw_rpt_transcript", **{"$filter": since}).json()["value"]) == len(
+        tenant.portal.transcripts
+    )
+    narrow = _view(tenant, token, "vw_rpt_training", **{"$select": "lo_object_id,related_lo_id"}).json()
+    assert all(set(r) == {"lo_object_id", "related_lo_id"} for r in narrow["value"])
+    for broken in ("(lo_version eq '1'", "lo_version eq '1' or", "lo_version eq"):
+        answer = _view(tenant, token, "vw_rpt_training", **{"$filter": broken})
+        assert answer.status_code == 400, broken
+    assert _view(tenant, token, "vw_rpt_training", **{"$select": "nope"}).status_code == 400
+
+
+def test_versions_are_rows_of_their_own_and_transcripts_name_theirs(tenant: Tenant) -> None:
+    training = tenant.portal.training
+    by_course: dict[str, list[dict[str, object]]] = {}
+    for row in training:
+        by_course.setdefault(str(row["related_lo_id"] or row["lo_object_id"]), []).append(row)
+    assert max(len(v) for v in by_course.values()) == 3 and min(len(v) for v in by_course.values()) == 1
+    for original, versions in by_course.items():
+        assert sum(1 for v in versions if v["is_latest_training_version"] is True) == 1
+        assert {v["lo_version"] for v in versions} == {str(n) for n in range(1, len(versions) + 1)}
+        assert all(v["related_lo_id"] in (None, original) for v in versions)
+    assert {row["lo_active"] for row in training} <= {"Y", "N"}
+    latest = {str(r["lo_object_id"]) for r in training if r["is_latest_training_version"]}
+    taken = {str(r["transc_object_id"]) for r in tenant.portal.transcripts}
+    assert taken - latest, "some transcripts are on an earlier version"
+    newer = tenant.portal.add_version(str(training[0]["lo_object_id"]))
+    assert newer["related_lo_id"] == training[0]["lo_object_id"] and newer["lo_version"] == "2"
+    assert [r["is_latest_training_version"] for r in training if r["lo_object_id"] == training[0]["lo_object_id"]] == [
+        False
+    ]
