@@ -54,3 +54,13 @@ def test_the_contract_writes_nullable_enums_this_way() -> None:
     status = progressions["properties"]["data"]["properties"]["results"]["items"]["properties"]["status"]
     assert status["type"] == ["string", "null"] and None not in status["enum"]
     assert admits(nullable_enum(status), None) and not admits(nullable_enum(status), "PENDING")
+
+
+def test_the_apps_openapi_declares_nullable_enums_as_the_contract_does() -> None:
+    from tests.contract import app_document
+
+    schemas = app_document()["components"]["schemas"]
+    for name, values in (("CourseProgression", STATUS), ("CourseRevision", ["ACTIVE", "INACTIVE"])):
+        status = schemas[name]["properties"]["status"]
+        assert status["type"] == ["string", "null"] and status["enum"] == [*values, None], status
+        assert admits(status, None) and admits(status, values[0]) and not admits(status, "PENDING")
