@@ -42,9 +42,10 @@ def test_employees_page_by_next_page_token(tenant: Tenant) -> None:
         body = tenant.get("x/users/v2/employees", token, params=params).json()
         assert len(body["data"]) <= 5
         seen += [e["id"] for e in body["data"]]
-        if "nextPageToken" not in body:
+        assert body["count"] == len(body["data"]) and body["timestamp"]
+        if "nextpagetoken" not in body:
             break
-        params = {"pageSize": "5", "nextPageToken": body["nextPageToken"]}
+        params = {"pageSize": "5", "nextPageToken": body["nextpagetoken"]}
     assert sorted(seen) == sorted(e["id"] for e in tenant.portal.employees)
     one = tenant.get(f"x/users/v2/employees/{seen[0]}", token).json()["data"]
     assert one["id"] == seen[0] and one["guid"]

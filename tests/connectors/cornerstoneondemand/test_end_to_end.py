@@ -64,9 +64,9 @@ class Portal:
                 timeout=10,
             ).json()
             rows += body["data"]
-            if not body.get("nextPageToken"):
+            if not body.get("nextpagetoken"):
                 return rows
-            params = {"pageSize": 100, "nextPageToken": body["nextPageToken"]}
+            params = {"pageSize": 100, "nextPageToken": body["nextpagetoken"]}
 
 
 @pytest.fixture

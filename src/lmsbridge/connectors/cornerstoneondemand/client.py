@@ -110,12 +110,13 @@ class CornerstoneApi:
         self.client.close()
 
     def employees(self) -> Iterator[Sequence[Any]]:
-        """The Employee API v2: `pageSize`, then the page's opaque `nextPageToken`."""
+        """The Employee API v2: `pageSize`, then the page's opaque token, which the page names
+        `nextpagetoken` (csod.dev's pagination example) and the request sends as `nextPageToken`."""
         yield from paginate(
             self.client,
             EMPLOYEES,
             CursorPaginator(
-                "nextPageToken", "nextPageToken", {"pageSize": min(self.settings.page_size, 100)}
+                "nextpagetoken", "nextPageToken", {"pageSize": min(self.settings.page_size, 100)}
             ),
             lambda body: (body or {}).get("data") or [],
             resolution=RESOLUTION,

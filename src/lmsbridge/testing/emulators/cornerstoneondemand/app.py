@@ -198,19 +198,23 @@ def employees(portal: Portal, request: Request) -> Any:
     rows = portal.employees
     external = request.query_params.get("externalId")
     if external:
-        rows = [e for e in rows if e["userId"] == external]
+        rows = [e for e in rows if e["externalId"] == external]
     ids = request.query_params.get("ids")
     if ids:
         wanted = set(ids.split(","))
         rows = [e for e in rows if str(e["id"]) in wanted]
-    token = request.query_params.get("nextPageToken")
+    # The page names its token `nextpagetoken` (csod.dev's employee pagination example); the
+    # guide's prose spells it nextPageToken, the spelling taken for the query parameter.
+    token = request.query_params.get("nextPageToken") or request.query_params.get("nextpagetoken")
     try:
         offset = 0 if token is None or portal.repeat_first_page else decode_cursor(token)
     except ValueError:
         raise CsodError(400, "The nextPageToken is not valid or has expired.") from None
-    body: dict[str, Any] = {"data": rows[offset : offset + size]}
+    page = rows[offset : offset + size]
+    body: dict[str, Any] = {"timestamp": iso(now())}
     if offset + size < len(rows):
-        body["nextPageToken"] = encode_cursor(offset + size)
+        body["nextpagetoken"] = encode_cursor(offset + size)
+    body.update(count=len(page), data=page)
     return body
 
 

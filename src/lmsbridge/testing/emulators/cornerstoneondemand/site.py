@@ -1,6 +1,6 @@
 """The state of one emulated Cornerstone portal, in Cornerstone's own terms: employees with a
-numeric `id`, an external `userId` and a `guid` (Employee API v2, shaped on the captured
-employee sample); learning objects, transcripts and LO competencies as Reporting API view rows.
+numeric `id`, an `externalId` and a `guid` (Employee API v2: the first fields as csod.dev's
+employee pagination example shows them, the rest as the captured v1 employee sample); learning objects, transcripts and LO competencies as Reporting API view rows.
 The `vw_rpt_training` and `vw_rpt_transcript` rows carry only columns of those views' field lists
 (digitregroup/cornerstone-client src/models/vw_rpt_training.json and vw_rpt_transcript.json, the
 repository vendor-specs/cornerstone/SOURCE.txt names), typed as Cornerstone's reporting objects
@@ -253,7 +253,7 @@ def user_row(e: dict[str, Any]) -> dict[str, Any]:
     """A `vw_rpt_user` row (columns of the captured sample vendor-specs/.../user.json)."""
     return {
         "user_id": e["id"],
-        "user_ref": e["userId"],
+        "user_ref": e["externalId"],
         "user_name_first": e["firstName"],
         "user_name_last": e["lastName"],
         "user_email": e["primaryEmail"],
@@ -290,7 +290,7 @@ def seeded_portal(
         portal.employees.append(
             {
                 "id": number,
-                "userId": f"E{1000 + index}",
+                "externalId": f"E{1000 + index}",
                 "userName": u.email.split("@")[0],
                 "guid": str(uuid.uuid5(rng, u.key)),
                 "firstName": u.first_name,
