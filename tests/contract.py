@@ -118,7 +118,9 @@ def validate(method: str, path: str, status: int, body: Any) -> None:
     if "$ref" in schema:
         schema = {"$ref": "urn:contract" + schema["$ref"]}
     else:
-        schema = json.loads(json.dumps(nullable_enum(schema)).replace('"#/components', '"urn:contract#/components'))
+        schema = json.loads(
+            json.dumps(nullable_enum(schema)).replace('"#/components', '"urn:contract#/components')
+        )
     validator = Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
     assert not errors, f"{method} {path} {status} breaks the contract: " + "; ".join(

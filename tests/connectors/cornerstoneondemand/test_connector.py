@@ -28,7 +28,9 @@ def test_users_come_from_the_employee_api_with_their_creation(tenant: Tenant) ->
 def versions_of(portal_training: list[dict[str, Any]]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for row in portal_training:
-        found.setdefault(str(row["related_lo_id"] or row["lo_object_id"]), []).append(str(row["lo_object_id"]))
+        found.setdefault(str(row["related_lo_id"] or row["lo_object_id"]), []).append(
+            str(row["lo_object_id"])
+        )
     return found
 
 

@@ -162,6 +162,50 @@ def test_versions_are_rows_of_their_own_and_transcripts_name_theirs(tenant: Tena
     assert taken - latest, "some transcripts are on an earlier version"
     newer = tenant.portal.add_version(str(training[0]["lo_object_id"]))
     assert newer["related_lo_id"] == training[0]["lo_object_id"] and newer["lo_version"] == "2"
-    assert [r["is_latest_training_version"] for r in training if r["lo_object_id"] == training[0]["lo_object_id"]] == [
-        False
-    ]
+    assert [
+        r["is_latest_training_version"] for r in training if r["lo_object_id"] == training[0]["lo_object_id"]
+    ] == [False]
+
+
+def test_transcript_assign_names_the_learner_by_external_id_or_guid(tenant: Tenant) -> None:
+    token = tenant.token()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{tenant.url}/services/api/v1/transcripts/assign"
+    first, second = tenant.portal.employees[0], tenant.portal.employees[1]
+    fresh = tenant.portal.add_lo("Fresh", "https://c.example/f", None, "Cornerstone")
+    by_external = httpx.post(
+        url,
+        headers=headers,
+        json={
+            "externalId": first["externalId"],
+            "learningObjectId": fresh["lo_object_id"],
+            "assignment": "assigned",
+        },
+    )
+    by_guid = httpx.post(
+        url, headers=headers, json={"userGuid": second["guid"], "learningObjectId": fresh["lo_object_id"]}
+    )
+    assert by_external.status_code == by_guid.status_code == 200
+    assert by_external.json()["status"] == "success"
+    assert {
+        r["transc_user_id"]
+        for r in tenant.portal.transcripts
+        if r["transc_object_id"] == fresh["lo_object_id"]
+    } == {
+        first["id"],
+        second["id"],
+    }
+    nobody = httpx.post(
+        url, headers=headers, json={"externalId": "nobody", "learningObjectId": fresh["lo_object_id"]}
+    )
+    assert nobody.status_code == 404 and nobody.json()["error"]["message"]
+    odd = httpx.post(
+        url,
+        headers=headers,
+        json={
+            "externalId": first["externalId"],
+            "learningObjectId": fresh["lo_object_id"],
+            "assignment": "x",
+        },
+    )
+    assert odd.status_code == 400

@@ -155,9 +155,11 @@ def test_cornerstone_end_to_end(clean_server: Server, processes: Processes, tmp_
     # Providers have no list route in the contract: each course names its own.
     assert len({c["provider_id"] for c in courses}) == len({t["lo_provider_id"] for t in training})
     assert all(c["provider_id"] for c in courses)
-    assert {r["remote_id"] for c in courses for r in c["revisions"] if r["status"] == "INACTIVE"} == {
-        t["lo_object_id"] for t in training if t["lo_active"] == "N"
-    } != set()
+    assert (
+        {r["remote_id"] for c in courses for r in c["revisions"] if r["status"] == "INACTIVE"}
+        == {t["lo_object_id"] for t in training if t["lo_active"] == "N"}
+        != set()
+    )
     competencies = portal.view("vw_rpt_lo_competencies_local")
     skills = listed(api, "/v1/lms/skills")
     assert sorted(s["remote_id"] for s in skills) == sorted({str(c["competency_id"]) for c in competencies})

@@ -169,7 +169,9 @@ def odata_guid(value: str) -> str:
     """A learning object id in an OData filter: an Edm.Guid literal, written bare as OData v4 and
     Cornerstone's clients write it (`lo_object_id eq {guid}` [reference 2.5])."""
     if not is_guid(value):
-        raise ItemError(f"{value!r} is not a Cornerstone learning object id.", code=ErrorCode.REMOTE_INPUT_INVALID)
+        raise ItemError(
+            f"{value!r} is not a Cornerstone learning object id.", code=ErrorCode.REMOTE_INPUT_INVALID
+        )
     return value
 
 

@@ -133,28 +133,36 @@ class CornerstoneConnector(BaseConnector[CornerstoneSettings]):
         return {lo: tuple(dict.fromkeys(ids)) for lo, ids in found.items()}
 
     # -- direct actions --------------------------------------------------------------------------------
-    def _user_guid(self, user_remote_id: str) -> str:
+    def _external_id(self, user_remote_id: str) -> str:
+        """The employee's `externalId` (the "User ID"), which the Transcript API's operations name
+        a learner by."""
         if not user_remote_id.isdigit():
             raise ItemError(
                 f"{user_remote_id!r} is not a Cornerstone user id.", code=ErrorCode.REMOTE_INPUT_INVALID
             )
         found = (self.api.call("GET", f"{EMPLOYEES}/{user_remote_id}") or {}).get("data") or {}
-        guid = found.get("guid")
-        if not guid:
+        external = found.get("externalId")
+        if not external:
             raise ItemError(
-                f"Cornerstone's employee {user_remote_id} has no guid.", code=ErrorCode.REMOTE_INPUT_INVALID
+                f"Cornerstone's employee {user_remote_id} has no external id (User ID).",
+                code=ErrorCode.REMOTE_INPUT_INVALID,
             )
-        return str(guid)
+        return str(external)
 
     def _transcript(self, odata_filter: str) -> dict[str, Any] | None:
         rows = self.api.rows("vw_rpt_transcript", odata_filter)
         return max(rows, key=lambda r: int(r.get("reg_num") or 0), default=None)
 
     def perform_enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
-        """Transcript API assign (one user, one learning object), then the transcript row read back."""
+        """Transcript API assign (one user, one learning object version), then the transcript row
+        read back."""
         lo = odata_guid(revision_remote_id)
-        guid = self._user_guid(user_remote_id)
-        self.api.call("POST", ASSIGN, {"userGuid": guid, "learningObjectId": revision_remote_id})
+        external = self._external_id(user_remote_id)
+        self.api.call(
+            "POST",
+            ASSIGN,
+            {"externalId": external, "learningObjectId": revision_remote_id, "assignment": "assigned"},
+        )
         row = self._transcript(f"transc_user_id eq {int(user_remote_id)} and transc_object_id eq {lo}")
         if row is None:
             raise ItemError(
@@ -179,12 +187,12 @@ class CornerstoneConnector(BaseConnector[CornerstoneSettings]):
                 f"Cornerstone has no transcript registration {progression_remote_id}.",
                 code=ErrorCode.REMOTE_INPUT_INVALID,
             )
-        guid = self._user_guid(str(row["transc_user_id"]))
+        external = self._external_id(str(row["transc_user_id"]))
         self.api.call(
             "PATCH",
             COMPLETE,
             {
-                "userGuid": guid,
+                "externalId": external,
                 "learningObjectId": str(row["transc_object_id"]),
                 "completionDate": completed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "ignoreWorkflow": True,

@@ -1,7 +1,8 @@
 """The Cornerstone emulator's ASGI app under `/services/api/`: the OAuth2 token endpoint (JSON or
-form body), the Employee API v2 (`pageSize` + `nextPageToken`, `{"data": ...}`), the Reporting
-API's OData views (`Prefer: odata.maxpagesize`, `@odata.nextLink`, `$filter` with
-`eq/ne/ge/gt/le/lt` joined by `and`/`or` with parentheses, `$select`, `$top`, `$skip`, `$count`), the legacy Transcript Search
+form body), the Employee API v2 (`pageSize`, then `nextpagetoken` in the page and `nextPageToken`
+in the request; `{"timestamp", "count", "data"}`), the Reporting API's OData views (`Prefer:
+odata.maxpagesize`, `@odata.nextLink`, `$filter` with `eq/ne/ge/gt/le/lt` joined by `and`/`or`
+with parentheses, `$select`, `$top`, `$skip`, `$count`), the legacy Transcript Search
 (`PageNumber`, 50 rows, 24-hour modification window), the Learning Object material create and
 the Transcript API's assign and complete; errors in Cornerstone's envelope, and the kit's
 control routes, faults and limiter."""
@@ -261,26 +262,36 @@ async def create_material(portal: Portal, request: Request) -> Any:
     return {"status": "201", "timeStamp": iso(now()), "data": {"id": row["lo_object_id"]}}
 
 
+def _learner(portal: Portal, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The Transcript API names a learner by `externalId` (a public client's assign, register,
+    update and details calls) or by `userGuid` [reference 2.6]."""
+    if body.get("externalId"):
+        return next((e for e in portal.employees if e["externalId"] == str(body["externalId"])), None)
+    return portal.employee(str(body.get("userGuid") or "")) if body.get("userGuid") else None
+
+
 async def assign(portal: Portal, request: Request) -> Any:
     body = await _json_body(request)
-    e = portal.employee(str(body.get("userGuid") or ""))
+    e = _learner(portal, body)
     lo = portal.lo(str(body.get("learningObjectId") or ""))
+    if body.get("assignment", "assigned") not in ("approved", "assigned", "registered"):
+        raise CsodError(400, "assignment must be approved, assigned or registered.")
     if e is None:
-        raise CsodError(404, "The user was not found.")
+        raise CsodError(404, "User record not found.")
     if lo is None:
-        raise CsodError(404, "The learning object was not found.")
+        raise CsodError(404, "Learning object record not found.")
     if lo["lo_active"] != "Y":
         raise CsodError(400, "The learning object is inactive and cannot be assigned.")
     row = portal.assign(int(e["id"]), lo["lo_object_id"])
-    return {"status": "200", "timeStamp": iso(now()), "data": {"registrationNumber": row["reg_num"]}}
+    return {"status": "success", "data": {"registrationNumber": row["reg_num"]}}
 
 
 async def complete(portal: Portal, request: Request) -> Any:
     body = await _json_body(request)
-    e = portal.employee(str(body.get("userGuid") or ""))
+    e = _learner(portal, body)
     lo_id = str(body.get("learningObjectId") or "")
     if e is None or portal.lo(lo_id) is None:
-        raise CsodError(404, "The user or learning object was not found.")
+        raise CsodError(404, "User or learning object record not found.")
     rows = [
         r
         for r in portal.transcripts
@@ -294,7 +305,7 @@ async def complete(portal: Portal, request: Request) -> Any:
     except ValueError:
         raise CsodError(400, "completionDate is not a date-time.") from None
     portal.complete(rows[-1], moment)
-    return {"status": "200", "timeStamp": iso(now()), "data": {"registrationNumber": rows[-1]["reg_num"]}}
+    return {"status": "success", "data": {"registrationNumber": rows[-1]["reg_num"]}}
 
 
 async def _token(request: Request) -> Response:

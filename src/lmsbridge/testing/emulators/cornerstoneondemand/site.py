@@ -1,7 +1,8 @@
 """The state of one emulated Cornerstone portal, in Cornerstone's own terms: employees with a
 numeric `id`, an `externalId` and a `guid` (Employee API v2: the first fields as csod.dev's
-employee pagination example shows them, the rest as the captured v1 employee sample); learning objects, transcripts and LO competencies as Reporting API view rows.
-The `vw_rpt_training` and `vw_rpt_transcript` rows carry only columns of those views' field lists
+employee pagination example shows them, the rest as the captured v1 employee sample);
+learning objects, transcripts and LO competencies as Reporting API view rows. The
+`vw_rpt_training` and `vw_rpt_transcript` rows carry only columns of those views' field lists
 (digitregroup/cornerstone-client src/models/vw_rpt_training.json and vw_rpt_transcript.json, the
 repository vendor-specs/cornerstone/SOURCE.txt names), typed as Cornerstone's reporting objects
 document them: `lo_active` is "Y"/"N", `is_removed` a boolean, `is_archive` a number. Every
@@ -147,14 +148,20 @@ class Portal(Emulator):
         }
         self.training.append(row)
         for c in [c for c in self.competencies if c["lo_object_id"] == latest["lo_object_id"]]:
-            self.competencies.append({**c, "lo_object_id": row["lo_object_id"], "_last_touched_dt_utc": moment})
+            self.competencies.append(
+                {**c, "lo_object_id": row["lo_object_id"], "_last_touched_dt_utc": moment}
+            )
         return row
 
     def assign(
         self, user_id: int, lo_id: str, state: str = "ENROLLED", when: datetime | None = None
     ) -> dict[str, Any]:
         for row in self.transcripts:
-            if row["transc_user_id"] == user_id and row["transc_object_id"] == lo_id and not row["is_removed"]:
+            if (
+                row["transc_user_id"] == user_id
+                and row["transc_object_id"] == lo_id
+                and not row["is_removed"]
+            ):
                 return row
         moment = when or now()
         status_id, name, group = STATUS[state]
@@ -190,7 +197,11 @@ class Portal(Emulator):
         root = (lo["related_lo_id"] or lo["lo_object_id"]) if lo else lo_id
         for other in self.transcripts:
             taken = self.lo(other["transc_object_id"])
-            if other["transc_user_id"] == user_id and taken and (taken["related_lo_id"] or taken["lo_object_id"]) == root:
+            if (
+                other["transc_user_id"] == user_id
+                and taken
+                and (taken["related_lo_id"] or taken["lo_object_id"]) == root
+            ):
                 other["is_latest_version_on_transcript"] = False
         self.next_reg_num += 1
         self.transcripts.append(row)
