@@ -3,8 +3,13 @@ three paging styles where Cornerstone uses them, filters, and the error and 429 
 
 from __future__ import annotations
 
-import httpx
+import json
+from pathlib import Path
 
+import httpx
+import pytest
+
+from lmsbridge.testing.emulators.cornerstoneondemand.site import user_row
 from lmsbridge.testing.emulators.kit import Fault
 from tests.connectors.cornerstoneondemand.conftest import CLIENT, Tenant
 
@@ -209,3 +214,50 @@ def test_transcript_assign_names_the_learner_by_external_id_or_guid(tenant: Tena
         },
     )
     assert odd.status_code == 400
+
+
+COLUMNS = json.loads((Path(__file__).parent / "view_columns.json").read_text())
+SAMPLES = (
+    Path(__file__).resolve().parents[4]
+    / "shared/reference/vendor-specs/cornerstone/digitregroup-sample-payloads"
+)
+KINDS = {"String": (str,), "Number": (int, float), "Date": (str,), "Boolean": (bool,)}
+
+
+def json_kind(value: object) -> str:
+    return {bool: "boolean", int: "number", float: "number", str: "string"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def test_view_rows_carry_only_the_views_listed_columns_with_their_types(tenant: Tenant) -> None:
+    """vw_rpt_training and vw_rpt_transcript rows against the views' field lists (view_columns.json)."""
+    for view, rows in (
+        ("vw_rpt_training", tenant.portal.training),
+        ("vw_rpt_transcript", tenant.portal.transcripts),
+    ):
+        listed = set(COLUMNS[view]) | set(COLUMNS["also"].get(view, []))
+        types = COLUMNS["types"][view]
+        for row in rows:
+            assert set(row) <= listed, (view, set(row) - listed)
+            for name, value in row.items():
+                assert value is None or isinstance(value, KINDS[types[name]]), (view, name, value)
+                if types[name] == "Number":
+                    assert not isinstance(value, bool), (view, name, value)
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/reference is not at hand")
+def test_user_rows_and_employees_follow_the_captured_samples(tenant: Tenant) -> None:
+    """vw_rpt_user rows and Employee API records: keys of the captured samples (the v2 record names
+    the external id `externalId`, as csod.dev's pagination example shows), values of their JSON kinds."""
+    for sample, served, renamed in (
+        ("user.json", [user_row(e) for e in tenant.portal.employees], {}),
+        ("employee.json", tenant.portal.employees, {"externalId": "userId"}),
+    ):
+        captured = json.loads((SAMPLES / sample).read_text())
+        for record in served:
+            for key, value in record.items():
+                name = renamed.get(key, key)
+                assert name in captured, (sample, key)
+                if value is not None and captured[name] is not None:
+                    assert json_kind(value) == json_kind(captured[name]), (sample, key, value)
