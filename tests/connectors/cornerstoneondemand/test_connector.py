@@ -154,6 +154,17 @@ def test_wrong_or_missing_credentials(tenant: Tenant) -> None:
     assert raised.value.code == ErrorCode.INTEGRATION_AUTHENTICATION_INVALID
 
 
+def test_the_token_is_reused_and_renewed_once_on_401(tenant: Tenant) -> None:
+    connector = tenant.connector()
+    with connector.session(None):
+        read_all(connector, "lms_users")
+        read_all(connector, "lms_courses")
+        assert tenant.portal.issuer.issued == 1  # one token for every call of the session
+        tenant.portal.issuer.revoke_all()
+        assert read_all(connector, "lms_users")
+    assert tenant.portal.issuer.issued == 2
+
+
 def test_a_429_without_retry_after_is_ridden_out(tenant: Tenant) -> None:
     tenant.portal.faults.add(Fault("status", "GET /services/api/x/users/v2/employees", 1, 429))
     assert read_all(tenant.connector(), "lms_users")

@@ -237,4 +237,7 @@ def test_cornerstone_end_to_end(clean_server: Server, processes: Processes, tmp_
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     calls = httpx.get(f"{url}/_emulator/calls").json()["calls"]
     assert any(c["path"].endswith("/views/vw_rpt_transcript") for c in calls)
+    # The tool's icon, which the integration's `tool.logo_url` names, is served.
+    icon = httpx.get(f"{clean_server.url}/static/tools/cornerstoneondemand.svg", timeout=10)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     api.close()
