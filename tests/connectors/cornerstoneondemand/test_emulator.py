@@ -173,47 +173,27 @@ def test_versions_are_rows_of_their_own_and_transcripts_name_theirs(tenant: Tena
 
 
 def test_transcript_assign_names_the_learner_by_external_id_or_guid(tenant: Tenant) -> None:
-    token = tenant.token()
-    headers = {"Authorization": f"Bearer {token}"}
-    url = f"{tenant.url}/services/api/v1/transcripts/assign"
+    headers = {"Authorization": f"Bearer {tenant.token()}"}
     first, second = tenant.portal.employees[0], tenant.portal.employees[1]
     fresh = tenant.portal.add_lo("Fresh", "https://c.example/f", None, "Cornerstone")
-    by_external = httpx.post(
-        url,
-        headers=headers,
-        json={
-            "externalId": first["externalId"],
-            "learningObjectId": fresh["lo_object_id"],
-            "assignment": "assigned",
-        },
-    )
-    by_guid = httpx.post(
-        url, headers=headers, json={"userGuid": second["guid"], "learningObjectId": fresh["lo_object_id"]}
-    )
+
+    def assign(**learner: str) -> httpx.Response:
+        body = {"learningObjectId": fresh["lo_object_id"], **learner}
+        return httpx.post(f"{tenant.url}/services/api/v1/transcripts/assign", headers=headers, json=body)
+
+    by_external = assign(externalId=first["externalId"], assignment="assigned")
+    by_guid = assign(userGuid=second["guid"])
     assert by_external.status_code == by_guid.status_code == 200
     assert by_external.json()["status"] == "success"
-    assert {
+    on_fresh = {
         r["transc_user_id"]
         for r in tenant.portal.transcripts
         if r["transc_object_id"] == fresh["lo_object_id"]
-    } == {
-        first["id"],
-        second["id"],
     }
-    nobody = httpx.post(
-        url, headers=headers, json={"externalId": "nobody", "learningObjectId": fresh["lo_object_id"]}
-    )
+    assert on_fresh == {first["id"], second["id"]}
+    nobody = assign(externalId="nobody")
     assert nobody.status_code == 404 and nobody.json()["error"]["message"]
-    odd = httpx.post(
-        url,
-        headers=headers,
-        json={
-            "externalId": first["externalId"],
-            "learningObjectId": fresh["lo_object_id"],
-            "assignment": "x",
-        },
-    )
-    assert odd.status_code == 400
+    assert assign(externalId=first["externalId"], assignment="x").status_code == 400
 
 
 COLUMNS = json.loads((Path(__file__).parent / "view_columns.json").read_text())
