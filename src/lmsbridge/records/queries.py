@@ -247,15 +247,22 @@ def course_by_remote_id(conn: Connection, integration_id: str, remote_id: str) -
     return None if row is None else courses(conn, [row], False)[0]
 
 
-def live_ids(conn: Connection, table: Table, integration_id: str) -> list[str]:
-    """Ids of the integration's records not marked deleted."""
-    return list(
-        conn.scalars(
-            select(table.c.id).where(
-                table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
-            )
-        )
+def has_records(conn: Connection, table: Table, integration_id: str) -> bool:
+    """Whether the integration has any record in the table, deleted ones included."""
+    found = conn.scalar(select(table.c.id).where(table.c.integration_id == integration_id).limit(1))
+    return found is not None
+
+
+def live_id_chunks(
+    conn: Connection, table: Table, integration_id: str, after: str | None, size: int = 10_000
+) -> list[str]:
+    """Up to `size` ids of the integration's records not marked deleted, in id order after `after`."""
+    query = select(table.c.id).where(
+        table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
     )
+    if after is not None:
+        query = query.where(table.c.id > after)
+    return list(conn.scalars(query.order_by(table.c.id).limit(size)))
 
 
 def cursor_key(conn: Connection) -> bytes:
