@@ -26,7 +26,8 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[
         if isinstance(kind, JSON):
             out.append(_json)
         else:
-            out.append(kind.bind_processor(dialect))
+            # The dialect's own type (SQLite's DATETIME text format), as SQLAlchemy binds it.
+            out.append(kind.dialect_impl(dialect).bind_processor(dialect))
     return out
 
 
