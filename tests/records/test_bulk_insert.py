@@ -67,9 +67,9 @@ def raw(store: Store, record_id: str) -> dict[str, Any]:
             f"SELECT {', '.join(names)} FROM {TABLE.name} WHERE id = {param}", (record_id,)
         ).one()
     values = dict(zip(names, found, strict=True))
-    for name in JSON_COLUMNS:  # JSON text may be spaced differently: compared as JSON
+    for name in JSON_COLUMNS:  # JSON text may be spaced differently: compared as JSON (SQL NULL apart)
         text = values[name]
-        values[name] = orjson.loads(text) if isinstance(text, str) else text
+        values[name] = ("json", orjson.loads(text)) if isinstance(text, str | bytes) else text
     return values
 
 

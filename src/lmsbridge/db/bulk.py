@@ -31,14 +31,40 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[
     return out
 
 
+def _bind(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any]:
+    """One column's values as bound: None stays None, and a value repeated in the batch (the
+    stamp of every row, a shared date) is converted once."""
+    if processor is None:
+        return values
+    if processor is _json:  # None is JSON null here, as SQLAlchemy stores it
+        return [_json(value) for value in values]
+    done: dict[Any, Any] = {}
+    out: list[Any] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        try:
+            out.append(done[value])
+        except KeyError:
+            done[value] = converted = processor(value)
+            out.append(converted)
+        except TypeError:  # unhashable (a JSON list or object)
+            out.append(processor(value))
+    return out
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all have the keys of the first, in the caller's transaction."""
     if not rows:
         return
     columns = list(rows[0])
     processors = _processors(conn, table, columns)
-    pairs = list(zip(columns, processors, strict=True))
-    values = [tuple(p(row[c]) if p is not None else row[c] for c, p in pairs) for row in rows]
+    bound = [
+        _bind(processor, [row[column] for row in rows])
+        for column, processor in zip(columns, processors, strict=True)
+    ]
+    values = list(zip(*bound, strict=True))
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     cursor = conn.connection.cursor()

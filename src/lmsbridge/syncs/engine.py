@@ -10,10 +10,13 @@ had none of has nothing to delete, and its records are inserted without being lo
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import queue
+import threading
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,6 +102,53 @@ class SyncOutcome:
         return sorted(changed)
 
 
+def read_ahead(pages: Iterable[Sequence[Record]], depth: int = 2) -> Iterator[Sequence[Record]]:
+    """The connector's pages, read in a thread up to `depth` pages ahead of the caller: the next
+    page is fetched (a remote call, the Sandbox's SELECT) while the caller writes the last, which
+    waits on the store with the GIL released. A read's error is raised where its page would have
+    come; a caller that stops early stops the reader (the generator is closed in its thread)."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def give(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        iterator = iter(pages)
+        try:
+            for page in iterator:
+                if not give(("page", page)):
+                    return
+            give(("end", None))
+        except BaseException as error:  # handed to the caller, raised there
+            give(("error", error))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    # The reader runs in this context (a remote call tally, say, counts its calls too).
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        reader.join()
+
+
 class SyncEngine:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -128,7 +178,7 @@ class SyncEngine:
             batch: list[Record] = []
             try:
                 try:
-                    for page in connector.read(model, since):
+                    for page in read_ahead(connector.read(model, since)):
                         batch.extend(page)
                         if len(batch) >= WRITE_BATCH:
                             self._write(run.id, integration.id, model, batch, first, counts, seen)
