@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
@@ -139,9 +140,17 @@ class BulkTaskRunner:
                     if utc_now() >= task.deadline_at:
                         self._time_out(task)
                         return False
-        except JobDeferred:
-            # The remote asks us to slow down: keep what is done, come back when it is time.
+        except JobDeferred as deferred:
+            # The remote asks us to slow down: keep what is done, come back when it is time;
+            # unless its next slot comes after the deadline, which no item left can then meet.
             self._flush(task, kind, buffer, records)
+            if utc_now() + timedelta(seconds=deferred.delay_seconds) >= task.deadline_at:
+                self._time_out(
+                    task,
+                    f"The remote's next free slot ({deferred.delay_seconds:.0f}s away) comes after the "
+                    f"task's deadline ({self.settings.task_deadline_seconds:g}s after it was created).",
+                )
+                return False
             raise
         self._flush(task, kind, buffer, records)
         return True
@@ -180,11 +189,12 @@ class BulkTaskRunner:
             if TaskRepository(conn).complete_if_done(task.id):
                 record_completed(conn, task.id)
 
-    def _time_out(self, task: Task) -> None:
+    def _time_out(self, task: Task, message: str | None = None) -> None:
         self._stop(
             task,
             ErrorCode.TASK_TIMED_OUT,
-            f"The task did not finish before its deadline ({self.settings.task_deadline_seconds:g}s "
+            message
+            or f"The task did not finish before its deadline ({self.settings.task_deadline_seconds:g}s "
             "after it was created).",
         )
 

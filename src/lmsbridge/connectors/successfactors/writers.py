@@ -1,19 +1,20 @@
 """Course upserts through the Open Content Network (`POST public/admin/ocn/v1/OcnCourses`,
 reference 1.5): one course per post, paced at `ocn_pace_seconds` (SAP accepts one course every
-500 seconds), so items wait in the task and its progress shows how far it got; what the task's
-deadline cuts off ends as the task's timeout. The course id is the item's origin id; OCN courses
-reach the catalog (searchItem, type OCN) once Learning's import job has run, and are read back
-from there."""
+500 seconds). The pace is a bucket of the context's pacer under the integration's own OCN key, so
+it holds across tasks, worker processes and restarts (the store keeps it). A slot further away
+than the pacer will wait raises `PacingDeferred`: the task's job goes back to the queue until
+then, with the items done so far recorded (its `progress` shows them); what the task's deadline
+cuts off ends as the task's timeout. The course id is the item's origin id; OCN courses reach the
+catalog (searchItem, type OCN) once Learning's import job has run, and are read back from there."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lmsbridge.connectors.base import CourseUpsert, ItemOutcome
 from lmsbridge.connectors.errors import ItemError
+from lmsbridge.connectors.pacing import Pace
 from lmsbridge.connectors.records import CourseRecord, RevisionRecord
 from lmsbridge.connectors.successfactors import mapping
 from lmsbridge.connectors.writers import CourseWriter
@@ -26,21 +27,21 @@ OCN_COURSES = "public/admin/ocn/v1/OcnCourses"
 OCN_TYPE = "OCN"  # the item type Learning's OCN import gives the courses it brings in
 LAUNCH_NEW_WINDOW = 3
 
-# When each integration last posted to OCN (monotonic seconds): the pace holds across tasks.
-_last_post: dict[str, float] = {}
-_lock = threading.Lock()
 
 
-def wait_for_pace(connector: SuccessFactorsConnector) -> None:
+def ocn_pace_key(integration_id: str) -> str:
+    """The pacer bucket of an integration's OCN posts, apart from its other calls' bucket."""
+    return f"{integration_id}:ocn"
+
+
+def take_ocn_slot(connector: SuccessFactorsConnector) -> None:
+    """Wait for the integration's next OCN slot (one post per `ocn_pace_seconds`, shared by every
+    worker through the context's pacer); raises `PacingDeferred` when it is too far away. A
+    connector built without a pacer is unpaced, as the SDK defines: OCN's 429 then paces it."""
     pace = connector.settings.ocn_pace_seconds
-    key = connector.integration_id
-    with _lock:
-        due = _last_post.get(key, -1e18) + pace
-    delay = due - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
-    with _lock:
-        _last_post[key] = time.monotonic()
+    pacer = connector.context.pacer
+    if pace > 0 and pacer is not None:
+        pacer.acquire(ocn_pace_key(connector.integration_id), Pace(rate=1.0 / pace, burst=1.0))
 
 
 def ocn_course(
@@ -57,7 +58,7 @@ def ocn_course(
 
 
 def post_ocn(connector: SuccessFactorsConnector, course: dict[str, Any]) -> None:
-    wait_for_pace(connector)
+    take_ocn_slot(connector)
     connector.api.post(OCN_COURSES, {"ocnCourses": [course]})
 
 
