@@ -28,7 +28,6 @@ OCN_TYPE = "OCN"  # the item type Learning's OCN import gives the courses it bri
 LAUNCH_NEW_WINDOW = 3
 
 
-
 def ocn_pace_key(integration_id: str) -> str:
     """The pacer bucket of an integration's OCN posts, apart from its other calls' bucket."""
     return f"{integration_id}:ocn"
