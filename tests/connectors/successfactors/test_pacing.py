@@ -35,12 +35,14 @@ from lmsbridge.testing.emulators.successfactors.site import SuccessFactorsSite
 from tests.api.helpers import courses, poll, submit, wait
 from tests.conftest import Server, running
 from tests.connectors.udemy.test_end_to_end import processes
-from tests.processes import Processes
+from tests.processes import Processes, wait_for
 
 __all__ = ["processes"]
 CLIENT = ("sf-pacing-client", "sf-pacing-secret-1a2b3c")
-# Posts arrive at the emulator a request's latency after their slot: this much jitter is allowed.
-JITTER = 0.05
+# The pacer hands out slots exactly a pace apart; a post reaches the emulator a request's latency
+# after its slot (a store transaction for the integration's general bucket, then HTTP), and that
+# latency varies by tens of milliseconds on a loaded machine: this much of it is allowed per gap.
+JITTER = 0.15
 
 
 @contextmanager
@@ -88,12 +90,14 @@ def task_holders(store: Store) -> set[str]:
 
 @pytest.mark.slow  # starts a worker process
 def test_two_workers_post_to_ocn_no_faster_than_the_pace(clean_server: Server, processes: Processes) -> None:
-    pace = 0.5
+    pace = 1.0
     processes.worker(concurrency=1)
+    log = processes.procs[-1][1]
+    wait_for(lambda: "started with" in log.read_text(), 60, "the worker process to start", processes)
     with tenant(clean_server, pace) as (site, _, integration_id, key):
         wake_workers()
         with clean_server.client(key, integration_id) as api:
-            tasks = [submit(api, courses(3, prefix=f"w{n}")) for n in range(4)]
+            tasks = [submit(api, courses(2, prefix=f"w{n}")) for n in range(4)]
             holders: set[str] = set()
             deadline = time.monotonic() + 60
             while any(poll(api, t)["status"] == "PENDING" for t in tasks):
@@ -102,12 +106,14 @@ def test_two_workers_post_to_ocn_no_faster_than_the_pace(clean_server: Server, p
                 time.sleep(0.05)
             views = [wait(api, t) for t in tasks]
         assert all(v["status"] == "COMPLETED" for v in views), views
-        assert {r["status"] for v in views for r in v["data"]} == {"SUCCEEDED"}
+        assert {r["status"] for v in views for r in v["data"]} == {"SUCCEEDED"}, (views, ocn_statuses(site))
         # Both runtimes ran tasks of this integration at the same time, each with its own pacer.
         assert len(holders) >= 2, (holders, processes.logs())
-        assert len(site.ocn_posted_at) == 12
+        assert len(site.ocn_posted_at) == 8
         assert set(ocn_statuses(site)) == {200}  # never below the emulator's 0.8 x pace
-        assert min(gaps(site)) >= pace - JITTER, gaps(site)
+        spaced = gaps(site)
+        assert min(spaced) >= pace - JITTER, spaced
+        assert sum(spaced) >= len(spaced) * pace - JITTER, spaced  # on the whole, no faster than the pace
 
 
 def test_the_pace_outlives_the_connector_that_took_the_slot(clean_server: Server) -> None:
@@ -169,5 +175,5 @@ def test_items_the_pace_cannot_reach_before_the_deadline_time_out(
     assert view["progress"] == {"total": 4, "succeeded": 2, "failed": 2, "percent": 100}
     # Timed out when the third slot proved to lie past the deadline, not after waiting for it.
     assert took < 2 * pace + 1.0, took
-    assert len(site.ocn_posted_at) == 2 and min(gaps(site)) >= pace - JITTER
+    assert len(site.ocn_posted_at) == 2 and gaps(site)[0] >= pace - JITTER
     assert set(ocn_statuses(site)) == {200}

@@ -1,11 +1,12 @@
 """Course upserts through the Open Content Network (`POST public/admin/ocn/v1/OcnCourses`,
 reference 1.5): one course per post, paced at `ocn_pace_seconds` (SAP accepts one course every
-500 seconds). The pace is a bucket of the context's pacer under the integration's own OCN key, so
-it holds across tasks, worker processes and restarts (the store keeps it). A slot further away
-than the pacer will wait raises `PacingDeferred`: the task's job goes back to the queue until
-then, with the items done so far recorded (its `progress` shows them); what the task's deadline
-cuts off ends as the task's timeout. The course id is the item's origin id; OCN courses reach the
-catalog (searchItem, type OCN) once Learning's import job has run, and are read back from there."""
+500 seconds). The posts go through the API's OCN client, whose bucket in the context's pacer is
+the integration's own OCN key, so the pace holds across tasks, worker processes and restarts
+(the store keeps it). A slot further away than the pacer will wait raises `PacingDeferred`: the
+task's job goes back to the queue until then, with the items done so far recorded (its
+`progress` shows them); what the task's deadline cuts off ends as the task's timeout. The course
+id is the item's origin id; OCN courses reach the catalog (searchItem, type OCN) once Learning's
+import job has run, and are read back from there."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lmsbridge.connectors.base import CourseUpsert, ItemOutcome
 from lmsbridge.connectors.errors import ItemError
-from lmsbridge.connectors.pacing import Pace
 from lmsbridge.connectors.records import CourseRecord, RevisionRecord
 from lmsbridge.connectors.successfactors import mapping
 from lmsbridge.connectors.writers import CourseWriter
@@ -23,24 +23,8 @@ from lmsbridge.errors import ErrorCode
 if TYPE_CHECKING:
     from lmsbridge.connectors.successfactors.connector import SuccessFactorsConnector
 
-OCN_COURSES = "public/admin/ocn/v1/OcnCourses"
 OCN_TYPE = "OCN"  # the item type Learning's OCN import gives the courses it brings in
 LAUNCH_NEW_WINDOW = 3
-
-
-def ocn_pace_key(integration_id: str) -> str:
-    """The pacer bucket of an integration's OCN posts, apart from its other calls' bucket."""
-    return f"{integration_id}:ocn"
-
-
-def take_ocn_slot(connector: SuccessFactorsConnector) -> None:
-    """Wait for the integration's next OCN slot (one post per `ocn_pace_seconds`, shared by every
-    worker through the context's pacer); raises `PacingDeferred` when it is too far away. A
-    connector built without a pacer is unpaced, as the SDK defines: OCN's 429 then paces it."""
-    pace = connector.settings.ocn_pace_seconds
-    pacer = connector.context.pacer
-    if pace > 0 and pacer is not None:
-        pacer.acquire(ocn_pace_key(connector.integration_id), Pace(rate=1.0 / pace, burst=1.0))
 
 
 def ocn_course(
@@ -57,8 +41,7 @@ def ocn_course(
 
 
 def post_ocn(connector: SuccessFactorsConnector, course: dict[str, Any]) -> None:
-    take_ocn_slot(connector)
-    connector.api.post(OCN_COURSES, {"ocnCourses": [course]})
+    connector.api.post_ocn_courses([course])
 
 
 class SuccessFactorsCourses(CourseWriter[Any]):
