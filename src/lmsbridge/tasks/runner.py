@@ -113,9 +113,13 @@ class BulkTaskRunner:
         positions: dict[str, int],
         ctx: JobContext,
     ) -> bool:
-        """Record outcomes as they come; False when the task was timed out on the way."""
+        """Record outcomes as they come, `task_flush_items` at a time (or what came in
+        `task_flush_seconds`); False when the task was timed out on the way. A stopping worker
+        commits the outcomes it holds at the next outcome, so it hands the job back without
+        waiting for a full flush, however large flushes are."""
         buffer: list[Outcome] = []
         records: list[Record] = []
+        flush_items, flush_seconds = self.settings.task_flush_items, self.settings.task_flush_seconds
         last_flush = time.monotonic()
         try:
             for outcome in stream:
@@ -128,13 +132,11 @@ class BulkTaskRunner:
                 buffer.append(self._outcome(task, kind, position, outcome))
                 if outcome.record is not None and outcome.error is None:
                     records.append(outcome.record)
-                if (
-                    len(buffer) >= self.settings.task_flush_items
-                    or time.monotonic() - last_flush >= self.settings.task_flush_seconds
-                ):
+                stopping = ctx.should_stop()
+                if stopping or len(buffer) >= flush_items or time.monotonic() - last_flush >= flush_seconds:
                     self._flush(task, kind, buffer, records)
                     buffer, records, last_flush = [], [], time.monotonic()
-                    if ctx.should_stop():
+                    if stopping:
                         raise JobReleased
                     if utc_now() >= task.deadline_at:
                         self._time_out(task)
