@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from sqlalchemy.dialects import postgresql
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
-from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs
 from lmsbridge.jobs.queue import Job, JobQueue, claim_statement
 from tests.conftest import wipe
@@ -39,15 +37,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture(scope="module")
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
-    migrate(store)
-    yield store
-    wipe(store)
-    store.dispose()
 
 
 @pytest.fixture

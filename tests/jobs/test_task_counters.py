@@ -6,14 +6,12 @@ kinds come in one batch, and when the pending items are failed at the end."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.db import Store
-from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import task_items
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
@@ -24,15 +22,6 @@ from lmsbridge.tasks.states import ItemStatus
 from tests.conftest import make_settings, wipe
 
 ITEMS = 10
-
-
-@pytest.fixture(scope="module")
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
-    migrate(store)
-    yield store
-    wipe(store)
-    store.dispose()
 
 
 @pytest.fixture
