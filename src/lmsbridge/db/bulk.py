@@ -55,9 +55,12 @@ def _bind(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows that all have the keys of the first, in the caller's transaction."""
+    """Insert rows that all have the keys of the first, in the caller's transaction, in primary
+    key order (random ids land near each other in the indexes: fewer pages touched)."""
     if not rows:
         return
+    key = [column.name for column in table.primary_key.columns]
+    rows = sorted(rows, key=lambda row: tuple(row[name] for name in key))
     columns = list(rows[0])
     processors = _processors(conn, table, columns)
     bound = [
