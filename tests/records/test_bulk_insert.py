@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
 from lmsbridge.db.bulk import insert_rows, try_insert_new
-from lmsbridge.db.migrations import migrate
-from tests.conftest import fresh_database
+from tests.conftest import fresh_store
 
 TABLE = t.lms_course_progressions
 JSON_COLUMNS = {"remote_data"}
@@ -25,11 +24,8 @@ JSON_COLUMNS = {"remote_data"}
 
 @pytest.fixture(scope="module")
 def store(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    with fresh_database(db_kind, tmp_path_factory, "bulk") as url:
-        store = Store(url)
-        migrate(store)
+    with fresh_store(db_kind, tmp_path_factory, "bulk") as store:
         yield store
-        store.dispose()
 
 
 def row(record_id: str, **changes: Any) -> dict[str, Any]:
