@@ -6,7 +6,7 @@ course id is derived from its integration already, so the prefix made each entry
 selected nothing more.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels = None
 depends_on = None
 
