@@ -1,6 +1,8 @@
 """The engine behind the store: SQLite in WAL mode with write transactions that take the lock up
 front, or PostgreSQL through psycopg. Callers get a connection inside a transaction from
-`Store.read()` or `Store.write()`; the transaction belongs to the boundary that opened it."""
+`Store.read()` or `Store.write()`; the transaction belongs to the boundary that opened it.
+`Store.read_one()` runs a single statement without an explicit transaction, for the API's hot
+reads."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from lmsbridge.db import access_changes
 from lmsbridge.errors import StoreUnavailableError
 
 _WRITE = "lmsbridge_write"
+_NO_BEGIN = "lmsbridge_no_begin"
 
 
 def normalise_url(url: str) -> str:
@@ -25,12 +29,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=8,
-        max_overflow=16,
+        # As on PostgreSQL: `pool_size` kept open, as many again opened (and closed) under a burst.
+        pool_size=pool_size,
+        max_overflow=pool_size,
     )
 
     @event.listens_for(engine, "connect")
@@ -49,8 +54,10 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # Writers take the write lock at BEGIN, so two writers queue on busy_timeout instead of
         # one failing with "database is locked" when it upgrades a read lock.
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_NO_BEGIN, False):
+            return  # one statement, in SQLite's own implicit transaction (`Store.read_one`)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
     return engine
 
@@ -70,7 +77,7 @@ class Store:
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.dialect == "sqlite":
-            self.engine = _sqlite_engine(self.url)
+            self.engine = _sqlite_engine(self.url, pool_size)
         elif self.dialect == "postgresql":
             self.engine = create_engine(
                 self.url,
@@ -88,13 +95,22 @@ class Store:
         return self.dialect == "sqlite"
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[Connection]:
+    def _transaction(self, write: bool, single: bool = False) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
                 if write:
                     conn.execution_options(**{_WRITE: True})
+                elif single:
+                    # No BEGIN and no COMMIT: round trips saved on PostgreSQL, statements on SQLite.
+                    conn.execution_options(
+                        **({_NO_BEGIN: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+                    )
                 with conn.begin():
                     yield conn
+                if conn.info.pop(access_changes.CHANGED, False):
+                    # Committed: what was read while it was in flight is out of date now. (A
+                    # rolled-back change leaves the mark, and a later commit moves on for nothing.)
+                    access_changes.move_on()
         except DBAPIError as error:
             if _is_outage(error, self.dialect):
                 raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
@@ -103,6 +119,12 @@ class Store:
     def read(self) -> Any:
         """A read transaction (a consistent snapshot on both dialects)."""
         return self._transaction(write=False)
+
+    def read_one(self) -> Any:
+        """A connection for ONE read statement, run outside an explicit transaction: a single
+        statement sees a consistent snapshot on its own (SQLite and PostgreSQL alike), so the
+        BEGIN and COMMIT a `read()` adds are saved. Two statements in it may see different data."""
+        return self._transaction(write=False, single=True)
 
     def write(self) -> Any:
         """A write transaction, committed when the block ends without an exception."""

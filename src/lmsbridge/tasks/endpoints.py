@@ -23,7 +23,6 @@ from lmsbridge.schemas.tasks import (
 from lmsbridge.tasks import service
 from lmsbridge.tasks.repository import TaskRepository
 from lmsbridge.tasks.service import COURSES_BULK, SKILLS_BULK, TaskKind
-from lmsbridge.tasks.states import TaskStatus
 
 router = APIRouter()
 
@@ -87,13 +86,11 @@ def _submit(
 
 
 def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_id: str) -> Response:
-    with store_of(request).read() as conn:
-        repo = TaskRepository(conn)
-        task = repo.get(task_id)
-        if task is None or task.integration_id != integration.id or task.kind != kind.name:
-            raise not_found(f"{kind.label} task", task_id)
-        results = repo.results(task_id) if task.status == TaskStatus.COMPLETED else None
-    return success(service.status_view(task, results))
+    with store_of(request).read_one() as conn:
+        found = TaskRepository(conn).status(task_id)
+    if found is None or found[0].integration_id != integration.id or found[0].kind != kind.name:
+        raise not_found(f"{kind.label} task", task_id)
+    return success(service.status_view(*found))
 
 
 @router.post(
@@ -120,7 +117,7 @@ def post_courses_bulk(
     responses=ERRORS,
     tags=["Unified LMS API"],
 )
-def get_courses_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
+async def get_courses_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
     """The status of an "Upsert courses" task, with one result per item once COMPLETED."""
     return _status(request, integration, COURSES_BULK, task_id)
 
@@ -149,6 +146,6 @@ def post_skills_bulk(
     responses=ERRORS,
     tags=["Unified HRIS API"],
 )
-def get_skills_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
+async def get_skills_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
     """The status of an "Upsert skills" task, with one result per item once COMPLETED."""
     return _status(request, integration, SKILLS_BULK, task_id)

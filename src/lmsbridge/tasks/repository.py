@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
@@ -89,6 +89,36 @@ _SET_OUTCOME = (
 
 
 _TASK_BY_ID = select(tasks).where(tasks.c.id == bindparam("task_id"))
+
+
+class ItemResult(NamedTuple):
+    origin_id: str
+    status: str
+    result_id: str | None
+    error_code: str | None
+    error_message: str | None
+
+
+# A task's status in one statement: the task, joined to its items only once it is COMPLETED (the
+# only state whose view lists them). Built once: clients poll it.
+_STATUS = (
+    select(
+        tasks,
+        task_items.c.origin_id.label("item_origin_id"),
+        task_items.c.status.label("item_status"),
+        task_items.c.result_id.label("item_result_id"),
+        task_items.c.error_code.label("item_error_code"),
+        task_items.c.error_message.label("item_error_message"),
+    )
+    .select_from(
+        tasks.outerjoin(
+            task_items,
+            and_(task_items.c.task_id == tasks.c.id, tasks.c.status == TaskStatus.COMPLETED),
+        )
+    )
+    .where(tasks.c.id == bindparam("task_id"))
+    .order_by(task_items.c.position)
+)
 
 
 class TaskRepository:
@@ -178,6 +208,22 @@ class TaskRepository:
         row = self.conn.execute(_TASK_BY_ID, {"task_id": task_id}).first()
         return _task(row) if row else None
 
+    def status(self, task_id: str) -> tuple[Task, list[ItemResult] | None] | None:
+        """The task and, once it is COMPLETED, its items' results in order; one statement, so
+        it may run outside a transaction (`Store.read_one`)."""
+        rows = self.conn.execute(_STATUS, {"task_id": task_id}).all()
+        if not rows:
+            return None
+        task = _task(rows[0])
+        if task.status != TaskStatus.COMPLETED:
+            return task, None
+        return task, [
+            ItemResult(
+                r.item_origin_id, r.item_status, r.item_result_id, r.item_error_code, r.item_error_message
+            )
+            for r in rows
+        ]
+
     def recent(self, environment_id: str, limit: int = 50) -> list[Task]:
         rows = self.conn.execute(
             select(tasks)
@@ -194,21 +240,6 @@ class TaskRepository:
             .order_by(task_items.c.position)
         )
         return [ItemRow(r.position, r.origin_id, dict(r.payload)) for r in rows]
-
-    def results(self, task_id: str) -> list[Any]:
-        return list(
-            self.conn.execute(
-                select(
-                    task_items.c.origin_id,
-                    task_items.c.status,
-                    task_items.c.result_id,
-                    task_items.c.error_code,
-                    task_items.c.error_message,
-                )
-                .where(task_items.c.task_id == task_id)
-                .order_by(task_items.c.position)
-            )
-        )
 
     def failed_items(self, task_id: str, limit: int) -> list[Any]:
         return list(
