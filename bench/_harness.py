@@ -250,6 +250,56 @@ class Service:
             return "(no log)"
 
 
+@dataclass
+class BareStatus:
+    """bench/bare_status.py on a loopback port: the ceiling of a task status read."""
+
+    workdir: Path
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, timeout: float = 30.0) -> None:
+        script = Path(__file__).resolve().parent / "bare_status.py"
+        with (self.workdir / "bare_status.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [PYTHON, str(script), self.env["LMSBRIDGE_DATABASE_URL"], str(self.port)],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError("bench/bare_status.py exited early; see bare_status.log (--keep)")
+            try:
+                httpx.get(self.url, timeout=1)
+                return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("bench/bare_status.py did not answer") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 @contextlib.contextmanager
 def workspace(keep: bool) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="lmsbridge-bench-"))

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     DEFAULT_POSTGRES_URL,
     ROOT,
+    BareStatus,
     CpuMeter,
     LoadResult,
     Service,
@@ -300,32 +301,30 @@ def bench_status_rps(
         (f"{BULK}/{pending_id}", {**auth, "X-Integration-Id": slow}),
     ]
     sizes = [len(client.get(path, headers=headers).content) for path, headers in targets]
-    meter_holder: list[CpuMeter] = []
 
-    def measure() -> LoadResult:
+    def measure(url: str, pid: int) -> tuple[LoadResult, dict[str, Any], float | None]:
+        """The load on one server process; its result, CPU (after the warm-up) and CPU ms/request."""
+        meter_holder: list[CpuMeter] = []
+        # The CPU meter starts after the warm-up, the latencies too (the generators skip it).
+        timer = threading.Timer(warmup, lambda: meter_holder.append(CpuMeter([pid])))
+        timer.start()
         if load == "wrk":
-            return hammer_wrk(
-                service.url,
-                targets,
-                concurrency=concurrency,
-                seconds=seconds,
-                warmup=warmup,
-                workdir=workdir,
+            result = hammer_wrk(
+                url, targets, concurrency=concurrency, seconds=seconds, warmup=warmup, workdir=workdir
             )
-        generator = hammer_httpx if load == "httpx" else hammer_keepalive
-        return generator(service.url, targets, concurrency=concurrency, seconds=seconds, warmup=warmup)
+        else:
+            generator = hammer_httpx if load == "httpx" else hammer_keepalive
+            result = generator(url, targets, concurrency=concurrency, seconds=seconds, warmup=warmup)
+        timer.cancel()
+        cpu = service_cpu(meter_holder[0] if meter_holder else CpuMeter([pid]))
+        cores = cpu["server_cpu_cores"]
+        # CPU per request: steadier than requests/s on a busy machine, and it bounds what one
+        # process can serve (about 1 core, Python's GIL): 1,000 ms / this = requests/s at best.
+        cpu_ms = cores * result.seconds * 1000 / result.requests if cores and result.requests else None
+        return result, cpu, cpu_ms
 
-    # The CPU meter starts after the warm-up, the latencies too (the generators skip it).
-
-    timer = threading.Timer(warmup, lambda: meter_holder.append(service.cpu_meter()))
-    timer.start()
-    result = measure()
-    timer.cancel()
-    cpu = service_cpu(meter_holder[0]) if meter_holder else service_cpu(service.cpu_meter())
+    result, cpu, cpu_ms = measure(service.url, service.api_pid)
     cores = cpu["server_cpu_cores"]
-    # CPU per request: steadier than requests/s on a busy machine, and it bounds what one
-    # process can serve (about 1 core, Python's GIL): 1,000 ms / this = requests/s at best.
-    cpu_ms = cores * result.seconds * 1000 / result.requests if cores and result.requests else None
     still_pending = task_status(client, slow, pending_id)["status"] == "PENDING"
     p50, p90, p99 = (result.latency_ms(q) for q in (50, 90, 99))
     print(
@@ -333,16 +332,27 @@ def bench_status_rps(
         f"p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms; {result.requests:,} requests, "
         f"{result.errors} errors {dict(sorted(result.statuses.items())) or ''}"
     )
-    per_request = (
-        f"{cpu_ms:.2f} ms per request, so ~{1000 / cpu_ms:,.0f} requests/s per core it gets"
-        if cpu_ms
-        else "per request n/a"
-    )
     generator = f"{cpu['bench_cpu_cores']} cores" if load != "wrk" else "n/a (wrk)"
     print(
-        f"  server CPU {cores} cores ({per_request}), load generator CPU {generator}; responses "
-        f"{sizes[0]} B (COMPLETED, {completed_items} results) and {sizes[1]} B (PENDING)"
+        f"  API process CPU {cores} cores ({per_request(cpu_ms)}), load generator CPU {generator}; "
+        f"responses {sizes[0]} B (COMPLETED, {completed_items} results) and {sizes[1]} B (PENDING)"
         + ("" if still_pending else "  !! the PENDING task finished during the run")
+    )
+
+    # The ceiling: the same load on a bare ASGI app in the same server stack that answers each
+    # request with the same task's row, one SELECT by primary key (bench/bare_status.py).
+    bare = BareStatus(workdir, service.env)
+    try:
+        bare.start()
+        bare_result, bare_cpu, bare_cpu_ms = measure(bare.url, bare.pid)
+    finally:
+        bare.stop()
+    ratio = result.per_second / bare_result.per_second if bare_result.per_second else None
+    print(
+        f"  ceiling: a bare ASGI endpoint (uvicorn, same settings) running the task row's SELECT: "
+        f"{bare_result.per_second:,.0f} requests/s, p50 {bare_result.latency_ms(50):.1f} ms, "
+        f"{bare_result.errors} errors; CPU {bare_cpu['server_cpu_cores']} cores "
+        f"({per_request(bare_cpu_ms)})"
     )
     return {
         "load": load,
@@ -361,7 +371,22 @@ def bench_status_rps(
         "pending_task_stayed_pending": still_pending,
         **cpu,
         "server_cpu_ms_per_request": round(cpu_ms, 3) if cpu_ms else None,
+        "ceiling": {
+            "what": "bare ASGI app, same uvicorn settings, one SELECT of the task row (bench/bare_status.py)",
+            "requests_per_second": round(bare_result.per_second, 1),
+            "p50_ms": round(bare_result.latency_ms(50), 2),
+            "errors": bare_result.errors,
+            "server_cpu_cores": bare_cpu["server_cpu_cores"],
+            "server_cpu_ms_per_request": round(bare_cpu_ms, 3) if bare_cpu_ms else None,
+        },
+        "ratio": round(ratio, 3) if ratio is not None else None,
     }
+
+
+def per_request(cpu_ms: float | None) -> str:
+    if not cpu_ms:
+        return "per request n/a"
+    return f"{cpu_ms:.2f} ms per request, so ~{1000 / cpu_ms:,.0f} requests/s per core it gets"
 
 
 def settle(service: Service, after: str) -> None:

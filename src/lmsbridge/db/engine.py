@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from lmsbridge.db import access_changes
+from lmsbridge.db.driver_reads import DriverRead
 from lmsbridge.errors import StoreUnavailableError
 
 _WRITE = "lmsbridge_write"
@@ -125,6 +126,41 @@ class Store:
         statement sees a consistent snapshot on its own (SQLite and PostgreSQL alike), so the
         BEGIN and COMMIT a `read()` adds are saved. Two statements in it may see different data."""
         return self._transaction(write=False, single=True)
+
+    def driver_read(self, read: DriverRead, **params: Any) -> list[tuple[Any, ...]]:
+        """The rows of one SELECT run on a pooled connection's driver cursor, outside a
+        transaction (`db/driver_reads.py`); an outage raises StoreUnavailableError as `read()`."""
+        compiled = read.compiled_for(self.engine.dialect)
+        try:
+            raw = self.engine.raw_connection()  # the pool's checkout: pre-ping on PostgreSQL
+        except DBAPIError as error:
+            if _is_outage(error, self.dialect):
+                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
+            raise
+        driver = raw.driver_connection
+        cursor = None
+        try:
+            if not self.is_sqlite:  # SQLite's connections already leave transactions to us
+                driver.autocommit = True  # type: ignore[union-attr]  # no BEGIN round trip
+            cursor = raw.cursor()
+            cursor.execute(compiled.sql, compiled.parameters(params))
+            rows = list(cursor.fetchall())
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            lost = self.engine.dialect.is_disconnect(error, driver, cursor)
+            if lost:
+                raw.invalidate(error)
+            # As `_is_outage` decides for the same error wrapped by SQLAlchemy.
+            operational = isinstance(error, self.engine.dialect.loaded_dbapi.OperationalError)
+            if lost or (operational and (not self.is_sqlite or "locked" in str(error))):
+                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
+            raise
+        finally:
+            if cursor is not None:
+                cursor.close()
+            if not self.is_sqlite and raw.is_valid:
+                driver.autocommit = False  # type: ignore[union-attr]
+            raw.close()  # back to the pool
+        return compiled.convert(rows)
 
     def write(self) -> Any:
         """A write transaction, committed when the block ends without an exception."""

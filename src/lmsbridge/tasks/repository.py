@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from lmsbridge.clock import utc_now
+from lmsbridge.db.driver_reads import DriverRead
 from lmsbridge.db.tables import task_idempotency, task_items, tasks
 from lmsbridge.tasks.states import ItemStatus, TaskStatus
 
@@ -100,15 +101,16 @@ class ItemResult(NamedTuple):
 
 
 # A task's status in one statement: the task, joined to its items only once it is COMPLETED (the
-# only state whose view lists them). Built once: clients poll it.
+# only state whose view lists them). Built once: clients poll it, through `Store.driver_read`.
+_TASK_FIELDS = [tasks.c[field.name] for field in fields(Task)]
 _STATUS = (
     select(
-        tasks,
-        task_items.c.origin_id.label("item_origin_id"),
-        task_items.c.status.label("item_status"),
-        task_items.c.result_id.label("item_result_id"),
-        task_items.c.error_code.label("item_error_code"),
-        task_items.c.error_message.label("item_error_message"),
+        *_TASK_FIELDS,
+        task_items.c.origin_id,
+        task_items.c.status,
+        task_items.c.result_id,
+        task_items.c.error_code,
+        task_items.c.error_message,
     )
     .select_from(
         tasks.outerjoin(
@@ -119,6 +121,19 @@ _STATUS = (
     .where(tasks.c.id == bindparam("task_id"))
     .order_by(task_items.c.position)
 )
+STATUS_READ = DriverRead(_STATUS, repeated=len(_TASK_FIELDS))
+
+
+def status_from_rows(rows: Sequence[Sequence[Any]]) -> tuple[Task, list[ItemResult] | None] | None:
+    """The task and, once it is COMPLETED, its items' results in order, from the rows of the
+    status statement (`STATUS_READ`)."""
+    if not rows:
+        return None
+    width = len(_TASK_FIELDS)
+    task = Task(*rows[0][:width])
+    if task.status != TaskStatus.COMPLETED:
+        return task, None
+    return task, [ItemResult(*row[width:]) for row in rows]
 
 
 class TaskRepository:
@@ -209,20 +224,8 @@ class TaskRepository:
         return _task(row) if row else None
 
     def status(self, task_id: str) -> tuple[Task, list[ItemResult] | None] | None:
-        """The task and, once it is COMPLETED, its items' results in order; one statement, so
-        it may run outside a transaction (`Store.read_one`)."""
-        rows = self.conn.execute(_STATUS, {"task_id": task_id}).all()
-        if not rows:
-            return None
-        task = _task(rows[0])
-        if task.status != TaskStatus.COMPLETED:
-            return task, None
-        return task, [
-            ItemResult(
-                r.item_origin_id, r.item_status, r.item_result_id, r.item_error_code, r.item_error_message
-            )
-            for r in rows
-        ]
+        """The task and, once it is COMPLETED, its items' results in order."""
+        return status_from_rows(self.conn.execute(_STATUS, {"task_id": task_id}).all())
 
     def recent(self, environment_id: str, limit: int = 50) -> list[Task]:
         rows = self.conn.execute(
