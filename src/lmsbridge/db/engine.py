@@ -6,6 +6,11 @@ reads."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +24,7 @@ from lmsbridge.db.driver_reads import DriverRead
 from lmsbridge.errors import StoreUnavailableError
 
 _WRITE = "lmsbridge_write"
+_BUSY_SECONDS = 30.0
 _NO_BEGIN = "lmsbridge_no_begin"
 
 
@@ -33,7 +39,7 @@ def normalise_url(url: str) -> str:
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": _BUSY_SECONDS},
         # As on PostgreSQL: `pool_size` kept open, as many again opened (and closed) under a burst.
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -48,7 +54,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         # FULL: a 200 that names a task survives a power cut too, not only a crashed process.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -61,6 +67,51 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
     return engine
+
+
+class _WriteTurns:
+    """Writers of one SQLite file take turns through an flock on a file beside it, in every
+    process (`serve`'s API and its worker, a CLI command). SQLite's own wait for its write lock
+    sleeps up to 100 ms between tries, so a process that writes in a loop (the worker) wins the
+    lock again and again while another waits; a waiter here tries every millisecond, and gets the
+    lock in the writer's first pause. After `busy_timeout` it goes on to SQLite's own wait."""
+
+    POLL_SECONDS = 0.001
+
+    def __init__(self, database: str, timeout: float) -> None:
+        self.path = f"{database}-writers.lock"
+        self.timeout = timeout
+        self._mine = threading.local()  # one open file per thread: flock excludes between them
+
+    def _fd(self) -> int | None:
+        fd: int | None = getattr(self._mine, "fd", None)
+        if fd is None:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return None  # a read-only directory: SQLite's own lock still orders writers
+            self._mine.fd = fd
+        return fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        fd = self._fd()
+        held = False
+        if fd is not None:
+            deadline = time.monotonic() + self.timeout
+            while not held:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held = True
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(self.POLL_SECONDS)
+        try:
+            yield
+        finally:
+            if held and fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _is_outage(error: DBAPIError, dialect: str) -> bool:
@@ -77,8 +128,12 @@ class Store:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
+        self._write_turns: _WriteTurns | None = None
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(self.url, pool_size)
+            database = make_url(self.url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._write_turns = _WriteTurns(database, timeout=_BUSY_SECONDS)
         elif self.dialect == "postgresql":
             self.engine = create_engine(
                 self.url,
@@ -97,8 +152,9 @@ class Store:
 
     @contextmanager
     def _transaction(self, write: bool, single: bool = False) -> Iterator[Connection]:
+        turn = self._write_turns.turn() if write and self._write_turns else contextlib.nullcontext()
         try:
-            with self.engine.connect() as conn:
+            with turn, self.engine.connect() as conn:
                 if write:
                     conn.execution_options(**{_WRITE: True})
                 elif single:
