@@ -1,5 +1,5 @@
 """Bulk tasks end to end, against `python -m lmsbridge serve` run as a separate process the way a
-user runs it (API + one in-process worker, default settings), over loopback HTTP:
+user runs it (the API, and its worker in a child process; default settings), over loopback HTTP:
 
   (a) throughput of one 10,000-item POST /v1/lms/courses/bulk task on a no-latency Sandbox,
       from submit until a poll (every 20 ms) sees COMPLETED;
@@ -190,6 +190,86 @@ def bench_throughput(
 
 
 # -- (b) ------------------------------------------------------------------------------------------
+def bare_submits_ms(database_url: str, integration: str, bodies: list[bytes]) -> list[float]:
+    """The ceiling of (b): what the store takes to commit what a submit commits, with nothing
+    around it. Each body is parsed with orjson, then one write transaction of SQLAlchemy Core
+    inserts (the task row, its items, an idempotency row, a job row) runs on lmsbridge's own store
+    settings, in this process: no HTTP, no validation, no idempotency lookup, no worker. The rows
+    are written COMPLETED, the job finished, so the worker never picks them up."""
+    import hashlib
+
+    import orjson
+    from sqlalchemy import select
+
+    from lmsbridge.db import Store
+    from lmsbridge.db.tables import integrations, jobs, task_idempotency, task_items, tasks
+
+    store = Store(database_url)
+    try:
+        with store.read() as conn:
+            environment = conn.scalar(
+                select(integrations.c.environment_id).where(integrations.c.id == integration)
+            )
+        timings = []
+        for body in bodies:
+            started = time.perf_counter()
+            items = orjson.loads(body)["items"]
+            digest = hashlib.sha256(body).hexdigest()
+            task_id = secrets.token_hex(12)
+            now = datetime.now(UTC)
+            with store.write() as conn:
+                conn.execute(
+                    tasks.insert().values(
+                        id=task_id,
+                        environment_id=environment,
+                        integration_id=integration,
+                        kind="lms_courses_bulk",
+                        status="COMPLETED",
+                        total=len(items),
+                        succeeded=0,
+                        failed=0,
+                        body_hash=digest,
+                        public_url="http://bench.invalid",
+                        created_at=now,
+                        deadline_at=now,
+                        completed_at=now,
+                    )
+                )
+                conn.execute(
+                    task_items.insert(),
+                    [
+                        {"task_id": task_id, "position": n, "origin_id": item["origin_id"], "payload": item}
+                        for n, item in enumerate(items)
+                    ],
+                )
+                conn.execute(
+                    task_idempotency.insert().values(
+                        integration_id=integration,
+                        kind="bench_ceiling",
+                        scope=f"body:{digest}",
+                        task_id=task_id,
+                        body_hash=digest,
+                        expires_at=now,
+                    )
+                )
+                conn.execute(
+                    jobs.insert().values(
+                        queue="bench_ceiling",
+                        kind="bench.ceiling",
+                        payload={"task_id": task_id},
+                        state="succeeded",
+                        max_attempts=1,
+                        run_after=now,
+                        created_at=now,
+                        finished_at=now,
+                    )
+                )
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+    finally:
+        store.dispose()
+
+
 def bench_submit_latency(
     client: httpx.Client,
     service: Service,
@@ -207,13 +287,22 @@ def bench_submit_latency(
     where = (
         "in a process of its own, on the same store and machine"
         if service.separate_worker
-        else "in the same process (`serve`'s in-process worker) and on the same store"
+        else "in `serve`'s worker process (a child of the API's), on the same store"
     )
     print(
         f"  note: the worker runs the submitted tasks meanwhile, {where}, as it would in "
         "production; the latencies include that contention."
     )
     bodies = [course_body(f"{tag}-b{n}", items) for n in range(warmup + submits)]
+    # The ceiling first, on the idle service's store: the same rows committed bare.
+    ceiling_bodies = [course_body(f"{tag}-b-bare{n}", items) for n in range(3 + min(submits, 20))]
+    bare_ms = bare_submits_ms(service.env["LMSBRIDGE_DATABASE_URL"], integration, ceiling_bodies)[3:]
+    bare_p50 = percentile(bare_ms, 50)
+    print(
+        f"  ceiling: the same rows committed bare (orjson parse + one transaction of SQLAlchemy Core "
+        f"inserts in this process, no HTTP, no worker running): p50 {bare_p50:.1f} ms "
+        f"over {len(bare_ms)} bodies"
+    )
     latencies = []
     task_ids = []
     duplicates = 0
@@ -264,6 +353,12 @@ def bench_submit_latency(
         "drain_seconds_after_last_submit": round(drained - last_submit, 2),
         "backlog_items_per_second": round(total_items / (drained - first_submit), 1),
         **cpu,
+        "ceiling": {
+            "what": "orjson parse + one transaction of SQLAlchemy Core inserts of the same rows, no HTTP",
+            "p50_ms": round(bare_p50, 2),
+            "latencies_ms": [round(x, 2) for x in bare_ms],
+        },
+        "ratio": round(bare_p50 / p50, 3) if p50 else None,
     }
 
 
@@ -451,7 +546,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--worker",
         choices=["in-process", "separate"],
         default="in-process",
-        help="in-process: `serve` runs the worker (default, as a user runs it); separate: "
+        help="in-process: `serve` and the worker it runs as its child (default, as a user runs it); "
+        "separate: "
         "`serve --no-worker` plus a `lmsbridge worker` process",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (store, serve.log)")
@@ -515,6 +611,30 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def figure_lines(results: dict[str, Any]) -> list[str]:
+    """One line per figure that has a ceiling: `name value unit (ceiling value, ratio r)`."""
+    lines = []
+    if "b" in results and results["b"].get("ratio") is not None:
+        b = results["b"]
+        lines.append(
+            f"(b) submit p50 {b['p50_ms']:.1f} ms "
+            f"(ceiling {b['ceiling']['p50_ms']:.1f} ms, ratio {b['ratio']:.2f})"
+        )
+    if "c" in results and results["c"].get("ratio") is not None:
+        c, ceiling = results["c"], results["c"]["ceiling"]
+        lines.append(
+            f"(c) status reads {c['requests_per_second']:,.0f} requests/s "
+            f"(ceiling {ceiling['requests_per_second']:,.0f} requests/s, ratio {c['ratio']:.2f})"
+        )
+        if c.get("server_cpu_ms_per_request") and ceiling.get("server_cpu_ms_per_request"):
+            mine, bare = c["server_cpu_ms_per_request"], ceiling["server_cpu_ms_per_request"]
+            lines.append(
+                f"(c) API process CPU per status read {mine:.3f} ms "
+                f"(ceiling {bare:.3f} ms, ratio {bare / mine:.2f})"
+            )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tag = secrets.token_hex(3)
@@ -525,7 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         "db_version": database_version(args.db, args.postgres_url),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "service": "python -m lmsbridge serve (API + one in-process worker), default settings"
+        "service": "python -m lmsbridge serve (the API, and its worker in a child process), default settings"
         if args.worker == "in-process"
         else "python -m lmsbridge serve --no-worker + python -m lmsbridge worker, default settings",
         "extra_env": extra_env,
@@ -632,6 +752,10 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
     )
+    lines = figure_lines(results)
+    if lines:
+        print("\nfigures against their ceilings (ratio: the share of the ceiling reached)")
+        print("\n".join(lines))
     path = args.json or ROOT / ".bench" / f"results-{args.db}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**info, "results": results, "summary": rows}, indent=2) + "\n")
