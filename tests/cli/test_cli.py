@@ -592,6 +592,11 @@ def test_serve_runs_its_worker_in_a_child_process_and_sigterm_stops_both(lmsbrid
     [worker] = wait_until(lambda: _children(served.process.pid), message="serve started no worker")
     command = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
     assert b"worker" in command and b"--attached" in command, command
+    wait_until(
+        lambda: "started with" in served.stderr,
+        timeout=SERVE_START_TIMEOUT,
+        message=lambda: f"the worker did not start\n{served.output()}",
+    )
 
     headers = {"Authorization": f"Bearer {key}", "X-Integration-Id": integration}
     with httpx.Client(base_url=served.url, headers=headers, timeout=30) as api:
