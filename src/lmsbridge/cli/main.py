@@ -180,6 +180,7 @@ def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) ->
         settings.listen_url = f"http://{shown}:{port}"
     store = open_store()
     migrate(store)
+    _box(settings)  # no usable secret key: one clear line, before a worker starts
     if demo:
         _demo(store, settings, host, port)
     # The worker's process inherits the environment, and the address its links name.
