@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -112,6 +113,7 @@ def bench_throughput(
     service: Service,
     integration: str,
     *,
+    database_url: str,
     items: int,
     repeats: int,
     poll_seconds: float,
@@ -181,11 +183,141 @@ def bench_throughput(
         )
     median = statistics.median(r["items_per_second"] for r in runs)
     print(f"  median: {median:,.0f} items/s (target >= {TARGET_ITEMS_PER_SECOND:,})")
+    ceiling = bare_insert_ceiling(database_url, integration, items=items, repeats=repeats, tag=tag)
+    cpu_ms = statistics.median(r["server_cpu_ms_per_1k_items"] or 0.0 for r in runs)
+    load = round(os.getloadavg()[0], 2)
+    print(
+        f"  ceiling: the same rows by bare SQLAlchemy Core inserts, {ceiling['batch']:,} rows per "
+        f"transaction ({', '.join(ceiling['tables'])}): median {ceiling['items_per_second']:,.0f} items/s"
+    )
+    print(
+        f"bulk_task_items_per_second {median:,.0f} items/s "
+        f"(ceiling {ceiling['items_per_second']:,.0f}, ratio {median / ceiling['items_per_second']:.2f}); "
+        f"server CPU {cpu_ms:,.0f} ms per 1,000 items; load average {load}"
+    )
     return {
         "items": items,
         "poll_ms": poll_seconds * 1000,
         "runs": runs,
         "median_items_per_second": round(median, 1),
+        "median_server_cpu_ms_per_1k_items": round(cpu_ms, 1),
+        "ceiling": ceiling,
+        "ratio_to_ceiling": round(median / ceiling["items_per_second"], 3),
+        "load_average_1m_after": load,
+    }
+
+
+def bare_insert_ceiling(url: str, integration: str, *, items: int, repeats: int, tag: str) -> dict[str, Any]:
+    """What the store itself allows for (a)'s rows: in this process, no API and no worker, bare
+    Core inserts of what a 10,000-item task leaves in the store, `task_flush_items` rows per
+    transaction as the worker commits them: a task's items with their outcomes (`task_items`),
+    the Sandbox's copy of each course (the remote's write, in the same store), and the records
+    (`lms_courses` and one `lms_course_revisions` row per course). Median items/s of `repeats`
+    runs, each on distinct ids."""
+    from lmsbridge.config import Settings
+    from lmsbridge.db import Store
+    from lmsbridge.db import tables as t
+    from lmsbridge.ids import derived_id, new_id
+
+    batch = Settings.model_fields["task_flush_items"].default
+    store = Store(url)
+    rates = []
+    try:
+        for run in range(repeats):
+            now = datetime.now(UTC)
+            task_id = new_id()
+            with store.write() as conn:
+                conn.execute(
+                    t.tasks.insert().values(
+                        id=task_id,
+                        environment_id="default",
+                        integration_id=integration,
+                        kind="lms_courses_bulk",
+                        status="COMPLETED",
+                        total=items,
+                        succeeded=items,
+                        failed=0,
+                        body_hash=task_id,
+                        public_url="http://bench",
+                        created_at=now,
+                        deadline_at=now,
+                    )
+                )
+            body = json.loads(course_body(f"{tag}-ceiling{run}", items))["items"]
+            batches = []
+            for start in range(0, items, batch):
+                task_items, remote, courses, revisions = [], [], [], []
+                for n in range(start, min(items, start + batch)):
+                    item = body[n]
+                    remote_id = new_id()
+                    course_id = derived_id(integration, "lms_courses", remote_id)
+                    task_items.append(
+                        {
+                            "task_id": task_id,
+                            "position": n,
+                            "origin_id": item["origin_id"],
+                            "payload": item,
+                            "status": "SUCCEEDED",
+                            "result_id": course_id,
+                            "remote_id": remote_id,
+                            "finished_at": now,
+                        }
+                    )
+                    remote.append(
+                        {
+                            "integration_id": integration,
+                            "origin_id": item["origin_id"],
+                            "remote_id": remote_id,
+                            "data": item["course"],
+                            "active": True,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+                    record = {
+                        "integration_id": integration,
+                        "remote_created_at": now,
+                        "changed_at": now,
+                        "updated_stamp": now,
+                        "data_hash": remote_id[:32],
+                    }
+                    courses.append(
+                        {**record, "id": course_id, "remote_id": remote_id, "origin_id": item["origin_id"]}
+                    )
+                    revisions.append(
+                        {
+                            **record,
+                            "id": derived_id(integration, "lms_course_revisions", f"{remote_id}-r1"),
+                            "remote_id": f"{remote_id}-r1",
+                            "course_id": course_id,
+                            "title": item["course"]["title"],
+                            "description": item["course"]["description"],
+                            "remote_url": item["course"]["course_url"],
+                            "status": "ACTIVE",
+                            "skill_ids": [],
+                        }
+                    )
+                batches.append(
+                    [
+                        (t.task_items, task_items),
+                        (t.sandbox_courses, remote),
+                        (t.lms_courses, courses),
+                        (t.lms_course_revisions, revisions),
+                    ]
+                )
+            started = time.perf_counter()  # the rows are built: only the inserts are timed
+            for tables in batches:
+                with store.write() as conn:
+                    for table, rows in tables:
+                        conn.execute(table.insert(), rows)
+            rates.append(items / (time.perf_counter() - started))
+    finally:
+        store.dispose()
+    return {
+        "batch": batch,
+        "tables": ["task_items", "sandbox_courses", "lms_courses", "lms_course_revisions"],
+        "runs_items_per_second": [round(r, 1) for r in rates],
+        "items_per_second": round(statistics.median(rates), 1),
     }
 
 
@@ -695,6 +827,7 @@ def main(argv: list[str] | None = None) -> int:
                         client,
                         service,
                         fast,
+                        database_url=url,
                         items=args.items,
                         repeats=args.repeats,
                         poll_seconds=args.poll_ms / 1000,

@@ -80,6 +80,18 @@ def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield url
 
 
+@contextmanager
+def fresh_store(db_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[Store]:
+    """A migrated store of its own (no server's worker claims its jobs), disposed afterwards."""
+    with fresh_database(db_kind, tmp_path_factory, label) as url:
+        store = Store(url)
+        migrate(store)
+        try:
+            yield store
+        finally:
+            store.dispose()
+
+
 def make_settings(database_url: str, tmp_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,

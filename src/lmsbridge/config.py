@@ -40,7 +40,11 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(0.25, gt=0)
     job_max_attempts: int = Field(10, ge=1)
     worker_concurrency: int = Field(2, ge=1)
-    task_flush_items: int = Field(500, ge=1, description="Item outcomes committed together.")
+    task_flush_items: int = Field(
+        2000,
+        ge=1,
+        description="Item outcomes committed together (at most; also every task_flush_seconds).",
+    )
     task_flush_seconds: float = Field(0.5, gt=0)
     log_body_bytes: int = Field(64 * 1024, ge=0, description="Body bytes kept per interaction.")
     db_pool_size: int = Field(

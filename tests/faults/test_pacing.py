@@ -17,24 +17,20 @@ from lmsbridge.auth.service import create_key
 from lmsbridge.connectors.moodle import functions as fn
 from lmsbridge.connectors.pacing import Pace, PacingDeferred
 from lmsbridge.db import Store
-from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import wake_workers
 from lmsbridge.remote_pacing import StorePacer
 from lmsbridge.testing.emulators.moodle import Fault, create_app, seeded_site
 from tests.api.helpers import courses, submit
-from tests.conftest import Server, fresh_database, running
+from tests.conftest import Server, fresh_store, running
 from tests.faults.test_remote_faults import SETTINGS, TOKEN, finished
 
 
 @pytest.fixture(scope="module")
 def store(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    with fresh_database(db_kind, tmp_path_factory, "pacing") as url:
-        store = Store(url)
-        migrate(store)
+    with fresh_store(db_kind, tmp_path_factory, "pacing") as store:
         yield store
-        store.dispose()
 
 
 def hammer(pacers: list[StorePacer], key: str, pace: Pace, threads: int, seconds: float) -> list[float]:

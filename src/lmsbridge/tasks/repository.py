@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db.driver_reads import DriverRead
@@ -255,48 +255,47 @@ class TaskRepository:
         )
 
     def record_outcomes(self, task_id: str, outcomes: Sequence[Outcome]) -> None:
-        """Store outcomes (first one wins per item) and refresh the task's counters."""
-        if outcomes:
-            now = utc_now()
-            self.conn.execute(
-                _SET_OUTCOME,
-                [
-                    {
-                        "t_id": task_id,
-                        "t_position": o.position,
-                        "t_status": o.status,
-                        "t_result_id": o.result_id,
-                        "t_remote_id": o.remote_id,
-                        "t_error_code": o.error_code,
-                        "t_error_message": o.error_message,
-                        "t_finished_at": now,
-                    }
-                    for o in outcomes
-                ],
-            )
-        self._refresh_counters(task_id)
+        """Store outcomes (first one wins per item) and add the ones stored to the task's counters."""
+        now = utc_now()
+        added = {ItemStatus.SUCCEEDED: 0, ItemStatus.FAILED: 0}
+        for status in added:
+            params = [
+                {
+                    "t_id": task_id,
+                    "t_position": o.position,
+                    "t_status": o.status,
+                    "t_result_id": o.result_id,
+                    "t_remote_id": o.remote_id,
+                    "t_error_code": o.error_code,
+                    "t_error_message": o.error_message,
+                    "t_finished_at": now,
+                }
+                for o in outcomes
+                if o.status == status
+            ]
+            if params:
+                # One statement per status, so its rowcount (the outcomes stored, not those that
+                # lost to an earlier one) is what that status's counter gains.
+                added[status] = self.conn.execute(_SET_OUTCOME, params).rowcount
+        self._add_to_counters(task_id, added[ItemStatus.SUCCEEDED], added[ItemStatus.FAILED])
 
     def fail_pending_items(self, task_id: str, code: str, message: str) -> None:
-        self.conn.execute(
+        failed = self.conn.execute(
             update(task_items)
             .where(task_items.c.task_id == task_id, task_items.c.status.is_(None))
             .values(status=ItemStatus.FAILED, error_code=code, error_message=message, finished_at=utc_now())
-        )
-        self._refresh_counters(task_id)
+        ).rowcount
+        self._add_to_counters(task_id, 0, failed)
 
-    def _refresh_counters(self, task_id: str) -> None:
-        def count(status: str) -> Any:
-            return (
-                select(func.count())
-                .where(task_items.c.task_id == task_id, task_items.c.status == status)
-                .scalar_subquery()
+    def _add_to_counters(self, task_id: str, succeeded: int, failed: int) -> None:
+        """Running counters: each outcome is counted by the transaction that stores it, so the
+        counters equal the items' statuses at every commit without recounting the items."""
+        if succeeded or failed:
+            self.conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task_id)
+                .values(succeeded=tasks.c.succeeded + succeeded, failed=tasks.c.failed + failed)
             )
-
-        self.conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id)
-            .values(succeeded=count(ItemStatus.SUCCEEDED), failed=count(ItemStatus.FAILED))
-        )
 
     def has_outcomes(self, task_id: str) -> bool:
         found = self.conn.scalar(
