@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, select, update
 
 from lmsbridge.clock import utc_now
+from lmsbridge.db.driver_reads import DriverRead
 from lmsbridge.db.tables import task_idempotency, task_items, tasks
 from lmsbridge.tasks.states import ItemStatus, TaskStatus
 
@@ -89,6 +90,50 @@ _SET_OUTCOME = (
 
 
 _TASK_BY_ID = select(tasks).where(tasks.c.id == bindparam("task_id"))
+
+
+class ItemResult(NamedTuple):
+    origin_id: str
+    status: str
+    result_id: str | None
+    error_code: str | None
+    error_message: str | None
+
+
+# A task's status in one statement: the task, joined to its items only once it is COMPLETED (the
+# only state whose view lists them). Built once: clients poll it, through `Store.driver_read`.
+_TASK_FIELDS = [tasks.c[field.name] for field in fields(Task)]
+_STATUS = (
+    select(
+        *_TASK_FIELDS,
+        task_items.c.origin_id,
+        task_items.c.status,
+        task_items.c.result_id,
+        task_items.c.error_code,
+        task_items.c.error_message,
+    )
+    .select_from(
+        tasks.outerjoin(
+            task_items,
+            and_(task_items.c.task_id == tasks.c.id, tasks.c.status == TaskStatus.COMPLETED),
+        )
+    )
+    .where(tasks.c.id == bindparam("task_id"))
+    .order_by(task_items.c.position)
+)
+STATUS_READ = DriverRead(_STATUS, repeated=len(_TASK_FIELDS))
+
+
+def status_from_rows(rows: Sequence[Sequence[Any]]) -> tuple[Task, list[ItemResult] | None] | None:
+    """The task and, once it is COMPLETED, its items' results in order, from the rows of the
+    status statement (`STATUS_READ`)."""
+    if not rows:
+        return None
+    width = len(_TASK_FIELDS)
+    task = Task(*rows[0][:width])
+    if task.status != TaskStatus.COMPLETED:
+        return task, None
+    return task, [ItemResult(*row[width:]) for row in rows]
 
 
 class TaskRepository:
@@ -178,6 +223,10 @@ class TaskRepository:
         row = self.conn.execute(_TASK_BY_ID, {"task_id": task_id}).first()
         return _task(row) if row else None
 
+    def status(self, task_id: str) -> tuple[Task, list[ItemResult] | None] | None:
+        """The task and, once it is COMPLETED, its items' results in order."""
+        return status_from_rows(self.conn.execute(_STATUS, {"task_id": task_id}).all())
+
     def recent(self, environment_id: str, limit: int = 50) -> list[Task]:
         rows = self.conn.execute(
             select(tasks)
@@ -194,21 +243,6 @@ class TaskRepository:
             .order_by(task_items.c.position)
         )
         return [ItemRow(r.position, r.origin_id, dict(r.payload)) for r in rows]
-
-    def results(self, task_id: str) -> list[Any]:
-        return list(
-            self.conn.execute(
-                select(
-                    task_items.c.origin_id,
-                    task_items.c.status,
-                    task_items.c.result_id,
-                    task_items.c.error_code,
-                    task_items.c.error_message,
-                )
-                .where(task_items.c.task_id == task_id)
-                .order_by(task_items.c.position)
-            )
-        )
 
     def failed_items(self, task_id: str, limit: int) -> list[Any]:
         return list(
