@@ -22,10 +22,6 @@ def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _parse(hint: Any, value: Any) -> Any:
     """A wire value as the type its shape declares: date-times parsed, nested shapes built.
     Lenient, as a client should be: a missing field is None, and nothing else is checked."""
