@@ -1,6 +1,7 @@
 """`/openapi.json` as a client should read it: the contract's header names, required where the
 server requires them (the dependencies read them as optional, so that their absence is answered
-in the contract's error envelope with a message naming the header), and the webhook payloads."""
+in the contract's error envelope with a message naming the header), nullable enums written as the
+contract writes them, and the webhook payloads."""
 
 from __future__ import annotations
 
@@ -37,10 +38,31 @@ def install(app: FastAPI) -> None:
             for unused in ("HTTPValidationError", "ValidationError"):
                 document.get("components", {}).get("schemas", {}).pop(unused, None)
             _add_webhooks(document)
-            app.openapi_schema = document
+            app.openapi_schema = nullable_enums(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def nullable_enums(node: Any) -> Any:
+    """A nullable enum (`status: ProgressionStatus | None`, which pydantic writes as
+    `anyOf: [{type: string, enum: [...]}, {type: null}]`) declared as the contract declares one:
+    `type: [string, null]` with the enum, so that the field reads the same in both documents (a
+    Cornerstone transcript whose translated status maps to nothing answers `status: null`, as
+    Kombo's does). The enum lists null too, as the contract's ErrorResponseGeneral code does, so
+    that a literal JSON Schema reading admits null as well."""
+    if isinstance(node, list):
+        return [nullable_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: nullable_enums(value) for key, value in node.items()}
+    branches = node.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+        (kept,) = [b for b in branches if b != {"type": "null"}]
+        if set(kept) == {"type", "enum"} and isinstance(kept["type"], str):
+            del node["anyOf"]
+            node.update(type=[kept["type"], "null"], enum=[*kept["enum"], None])
+    return node
 
 
 def _add_webhooks(document: dict[str, Any]) -> None:

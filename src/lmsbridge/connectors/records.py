@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 # The models, in the order a sync reads them, are named once in schemas/models.py.
 from lmsbridge.schemas.models import SYNC_MODELS as SYNC_MODELS
+
+
+@dataclass(frozen=True)
+class RemoteField:
+    """A raw field of the remote record, as the contract's `integration_fields` name it: its key
+    in the remote system, DEFAULT (the vendor's own) or CUSTOM (the customer's), and its label.
+    The contract types an integration field's `value` as null, so no value is carried here."""
+
+    key: str
+    type: Literal["DEFAULT", "CUSTOM"]
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,9 @@ class UserRecord:
     status: str | None = None  # ACTIVE | INACTIVE
     remote_created_at: datetime | None = None
     remote_data: dict[str, Any] | None = None
+    # The customer's own fields of the user, by name (None: the remote has none to give).
+    custom_fields: dict[str, Any] | None = None
+    integration_fields: tuple[RemoteField, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,8 @@ lms_users = Table(
     Column("work_email", Text),
     Column("work_email_lower", Text),
     Column("status", String(16)),
+    Column("custom_fields", JSON),
+    Column("integration_fields", JSON, doc="[{key, type, label}]; ids are derived when read"),
     Index("ix_lms_users_page", "integration_id", "id"),
     Index("ix_lms_users_updated", "integration_id", "updated_stamp"),
     Index("ix_lms_users_email", "integration_id", "work_email_lower"),

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Select, Table, false, func, select
 
 from lmsbridge.clock import to_wire
 from lmsbridge.db import tables as t
+from lmsbridge.ids import derived_id
 from lmsbridge.records.listing import ListQuery
 
 if TYPE_CHECKING:
@@ -28,6 +29,22 @@ def _extras() -> dict[str, Any]:
     return {"custom_fields": None, "integration_fields": []}
 
 
+def integration_fields(integration_id: str, stored: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Stored `{key, type, label}`s in the contract's shape: the id is the field's, the same for
+    every record of the integration (derived from its key), and `value` is null, the only value
+    the contract's schema allows."""
+    return [
+        {
+            "id": derived_id(integration_id, "integration_field", f["key"]),
+            "key": f["key"],
+            "type": f["type"],
+            "value": None,
+            "label": f.get("label"),
+        }
+        for f in stored or ()
+    ]
+
+
 def users(_: Connection, rows: list[Any], __: bool) -> list[dict[str, Any]]:
     return [
         {
@@ -37,7 +54,8 @@ def users(_: Connection, rows: list[Any], __: bool) -> list[dict[str, Any]]:
             "work_email": r.work_email,
             "status": r.status,
             "remote_created_at": to_wire(r.remote_created_at),
-            **_extras(),
+            "custom_fields": r.custom_fields,
+            "integration_fields": integration_fields(r.integration_id, r.integration_fields),
         }
         for r in rows
     ]

@@ -68,7 +68,17 @@ SPECS: dict[Model, ModelSpec] = {
             Model.LMS_USERS,
             t.lms_users,
             UserRecord,
-            ("first_name", "last_name", "work_email", "work_email_lower", "status", "remote_data"),
+            # custom_fields hold the customer's own values of a person (badge or national numbers...).
+            (
+                "first_name",
+                "last_name",
+                "work_email",
+                "work_email_lower",
+                "status",
+                "remote_data",
+                "custom_fields",
+                "integration_fields",
+            ),
             {**_IDS, "work_emails": Filter("work_email_lower", field="work_email", lower=True)},
             q.users,
             wire=wire.User,

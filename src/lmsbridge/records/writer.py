@@ -91,6 +91,11 @@ class RecordWriter:
                 "work_email": record.work_email,
                 "work_email_lower": record.work_email.lower() if record.work_email else None,
                 "status": record.status,
+                "custom_fields": record.custom_fields,
+                "integration_fields": [
+                    {"key": f.key, "type": f.type, "label": f.label} for f in record.integration_fields
+                ]
+                or None,
             }
         elif isinstance(record, ProviderRecord | SkillRecord):
             fields = {"name": record.name}

@@ -64,9 +64,9 @@ class Portal:
                 timeout=10,
             ).json()
             rows += body["data"]
-            if not body.get("nextPageToken"):
+            if not body.get("nextpagetoken"):
                 return rows
-            params = {"pageSize": 100, "nextPageToken": body["nextPageToken"]}
+            params = {"pageSize": 100, "nextPageToken": body["nextpagetoken"]}
 
 
 @pytest.fixture
@@ -144,23 +144,39 @@ def test_cornerstone_end_to_end(clean_server: Server, processes: Processes, tmp_
     inactive = {str(e["id"]) for e in employees if not e["workerStatus"]["active"]}
     assert {u["remote_id"] for u in users if u["status"] == "INACTIVE"} == inactive
     training = portal.view("vw_rpt_training")
+    course_of = {str(t["lo_object_id"]): str(t["related_lo_id"] or t["lo_object_id"]) for t in training}
     courses = listed(api, "/v1/lms/courses")
-    assert sorted(c["remote_id"] for c in courses) == sorted(t["lo_object_id"] for t in training)
+    assert sorted(c["remote_id"] for c in courses) == sorted(set(course_of.values()))
+    # Every version of a learning object is a revision of its course.
+    revisions = {r["remote_id"]: c for c in courses for r in c["revisions"]}
+    assert sorted(revisions) == sorted(course_of)
+    assert all(revisions[lo]["remote_id"] == course for lo, course in course_of.items())
+    assert max(len(c["revisions"]) for c in courses) == 3
     # Providers have no list route in the contract: each course names its own.
     assert len({c["provider_id"] for c in courses}) == len({t["lo_provider_id"] for t in training})
     assert all(c["provider_id"] for c in courses)
-    assert {c["remote_id"] for c in courses if c["revisions"][0]["status"] == "INACTIVE"} == {
-        t["lo_object_id"] for t in training if not t["lo_active"]
-    }
+    assert (
+        {r["remote_id"] for c in courses for r in c["revisions"] if r["status"] == "INACTIVE"}
+        == {t["lo_object_id"] for t in training if t["lo_active"] == "N"}
+        != set()
+    )
     competencies = portal.view("vw_rpt_lo_competencies_local")
     skills = listed(api, "/v1/lms/skills")
     assert sorted(s["remote_id"] for s in skills) == sorted({str(c["competency_id"]) for c in competencies})
-    assert any(c["revisions"][0]["skill_assignments"] for c in courses)
+    assert any(r["skill_assignments"] for c in courses for r in c["revisions"])
     transcripts = portal.view("vw_rpt_transcript")
     progressions = listed(api, "/v1/lms/course-progressions")
     assert sorted(p["remote_id"] for p in progressions) == sorted(str(t["reg_num"]) for t in transcripts)
+    taken = {str(t["reg_num"]): str(t["transc_object_id"]) for t in transcripts}
+    revision_ids = {r["id"]: r["remote_id"] for c in courses for r in c["revisions"]}
+    assert all(revision_ids[p["course_revision_id"]] == taken[p["remote_id"]] for p in progressions)
+    latest = {str(t["lo_object_id"]) for t in training if t["is_latest_training_version"]}
+    assert any(taken[p["remote_id"]] not in latest for p in progressions)  # on an earlier version
     assert any(p["status"] == "COMPLETED" and p["completed_at"] for p in progressions)
     assert any(p["status"] == "DROPPED" for p in progressions)
+    # A status name the portal translated, with no status group: null on the wire, as Kombo does.
+    untranslatable = {str(t["reg_num"]) for t in transcripts if t["user_lo_status_group_id"] is None}
+    assert untranslatable and {p["remote_id"] for p in progressions if p["status"] is None} == untranslatable
     refused(api.get("/v1/hris/skills"), "INTEGRATION.MODEL_NOT_AVAILABLE")
 
     # -- upsert courses: created as materials; the same origin id again cannot be updated ----------
@@ -179,8 +195,8 @@ def test_cornerstone_end_to_end(clean_server: Server, processes: Processes, tmp_
     task = wait_task(api, f"/v1/lms/courses/bulk/{task_id}")
     assert task["status"] == "COMPLETED" and [r["status"] for r in task["data"]] == ["SUCCEEDED"] * 2
     on_remote = portal.view("vw_rpt_training", "lo_ref eq 'e2e-0'")
-    assert [(t["lo_title"], t["lo_type"], t["lo_url"]) for t in on_remote] == [
-        ("E2E course 0", "Material", "https://c.example/0")
+    assert [(t["lo_title"], t["lo_type"], t["lo_version"]) for t in on_remote] == [
+        ("E2E course 0", "Material", None)  # a material has no versioning
     ]
     items[0]["course"]["title"] = "E2E course 0, renamed"
     again_id = ok(api.post("/v1/lms/courses/bulk", json={"items": items[:1]}))["task_id"]
@@ -203,7 +219,7 @@ def test_cornerstone_end_to_end(clean_server: Server, processes: Processes, tmp_
     assert enrolled["status"] == "ENROLLED"
     rows = portal.view(
         "vw_rpt_transcript",
-        f"transc_user_id eq {learner['remote_id']} and transc_object_id eq '{course['remote_id']}'",
+        f"transc_user_id eq {learner['remote_id']} and transc_object_id eq {course['remote_id']}",
     )
     assert [str(r["reg_num"]) for r in rows] == [enrolled["remote_id"]]
     completion = ok(api.post(f"/v1/lms/course-progressions/{enrolled['id']}/complete", json={}))
@@ -221,4 +237,7 @@ def test_cornerstone_end_to_end(clean_server: Server, processes: Processes, tmp_
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     calls = httpx.get(f"{url}/_emulator/calls").json()["calls"]
     assert any(c["path"].endswith("/views/vw_rpt_transcript") for c in calls)
+    # The tool's icon, which the integration's `tool.logo_url` names, is served.
+    icon = httpx.get(f"{clean_server.url}/static/tools/cornerstoneondemand.svg", timeout=10)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     api.close()

@@ -38,7 +38,8 @@ def processes(clean_server: Server, tmp_path: Path) -> Iterator[Processes]:
     procs.stop_all()
 
 
-def emulate(processes: Processes, tmp_path: Path, tool: str) -> tuple[str, Path]:
+def emulate(processes: Processes, tmp_path: Path, tool: str, *options: str) -> tuple[str, Path]:
+    """`lmsbridge emulate <tool>` in its own process (`options`: more of its arguments)."""
     port = free_port()
     connection = tmp_path / f"{tool}.json"
     proc = processes.start(
@@ -52,6 +53,7 @@ def emulate(processes: Processes, tmp_path: Path, tool: str) -> tuple[str, Path]
         SECRET,
         "--connection-file",
         str(connection),
+        *options,
     )
     deadline = time.monotonic() + 30
     while True:

@@ -33,24 +33,43 @@ TIMEOUT = 60.0
 
 
 def soap(url: str, spec: dict[str, Any], service: str, operation: str, inner: str = "") -> ET.Element:
-    """A call of the emulator as any SOAP client makes it (WS-Security UsernameToken)."""
-    user = f"{spec['credentials']['username']}@{spec['settings']['tenant']}"
+    """A call of the emulator as any SOAP client makes it: a WS-Security UsernameToken, or for an
+    API client (auth_mode oauth) a Bearer token from the refresh-token grant."""
+    tenant, credentials = spec["settings"]["tenant"], spec["credentials"]
+    header, headers = "", {}
+    if "username" in credentials:
+        header = (
+            '<soapenv:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/'
+            'oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:UsernameToken>'
+            f"<wsse:Username>{credentials['username']}@{tenant}</wsse:Username>"
+            f"<wsse:Password>{SECRET}</wsse:Password></wsse:UsernameToken></wsse:Security></soapenv:Header>"
+        )
+    else:
+        token = httpx.post(
+            f"{url}/ccx/oauth2/{tenant}/token",
+            data={"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]},
+            auth=(credentials["client_id"], credentials["client_secret"]),
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
     envelope = (
         '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:bsvc="urn:com.workday/bsvc"><soapenv:Header><wsse:Security '
-        'xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
-        f"<wsse:UsernameToken><wsse:Username>{user}</wsse:Username><wsse:Password>{SECRET}</wsse:Password>"
-        "</wsse:UsernameToken></wsse:Security></soapenv:Header><soapenv:Body>"
+        f'xmlns:bsvc="urn:com.workday/bsvc">{header}<soapenv:Body>'
         f'<bsvc:{operation}_Request bsvc:version="v44.1">{inner}'
         "<bsvc:Response_Filter><bsvc:Count>999</bsvc:Count></bsvc:Response_Filter>"
         f"</bsvc:{operation}_Request></soapenv:Body></soapenv:Envelope>"
     )
-    tenant = spec["settings"]["tenant"]
-    answer = httpx.post(f"{url}/ccx/service/{tenant}/{service}/v44.1", content=envelope, timeout=10)
+    answer = httpx.post(
+        f"{url}/ccx/service/{tenant}/{service}/v44.1", content=envelope, headers=headers, timeout=10
+    )
     assert answer.status_code == 200, answer.text
     found = ET.fromstring(answer.content).find(f"*/wd:{operation}_Response", NS)
     assert found is not None
     return found
+
+
+def first_id(node: ET.Element, ref: str, kind: str) -> str:
+    found = node.find(f"wd:{ref}/wd:ID[@wd:type='{kind}']", NS)
+    return (found.text or "") if found is not None else ""
 
 
 def ids(root: ET.Element, row: str, ref: str, kind: str) -> set[str]:
@@ -90,10 +109,23 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     users = listed(api, "/v1/lms/users")
     assert {u["remote_id"] for u in users} == ids(workers, "Worker", "Worker_Reference", "Employee_ID")
     assert all(u["remote_created_at"] is None and u["work_email"] for u in users)
+    # Each worker's Custom IDs: by their type's name in custom_fields, listed in integration_fields.
+    badges = {
+        first_id(w, "Worker_Reference", "Employee_ID"): w.findtext(
+            "wd:Worker_Data/wd:Personal_Data/wd:Identification_Data/wd:Custom_ID/wd:Custom_ID_Data/wd:ID",
+            "",
+            NS,
+        )
+        for w in workers.findall("wd:Response_Data/wd:Worker", NS)
+    }
+    assert {u["remote_id"]: u["custom_fields"]["Badge Number"] for u in users} == badges
+    fields = {f["key"]: f for u in users for f in u["integration_fields"]}
+    assert fields["Custom_ID/BADGE_NUMBER"]["type"] == "CUSTOM" and fields["User_ID"]["type"] == "DEFAULT"
+    assert all(f["value"] is None for u in users for f in u["integration_fields"])
     remote_wids: set[str] = set()
-    for kind in ("Digital", "Blended"):
+    for kind, row in (("Digital", "Learning_Digital_Course"), ("Blended", "Learning_Course")):
         answer = soap(url, spec, "Learning", f"Get_Learning_{kind}_Courses")
-        remote_wids |= ids(answer, f"Learning_{kind}_Course", f"Learning_{kind}_Course_Reference", "WID")
+        remote_wids |= ids(answer, row, f"Learning_{kind}_Course_Reference", "WID")
     courses = listed(api, "/v1/lms/courses")
     assert {c["remote_id"] for c in courses} == remote_wids
     assert all(c["origin_id"] and c["provider_id"] for c in courses)
@@ -127,7 +159,7 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     assert again["data"][0]["data"]["id"] == task["data"][0]["data"]["id"]
     digital = soap(url, spec, "Learning", "Get_Learning_Digital_Courses")
     titles = {
-        row.findtext("wd:Learning_Digital_Course_Data/wd:Learning_Course_ID", "", NS): row.findtext(
+        row.findtext("wd:Learning_Digital_Course_Data/wd:ID", "", NS): row.findtext(
             "wd:Learning_Digital_Course_Data/wd:Course_Title", "", NS
         )
         for row in digital.findall("wd:Response_Data/wd:Learning_Digital_Course", NS)
@@ -157,10 +189,8 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
         for r in enrolled.findall("wd:Response_Data/wd:Learning_Enrollment", NS)
         if r.findtext("wd:Learning_Enrollment_Reference/wd:ID", "", NS) == progression["remote_id"]
     )
-    assert (
-        row.findtext("wd:Learning_Enrollment_Data/wd:Learning_Enrollment_Completion_Date", "", NS)
-        == "2026-01-15"
-    )
+    completion = row.findtext("wd:Learning_Enrollment_Data/wd:Learning_Enrollment_Completion_Date", "", NS)
+    assert completion.startswith("2026-01-15T00:00:00")
     refused(
         api.post("/v1/hris/skills/bulk", json={"items": [{"origin_id": "s", "name": "s"}]}),
         "INTEGRATION.ACTION_NOT_AVAILABLE",
@@ -171,7 +201,7 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     assert deactivated["revisions"][0]["status"] == "INACTIVE"
     digital = soap(url, spec, "Learning", "Get_Learning_Digital_Courses")
     inactive = {
-        row.findtext("wd:Learning_Digital_Course_Data/wd:Learning_Course_ID", "", NS): row.findtext(
+        row.findtext("wd:Learning_Digital_Course_Data/wd:ID", "", NS): row.findtext(
             "wd:Learning_Digital_Course_Data/wd:Inactive", "", NS
         )
         for row in digital.findall("wd:Response_Data/wd:Learning_Digital_Course", NS)
@@ -185,4 +215,37 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
     assert delta.id == sync_id and delta.type == "DELTA" and delta.state == "SUCCEEDED", delta
     calls = httpx.get(f"{url}/_emulator/calls").json()["calls"]
     assert any(c["target"] == "Human_Resources Get_Workers" for c in calls)
+    api.close()
+
+
+def test_workday_end_to_end_with_an_api_clients_refresh_token(
+    clean_server: Server, processes: Processes, tmp_path: Path
+) -> None:
+    """auth_mode oauth (no user name or password in the credentials): the worker syncs and an
+    enrolment goes through with Bearer tokens from the refresh-token grant, and Workday has it."""
+    url, connection = emulate(processes, tmp_path, "workday", "--setting", "auth_mode=oauth")
+    spec = json.loads(connection.read_text())
+    assert spec["settings"]["auth_mode"] == "oauth" and "password" not in spec["credentials"]
+    integration_id = create_from_file(clean_server, connection, tmp_path)
+    with clean_server.store.write() as conn:
+        key = create_key(conn, name="e2e", environment="default")
+    wake_workers()
+    api = clean_server.client(key.secret, integration_id)
+    assert finished_sync(clean_server, integration_id).state == "SUCCEEDED"
+    users = listed(api, "/v1/lms/users")
+    course = next(c for c in listed(api, "/v1/lms/courses") if c["revisions"][0]["status"] == "ACTIVE")
+    learner = next(u for u in users if u["status"] == "ACTIVE")
+    enrolled = ok(
+        api.post(
+            "/v1/lms/course-progressions",
+            json={"user_id": learner["id"], "course_revision_id": course["revisions"][0]["id"]},
+        )
+    )
+    assert enrolled["status"] in ("ENROLLED", "COMPLETED")
+    assert enrolled["remote_id"] in {
+        e.findtext("wd:Learning_Enrollment_Reference/wd:ID", "", NS)
+        for e in soap(url, spec, "Learning", "Get_Learning_Enrollments").findall(
+            "wd:Response_Data/wd:Learning_Enrollment", NS
+        )
+    }
     api.close()

@@ -7,6 +7,7 @@ OData's `{"error": {"code", "message"}}`) and 429 with `x-csod-*` headers [refer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 
 from lmsbridge.connectors.cornerstoneondemand.settings import CornerstoneSettings
-from lmsbridge.connectors.errors import ConnectorError
+from lmsbridge.connectors.errors import ConnectorError, ItemError
 from lmsbridge.connectors.http.auth import OAuth2
 from lmsbridge.connectors.http.client import RemoteHttpClient
 from lmsbridge.connectors.http.paging import CursorPaginator, ODataPaginator, paginate
@@ -109,20 +110,24 @@ class CornerstoneApi:
         self.client.close()
 
     def employees(self) -> Iterator[Sequence[Any]]:
-        """The Employee API v2: `pageSize`, then the page's opaque `nextPageToken`."""
+        """The Employee API v2: `pageSize`, then the page's opaque token, which the page names
+        `nextpagetoken` (csod.dev's pagination example) and the request sends as `nextPageToken`."""
         yield from paginate(
             self.client,
             EMPLOYEES,
             CursorPaginator(
-                "nextPageToken", "nextPageToken", {"pageSize": min(self.settings.page_size, 100)}
+                "nextpagetoken", "nextPageToken", {"pageSize": min(self.settings.page_size, 100)}
             ),
             lambda body: (body or {}).get("data") or [],
             resolution=RESOLUTION,
         )
 
-    def view(self, name: str, odata_filter: str | None = None) -> Iterator[Sequence[Any]]:
-        """A Reporting API view, server-paged: `Prefer: odata.maxpagesize`, then `@odata.nextLink`."""
-        params = {"$filter": odata_filter} if odata_filter else None
+    def view(
+        self, name: str, odata_filter: str | None = None, select: str | None = None
+    ) -> Iterator[Sequence[Any]]:
+        """A Reporting API view, server-paged: `Prefer: odata.maxpagesize`, then `@odata.nextLink`;
+        `$filter` and `$select` as OData v4 writes them [reference 2.3]."""
+        params = {k: v for k, v in (("$filter", odata_filter), ("$select", select)) if v} or None
         yield from paginate(
             self.client,
             VIEWS + name,
@@ -132,8 +137,8 @@ class CornerstoneApi:
             resolution=RESOLUTION,
         )
 
-    def rows(self, name: str, odata_filter: str | None = None) -> list[Any]:
-        return [row for page in self.view(name, odata_filter) for row in page]
+    def rows(self, name: str, odata_filter: str | None = None, select: str | None = None) -> list[Any]:
+        return [row for page in self.view(name, odata_filter, select) for row in page]
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         response = RESOLUTION.check(self.client.request(method, path, json=body), SERVICE)
@@ -151,3 +156,25 @@ class CornerstoneApi:
 def odata_text(value: str) -> str:
     """A string literal in an OData filter (quotes doubled)."""
     return "'" + value.replace("'", "''") + "'"
+
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_guid(value: str) -> bool:
+    return GUID.match(value) is not None
+
+
+def odata_guid(value: str) -> str:
+    """A learning object id in an OData filter: an Edm.Guid literal, written bare as OData v4 and
+    Cornerstone's clients write it (`lo_object_id eq {guid}` [reference 2.5])."""
+    if not is_guid(value):
+        raise ItemError(
+            f"{value!r} is not a Cornerstone learning object id.", code=ErrorCode.REMOTE_INPUT_INVALID
+        )
+    return value
+
+
+def any_of(column: str, ids: Sequence[str]) -> str:
+    """`column eq A or column eq B ...` for learning object ids."""
+    return " or ".join(f"{column} eq {odata_guid(i)}" for i in ids)

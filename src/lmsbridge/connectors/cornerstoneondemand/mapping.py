@@ -1,9 +1,11 @@
 """Cornerstone's shapes mapped to unified records [reference 2.7]. Users are Employee API
 records keyed by their numeric `id` (the Reporting API's `user_id`/`transc_user_id`; see the
-doc's known limits); a learning object is a course with one revision (the version the view
-lists), its provider the LO's provider; a transcript row (`reg_num`) is a progression, its
-status from the status group id, else from an English status name; a translated name that
-matches neither gives no status, as Kombo does."""
+doc's known limits). A learning object is a course and each of its versions a revision: every
+version is its own `vw_rpt_training` row with its own `lo_object_id`, `related_lo_id` naming the
+original version (the course's id) and `is_latest_training_version` the current one (Cornerstone's
+reporting column descriptions). A transcript row (`reg_num`) is a progression on the version the
+learner took (`transc_object_id`); its status comes from the status group id, else from an English
+status name; a translated name that matches neither gives no status, as Kombo does."""
 
 from __future__ import annotations
 
@@ -69,29 +71,47 @@ def deep_link(site_url: str, lo_id: str) -> str:
     return f"{site_url}/DeepLink/ProcessRedirect.aspx?module=lodetails&lo={lo_id}"
 
 
-def course(row: dict[str, Any], site_url: str, skills: tuple[str, ...] = ()) -> CourseRecord:
-    """A `vw_rpt_training` row."""
-    lo_id = str(row["lo_object_id"])
-    created = moment(row.get("lo_create_dt"))
-    provider_id = row.get("lo_provider_id")
+def root(row: dict[str, Any]) -> str:
+    """The course a `vw_rpt_training` row is a version of: its original version's id."""
+    return str(row.get("related_lo_id") or row["lo_object_id"])
+
+
+def active(value: Any) -> bool:
+    """`lo_active`: "Y"/"N" in Cornerstone's reporting objects (a string in the view's field list)."""
+    return str(value).strip().upper() in ("Y", "1", "TRUE")
+
+
+def _version_order(row: dict[str, Any]) -> tuple[bool, str, str]:
+    start = str(row.get("training_version_start_dt") or row.get("lo_create_dt") or "")
+    return (bool(row.get("is_latest_training_version")), start, str(row.get("lo_version") or ""))
+
+
+def course(
+    rows: list[dict[str, Any]], site_url: str, skills: dict[str, tuple[str, ...]] | None = None
+) -> CourseRecord:
+    """The `vw_rpt_training` rows of one learning object's versions, oldest first."""
+    versions = sorted(rows, key=_version_order)
+    latest, original = versions[-1], next((r for r in versions if root(r) == r["lo_object_id"]), versions[0])
+    provider_id = latest.get("lo_provider_id")
+    revisions = tuple(
+        RevisionRecord(
+            remote_id=str(row["lo_object_id"]),
+            title=row.get("lo_title"),
+            remote_url=deep_link(site_url, str(row["lo_object_id"])),
+            status="ACTIVE" if active(row.get("lo_active")) else "INACTIVE",
+            remote_created_at=moment(row.get("training_version_start_dt")) or moment(row.get("lo_create_dt")),
+            skill_remote_ids=(skills or {}).get(str(row["lo_object_id"]), ()),
+            remote_data=row,
+        )
+        for row in versions
+    )
     return CourseRecord(
-        remote_id=lo_id,
-        revisions=(
-            RevisionRecord(
-                remote_id=lo_id,
-                title=row.get("lo_title"),
-                description=row.get("lo_descr") or None,
-                remote_url=deep_link(site_url, lo_id),
-                status="ACTIVE" if row.get("lo_active") in (1, True) else "INACTIVE",
-                remote_created_at=moment(row.get("lo_version_dt")) or created,
-                skill_remote_ids=skills,
-                remote_data=row,
-            ),
-        ),
+        remote_id=root(latest),
+        revisions=revisions,
         provider_remote_id=str(provider_id) if provider_id is not None else None,
-        origin_id=row.get("lo_ref") or None,
-        remote_created_at=created,
-        remote_data=row,
+        origin_id=latest.get("lo_ref") or original.get("lo_ref") or None,
+        remote_created_at=moment(original.get("lo_create_dt")),
+        remote_data=latest,
     )
 
 
@@ -101,7 +121,7 @@ def skill(row: dict[str, Any]) -> SkillRecord:
 
 
 def status(row: dict[str, Any]) -> str | None:
-    if row.get("is_removed") in (1, True):
+    if row.get("is_removed") in (1, True, "true", "True"):
         return "DROPPED"
     group = row.get("user_lo_status_group_id")
     if isinstance(group, int) and group in STATUS_GROUPS:
@@ -110,14 +130,14 @@ def status(row: dict[str, Any]) -> str | None:
     return STATUS_NAMES.get(name.strip().lower()) if isinstance(name, str) else None
 
 
-def progression(row: dict[str, Any]) -> ProgressionRecord:
-    """A `vw_rpt_transcript` row."""
+def progression(row: dict[str, Any], courses: dict[str, str]) -> ProgressionRecord:
+    """A `vw_rpt_transcript` row; `courses` maps a version's `lo_object_id` to its course's."""
     lo_id = str(row["transc_object_id"])
     return ProgressionRecord(
         remote_id=str(row["reg_num"]),
         user_remote_id=str(row["transc_user_id"]),
         revision_remote_id=lo_id,
-        course_remote_id=lo_id,
+        course_remote_id=courses.get(lo_id.lower(), lo_id),
         status=status(row),
         enrolled_at=moment(row.get("user_lo_reg_dt")) or moment(row.get("user_lo_assigned_dt")),
         completed_at=moment(row.get("user_lo_comp_dt")),

@@ -7,7 +7,8 @@ SETUP_TEXT = """\
 3. Give it these scopes: `employee:read`, `vw_rpt_training:read`, `vw_rpt_transcript:read`,
    `vw_rpt_lo_competencies_local:read`, `training:create`, `transcript:create:assign` and
    `transcript:update:complete`; and give its service user the security permissions those
-   APIs ask for (reporting views, learning object create, transcript assign and complete).
+   APIs ask for: the reporting views, **Materials Management** (to create materials), and
+   transcript assign and complete.
 4. Copy the application's **Client ID** and **Client Secret** (the secret is shown once).
 5. Your portal's address is `https://<corp>.csod.com` (pilot and stage portals end in
    `-pilot` / `-stg`).

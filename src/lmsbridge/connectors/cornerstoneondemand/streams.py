@@ -1,7 +1,10 @@
 """Cornerstone's streams. Users come from the Employee API v2 (no change filter is documented
 for its list, so every sync reads them whole); learning objects, transcripts and competencies
 from the Reporting API's views, a delta filtering on `_last_touched_dt_utc ge <moment>`
-[reference 2.5]. Providers and skills are the distinct ones the views name."""
+[reference 2.5]. A course is read with all its versions (one `vw_rpt_training` row each): a
+delta finds the courses with a touched version, then reads every version of those, since a
+course record carries its whole set of revisions. Providers and skills are the distinct ones
+the views name."""
 
 from __future__ import annotations
 
@@ -57,22 +60,37 @@ class Providers(Stream[Any, dict[str, Any]]):
         return mapping.provider(raw)
 
 
-class Courses(Stream[Any, dict[str, Any]]):
+class Courses(Stream[Any, list[dict[str, Any]]]):
+    """One raw item per course: the `vw_rpt_training` rows of its versions."""
+
     connector: CornerstoneConnector
     model: ClassVar[str] = "lms_courses"
     supports_since: ClassVar[bool] = True
     covers: ClassVar[dict[str, ModelCoverage]] = {
-        "lms_course_revisions": ModelCoverage(Coverage.SUPPORTED),
+        # vw_rpt_training's field list has no description (it lives in the localized training
+        # objects, whose view name is not captured): not read.
+        "lms_course_revisions": ModelCoverage(Coverage.SUPPORTED, {"description": U}),
         "lms_skill_assignments": ModelCoverage(Coverage.SUPPORTED),
     }
 
-    def pages(self, since: datetime | None) -> Iterator[Sequence[dict[str, Any]]]:
+    def pages(self, since: datetime | None) -> Iterator[Sequence[list[dict[str, Any]]]]:
+        api = self.connector.api
         self.skills = self.connector.skills_by_lo()
-        yield from self.connector.api.view("vw_rpt_training", touched_since(since))
+        if since is None:
+            rows = api.rows("vw_rpt_training")
+        else:
+            touched = {mapping.root(row) for row in api.rows("vw_rpt_training", touched_since(since))}
+            rows = self.connector.versions(sorted(touched)) if touched else []
+        courses: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            courses.setdefault(mapping.root(row).lower(), []).append(row)
+        grouped = list(courses.values())
+        size = self.connector.settings.page_size
+        for start in range(0, len(grouped), size):
+            yield grouped[start : start + size]
 
-    def to_record(self, raw: dict[str, Any]) -> Record:
-        lo_id = str(raw["lo_object_id"])
-        return mapping.course(raw, self.connector.settings.site_url, self.skills.get(lo_id, ()))
+    def to_record(self, raw: list[dict[str, Any]]) -> Record:
+        return mapping.course(raw, self.connector.settings.site_url, self.skills)
 
 
 class Skills(Stream[Any, dict[str, Any]]):
@@ -100,7 +118,8 @@ class Progressions(Stream[Any, dict[str, Any]]):
     supports_since: ClassVar[bool] = True
 
     def pages(self, since: datetime | None) -> Iterator[Sequence[dict[str, Any]]]:
+        self.courses = self.connector.course_ids()
         yield from self.connector.api.view("vw_rpt_transcript", touched_since(since))
 
     def to_record(self, raw: dict[str, Any]) -> Record:
-        return mapping.progression(raw)
+        return mapping.progression(raw, self.courses)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lmsbridge.connectors.base import CourseUpsert, ItemOutcome
 from lmsbridge.connectors.cornerstoneondemand import mapping
-from lmsbridge.connectors.cornerstoneondemand.client import LO_CREATE, odata_text
+from lmsbridge.connectors.cornerstoneondemand.client import LO_CREATE, is_guid, odata_guid, odata_text
 from lmsbridge.connectors.errors import ItemError
 from lmsbridge.connectors.writers import CourseWriter
 from lmsbridge.errors import ErrorCode
@@ -65,14 +65,15 @@ class Courses(CourseWriter[Any]):
                 if not again:
                     raise
                 lo_id = str(again[0]["lo_object_id"])
-            if not lo_id:
+            if not is_guid(lo_id):
                 yield ItemOutcome(
                     item.origin_id,
                     error=ItemError(
-                        "Cornerstone created no learning object id.", code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
+                        f"Cornerstone answered no learning object id ({lo_id!r}).",
+                        code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR,
                     ),
                 )
                 continue
-            rows = api.rows("vw_rpt_training", f"lo_object_id eq {odata_text(lo_id)}")
-            record = mapping.course(rows[0], self.connector.settings.site_url) if rows else None
+            rows = api.rows("vw_rpt_training", f"lo_object_id eq {odata_guid(lo_id)}")
+            record = mapping.course(rows, self.connector.settings.site_url) if rows else None
             yield ItemOutcome(item.origin_id, remote_id=lo_id, record=record)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -29,7 +30,7 @@ from lmsbridge.connectors.workday.client import NS, SERVICE, WorkdayApi, escape,
 from lmsbridge.connectors.workday.settings import WorkdayCredentials, WorkdaySettings
 from lmsbridge.connectors.workday.setup import SETUP_TEXT
 from lmsbridge.connectors.workday.streams import Courses, Progressions, Providers, Skills, Users
-from lmsbridge.connectors.workday.writers import WorkdayCourses
+from lmsbridge.connectors.workday.writers import CourseData, WorkdayCourses, id_of
 from lmsbridge.errors import ErrorCode
 
 U = Coverage.UNSUPPORTED
@@ -111,7 +112,7 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
                     return raw
         return None
 
-    def enrollment(self, enrollment_wid: str) -> ProgressionRecord:
+    def enrollment_row(self, enrollment_wid: str) -> ET.Element:
         body = self.api.call(
             "Learning",
             "Get_Learning_Enrollments",
@@ -124,26 +125,45 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
             raise ItemError(
                 f"{SERVICE} has no learning enrollment {enrollment_wid}.", code=ErrorCode.REMOTE_INPUT_INVALID
             )
-        return mapping.progression(rows[0])
+        return rows[0]
+
+    def enrollment(self, enrollment_wid: str) -> ProgressionRecord:
+        return mapping.progression(self.enrollment_row(enrollment_wid))
 
     # -- actions ------------------------------------------------------------------------------------
     def perform_enrol(self, user_remote_id: str, revision_remote_id: str) -> ProgressionRecord:
+        """`Enroll_In_Learning_Content` (the Enroll in Content business process, auto-completed):
+        its data wraps `Enroll_In_Learning_Course_Data` with the course and the learner; the answer
+        names the enrollment (`Proposed_Enrollment_Reference`), read back by reference."""
         course_wid = revision_remote_id.split(":", 1)[0]
         body = self.api.call(
             "Learning",
             "Enroll_In_Learning_Content",
             "<bsvc:Business_Process_Parameters><bsvc:Auto_Complete>true</bsvc:Auto_Complete>"
-            "</bsvc:Business_Process_Parameters><bsvc:Enroll_In_Learning_Content_Data>"
-            f'<bsvc:Learner_Reference><bsvc:ID bsvc:type="Employee_ID">{escape(user_remote_id)}</bsvc:ID>'
-            "</bsvc:Learner_Reference><bsvc:Learning_Content_Reference>"
-            f'<bsvc:ID bsvc:type="WID">{escape(course_wid)}</bsvc:ID></bsvc:Learning_Content_Reference>'
-            "</bsvc:Enroll_In_Learning_Content_Data>",
+            "<bsvc:Run_Now>true</bsvc:Run_Now></bsvc:Business_Process_Parameters>"
+            "<bsvc:Enroll_In_Learning_Content_Data><bsvc:Enroll_In_Learning_Course_Data>"
+            f'<bsvc:Learning_Course_Reference><bsvc:ID bsvc:type="WID">{escape(course_wid)}</bsvc:ID>'
+            "</bsvc:Learning_Course_Reference><bsvc:Learner_Reference>"
+            f'<bsvc:ID bsvc:type="Employee_ID">{escape(user_remote_id)}</bsvc:ID></bsvc:Learner_Reference>'
+            "</bsvc:Enroll_In_Learning_Course_Data></bsvc:Enroll_In_Learning_Content_Data>",
         )
-        return self.enrollment(first_id(body, "Learning_Enrollment_Reference", "WID"))
+        enrollment_wid = first_id(body, "Proposed_Enrollment_Reference", "WID")
+        if not enrollment_wid:
+            raise ItemError(
+                f"{SERVICE} accepted the enrolment but named no enrollment.",
+                code=ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR,
+            )
+        return self.enrollment(enrollment_wid)
 
     def perform_complete(
         self, progression_remote_id: str, completed_at: datetime, score: int | None
     ) -> ProgressionRecord:
+        """`Put_Learning_Enrollment` on the enrollment: its data names the content and the learner
+        (the WSDL requires both), so they are read first and sent back as they are."""
+        data = self.enrollment_row(progression_remote_id).find("wd:Learning_Enrollment_Data", NS)
+        content = first_id(data, "Learning_Content_Reference", "WID") if data is not None else ""
+        learner_ref = data.find("wd:Learner_Reference", NS) if data is not None else None
+        kind, learner = (id_of(learner_ref) if learner_ref is not None else None) or ("Employee_ID", "")
         score_xml = (
             f"<bsvc:Overall_Course_Score>{score}</bsvc:Overall_Course_Score>" if score is not None else ""
         )
@@ -152,28 +172,32 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
             "Put_Learning_Enrollment",
             "<bsvc:Learning_Enrollment_Reference>"
             f'<bsvc:ID bsvc:type="WID">{escape(progression_remote_id)}</bsvc:ID>'
-            "</bsvc:Learning_Enrollment_Reference>"
-            "<bsvc:Learning_Enrollment_Data><bsvc:Learning_Enrollment_Completion_Date>"
-            f"{completed_at.astimezone(UTC).date().isoformat()}</bsvc:Learning_Enrollment_Completion_Date>{score_xml}"
-            "</bsvc:Learning_Enrollment_Data>",
+            "</bsvc:Learning_Enrollment_Reference><bsvc:Learning_Enrollment_Data>"
+            f'<bsvc:Learning_Content_Reference><bsvc:ID bsvc:type="WID">{escape(content)}</bsvc:ID>'
+            "</bsvc:Learning_Content_Reference><bsvc:Learner_Reference>"
+            f'<bsvc:ID bsvc:type="{escape(kind)}">{escape(learner)}</bsvc:ID></bsvc:Learner_Reference>'
+            "<bsvc:Learning_Enrollment_Completion_Date>"
+            f"{completed_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}Z"
+            f"</bsvc:Learning_Enrollment_Completion_Date>{score_xml}</bsvc:Learning_Enrollment_Data>",
         )
         return self.enrollment(progression_remote_id)
 
     def perform_deactivate_course(self, course_remote_id: str) -> CourseRecord:
-        self.api.call(
-            "Learning",
-            "Manage_Learning_Course",
-            f'<bsvc:Course_Reference><bsvc:ID bsvc:type="WID">{escape(course_remote_id)}</bsvc:ID>'
-            "</bsvc:Course_Reference>"
-            "<bsvc:Manage_Learning_Course_Data><bsvc:Learning_Digital_Course_Data><bsvc:Inactive>true</bsvc:Inactive>"
-            "</bsvc:Learning_Digital_Course_Data></bsvc:Manage_Learning_Course_Data>",
-        )
+        """`Manage_Learning_Course` with the course's reference and its data as listed, `Inactive`
+        set (a Put replaces the course's data, so nothing else changes), then read back."""
         raw = self.course_by_wid(course_remote_id)
         if raw is None:
             raise ItemError(
+                f"{SERVICE} has no course {course_remote_id}.", code=ErrorCode.REMOTE_INPUT_INVALID
+            )
+        course = replace(CourseData.of(raw), inactive=True)
+        self.api.call("Learning", "Manage_Learning_Course", course.request())
+        found = self.course_by_wid(course_remote_id)
+        if found is None:
+            raise ItemError(
                 f"{SERVICE} no longer lists course {course_remote_id}.", code=ErrorCode.REMOTE_INPUT_INVALID
             )
-        return mapping.course(raw)
+        return mapping.course(found)
 
     # -- preflight and passthrough --------------------------------------------------------------------
     def preflight(self) -> list[str]:

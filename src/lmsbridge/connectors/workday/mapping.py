@@ -14,6 +14,7 @@ from lmsbridge.connectors.records import (
     CourseRecord,
     ProgressionRecord,
     ProviderRecord,
+    RemoteField,
     RevisionRecord,
     SkillRecord,
     UserRecord,
@@ -51,6 +52,36 @@ def moment(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def custom_ids(data: ET.Element | None) -> list[tuple[str, str, str]]:
+    """The worker's Custom IDs, the fields a Workday customer defines for workers (Maintain Custom
+    ID Types): (type id, type name, value) from `Personal_Data/Identification_Data/Custom_ID/
+    Custom_ID_Data` (`ID`, `ID_Type_Reference`)."""
+    out = []
+    path = "wd:Personal_Data/wd:Identification_Data/wd:Custom_ID/wd:Custom_ID_Data"
+    for found in data.findall(path, NS) if data is not None else ():
+        value = (found.findtext("wd:ID", "", NS) or "").strip()
+        kind = found.find("wd:ID_Type_Reference", NS)
+        type_id = first_id(found, "ID_Type_Reference") if kind is not None else ""
+        label = kind.get(f"{{{BSVC}}}Descriptor") if kind is not None else None
+        if value and type_id:
+            out.append((type_id, label or type_id, value))
+    return out
+
+
+def worker_fields(data: ET.Element | None) -> tuple[dict[str, Any] | None, tuple[RemoteField, ...]]:
+    """`custom_fields` (each Custom ID by its type's name, the value as Workday gives it) and
+    `integration_fields` (the worker's fields outside the unified user: its Workday user name, a
+    DEFAULT field, and each Custom ID type it carries, CUSTOM; the contract allows no value)."""
+    ids = custom_ids(data)
+    fields = (
+        [RemoteField("User_ID", "DEFAULT", "User Name")]
+        if data is not None and data.find("wd:User_ID", NS) is not None
+        else []
+    )
+    fields += [RemoteField(f"Custom_ID/{type_id}", "CUSTOM", label) for type_id, label, _ in ids]
+    return ({label: value for _, label, value in ids} or None), tuple(fields)
+
+
 def user(raw: ET.Element) -> UserRecord:
     data = raw.find("wd:Worker_Data", NS)
     name = "wd:Personal_Data/wd:Name_Data/wd:Legal_Name_Data/wd:Name_Detail_Data/"
@@ -58,6 +89,7 @@ def user(raw: ET.Element) -> UserRecord:
     employee_id = first_id(raw, "Worker_Reference", "Employee_ID") or (
         data.findtext("wd:Worker_ID", "", NS) if data is not None else ""
     )
+    custom_fields, integration_fields = worker_fields(data)
     return UserRecord(
         remote_id=employee_id,
         first_name=data.findtext(name + "wd:First_Name", None, NS) if data is not None else None,
@@ -69,6 +101,8 @@ def user(raw: ET.Element) -> UserRecord:
         else None,
         status="ACTIVE" if active in ("1", "true") else "INACTIVE",
         remote_data=flat(raw),
+        custom_fields=custom_fields,
+        integration_fields=integration_fields,
     )
 
 
@@ -114,28 +148,39 @@ def revision_id(course_wid: str, version: str) -> str:
     return f"{course_wid}:{version or '1'}"
 
 
+def kind_of(raw: ET.Element) -> str:
+    """Digital or Blended, from the row's reference (`Learning_Digital_Course_Reference` in
+    Get_Learning_Digital_Courses, `Learning_Blended_Course_Reference` in Get_Learning_Blended_Courses)."""
+    return "Blended" if len(raw) and raw[0].tag.endswith("Learning_Blended_Course_Reference") else "Digital"
+
+
+def course_url(data: ET.Element) -> str | None:
+    """The link of the course's first external-content lesson."""
+    path = "wd:Course_Lesson_Data/wd:External_Content_Lesson_Data/wd:External_Content_URL"
+    return (data.findtext(path, "", NS) or "").strip() or None
+
+
 def course(raw: ET.Element) -> CourseRecord:
     data = course_data(raw)
     course_wid = first_id(raw, None, "WID")
     version = data.findtext("wd:Version_Label", "", NS) or ""
-    created = moment(data.findtext("wd:Created_Moment", None, NS))
     found = provider(raw)
     inactive = data.findtext("wd:Inactive", "0", NS) in ("1", "true")
     return CourseRecord(
         remote_id=course_wid,
-        origin_id=data.findtext("wd:Learning_Course_ID", None, NS),
+        origin_id=data.findtext("wd:ID", None, NS) or first_id(raw, None, "Learning_Course_ID") or None,
         provider_remote_id=found.remote_id if found else None,
-        remote_created_at=created,
         revisions=(
             RevisionRecord(
                 remote_id=revision_id(course_wid, version),
                 title=data.findtext("wd:Course_Title", None, NS),
                 description=data.findtext("wd:Description", None, NS) or None,
-                remote_url=data.findtext("wd:External_Content_URL", None, NS) or None,
+                remote_url=course_url(data),
                 status="INACTIVE" if inactive else "ACTIVE",
-                remote_created_at=created,
+                # The version's effective date: the day this revision took effect.
+                remote_created_at=moment(data.findtext("wd:Effective_Date", None, NS)),
                 skill_remote_ids=tuple(s.remote_id for s in skills(raw)),
-                remote_data={"Version_Label": version, "kind": raw.tag.split("}")[-1]},
+                remote_data={"Version_Label": version, "kind": kind_of(raw)},
             ),
         ),
         remote_data=flat(raw),

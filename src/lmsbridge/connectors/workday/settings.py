@@ -28,6 +28,11 @@ class WorkdaySettings(HttpConnectorSettings):
     rate_limit_per_second: float | None = Field(5.0, gt=0, le=10_000, description="Calls per second.")
     rate_limit_burst: float = Field(5.0, ge=1, le=10_000, description="Calls that may go at once.")
     page_size: int = Field(100, ge=1, le=999, description="Rows per page (Count; Workday allows 999).")
+    course_topic_id: str | None = Field(
+        None,
+        description="The Learning_Topic_ID given to courses lmsbridge creates (Workday's course data "
+        "takes topics; an existing course keeps its own).",
+    )
 
     @field_validator("base_url")
     @classmethod

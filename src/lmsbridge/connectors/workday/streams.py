@@ -19,7 +19,12 @@ if TYPE_CHECKING:
     from lmsbridge.connectors.workday.connector import WorkdayConnector
 
 U = Coverage.UNSUPPORTED
-COURSE_KINDS = ("Digital", "Blended")
+# Each course operation and the element of its rows (the v31.2 Learning WSDL names the blended
+# rows `Learning_Course`).
+COURSE_ROWS = (
+    ("Get_Learning_Digital_Courses", "Learning_Digital_Course"),
+    ("Get_Learning_Blended_Courses", "Learning_Course"),
+)
 
 
 def stamp(moment: datetime) -> str:
@@ -48,15 +53,15 @@ class Users(Stream[Any, ET.Element]):
 
 
 def course_pages(connector: WorkdayConnector) -> Iterator[list[ET.Element]]:
-    for kind in COURSE_KINDS:
-        yield from connector.api.pages(
-            "Learning", f"Get_Learning_{kind}_Courses", "", f"Learning_{kind}_Course"
-        )
+    for operation, row in COURSE_ROWS:
+        yield from connector.api.pages("Learning", operation, "", row)
 
 
 class Courses(Stream[Any, ET.Element]):
     connector: WorkdayConnector
     model: ClassVar[str] = "lms_courses"
+    # Course data has no creation moment; each revision has its version's Effective_Date.
+    fields: ClassVar[dict[str, Coverage]] = {"remote_created_at": U}
     covers: ClassVar[dict[str, ModelCoverage]] = {
         "lms_course_revisions": ModelCoverage(Coverage.SUPPORTED),
         "lms_skill_assignments": ModelCoverage(Coverage.SUPPORTED),

@@ -34,6 +34,7 @@ become one revision file each, in that order, e.g. `versions/r0011_<what>.py` wi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping
 from functools import cache
 from pathlib import Path
@@ -53,6 +54,10 @@ BASELINE = "0001"
 # 0.1.0's versioned migrations, all of which the baseline revision holds.
 _LEGACY_VERSIONS = 4
 _ADVISORY_LOCK = 7250150
+log = logging.getLogger("lmsbridge.migrations")
+# Alembic announces its dialect ("Context impl SQLiteImpl", "Will assume non-transactional DDL")
+# and every step at INFO each time it runs; `migrate` logs the revisions it applied instead.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 @cache
@@ -120,7 +125,9 @@ def migrate(store: Store) -> list[str]:
         lock(conn)
         if current_revision_of(conn) == head():
             return []
-        return upgrade(conn)
+        applied = upgrade(conn)
+    log.info("store migrated: applied revisions %s", ", ".join(applied))
+    return applied
 
 
 def current_revision_of(conn: Connection) -> str | None:

@@ -1,7 +1,8 @@
 """The Cornerstone emulator's ASGI app under `/services/api/`: the OAuth2 token endpoint (JSON or
-form body), the Employee API v2 (`pageSize` + `nextPageToken`, `{"data": ...}`), the Reporting
-API's OData views (`Prefer: odata.maxpagesize`, `@odata.nextLink`, `$filter` with
-`eq/ne/ge/gt/le/lt` joined by `and`, `$top`, `$skip`, `$count`), the legacy Transcript Search
+form body), the Employee API v2 (`pageSize`, then `nextpagetoken` in the page and `nextPageToken`
+in the request; `{"timestamp", "count", "data"}`), the Reporting API's OData views (`Prefer:
+odata.maxpagesize`, `@odata.nextLink`, `$filter` with `eq/ne/ge/gt/le/lt` joined by `and`/`or`
+with parentheses, `$select`, `$top`, `$skip`, `$count`), the legacy Transcript Search
 (`PageNumber`, 50 rows, 24-hour modification window), the Learning Object material create and
 the Transcript API's assign and complete; errors in Cornerstone's envelope, and the kit's
 control routes, faults and limiter."""
@@ -32,7 +33,6 @@ from lmsbridge.testing.emulators.kit.paging import decode_cursor, encode_cursor
 API = "/services/api"
 EMPLOYEE_PAGE_DEFAULT, EMPLOYEE_PAGE_MAX = 50, 100  # [reference 2.3]
 ODATA_PAGE_DEFAULT, ODATA_PAGE_MAX = 100, 1000
-CLAUSE = re.compile(r"^\s*(\w+)\s+(eq|ne|ge|gt|le|lt)\s+(.+?)\s*$")
 
 
 class CsodError(Exception):
@@ -41,51 +41,110 @@ class CsodError(Exception):
         self.status, self.message = status, message
 
 
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+CAST = re.compile(r"^cast\(\s*'([^']*)'\s*,\s*Edm\.DateTimeOffset\s*\)$", re.IGNORECASE)
+TOKEN = re.compile(r"\s*(\(|\)|'(?:[^']|'')*'|cast\([^)]*\)|[^\s()']+)")
+
+Clause = tuple[str, str, Any]
+Filter = list[list[Clause]]  # OR of ANDs
+
+
 def _literal(text: str) -> Any:
+    """An OData v4 literal: 'text' (quotes doubled), null, true/false, a whole number, a GUID
+    (unquoted, as clients send `lo_object_id eq {guid}` [reference 2.5]), a date-time written bare
+    or as cast('...', Edm.DateTimeOffset) (compared as ISO text)."""
     if text.startswith("'") and text.endswith("'"):
         return text[1:-1].replace("''", "'")
-    if text == "null":
-        return None
+    if text in ("null", "true", "false"):
+        return {"null": None, "true": True, "false": False}[text]
     if re.fullmatch(r"-?\d+", text):
         return int(text)
-    return text  # a date-time, compared as ISO text
+    cast = CAST.match(text)
+    return cast.group(1) if cast else text
 
 
-def _matches(row: dict[str, Any], clauses: list[tuple[str, str, Any]]) -> bool:
-    for name, op, value in clauses:
-        have = row.get(name)
-        if op in ("eq", "ne"):
-            if (str(have) == str(value) if have is not None and value is not None else have is value) != (
-                op == "eq"
-            ):
-                return False
-            continue
-        if have is None or value is None:
-            return False
-        # Numbers compare as numbers; dates as their ISO text (one format: UTC with Z).
-        order = (
-            (have > value) - (have < value)
-            if isinstance(have, int) and isinstance(value, int)
-            else ((str(have) > str(value)) - (str(have) < str(value)))
-        )
-        if not {"ge": order >= 0, "gt": order > 0, "le": order <= 0, "lt": order < 0}[op]:
-            return False
-    return True
+def _same(have: Any, value: Any) -> bool:
+    if have is None or value is None:
+        return have is value
+    if isinstance(have, bool) or isinstance(value, bool):
+        return bool(have) == bool(value) and {type(have), type(value)} <= {bool, int}
+    return str(have).lower() == str(value).lower() if GUID.match(str(value)) else str(have) == str(value)
 
 
-def parse_filter(text: str | None, columns: set[str]) -> list[tuple[str, str, Any]]:
-    if not text:
+def _holds(row: dict[str, Any], clause: Clause) -> bool:
+    name, op, value = clause
+    have = row.get(name)
+    if op in ("eq", "ne"):
+        return _same(have, value) == (op == "eq")
+    if have is None or value is None:
+        return False
+    # Numbers compare as numbers; dates as their ISO text (one format: UTC with Z).
+    order = (
+        (have > value) - (have < value)
+        if isinstance(have, int) and isinstance(value, int)
+        else ((str(have) > str(value)) - (str(have) < str(value)))
+    )
+    return {"ge": order >= 0, "gt": order > 0, "le": order <= 0, "lt": order < 0}[op]
+
+
+def _matches(row: dict[str, Any], found: Filter) -> bool:
+    return not found or any(all(_holds(row, clause) for clause in group) for group in found)
+
+
+def parse_filter(text: str | None, columns: set[str]) -> Filter:
+    """`$filter`: comparisons (`eq ne ge gt le lt`) joined by `and` / `or`, with parentheses, as
+    Cornerstone's clients write them [reference 2.5; public clients' `(a eq 1 or a eq 2) and ...`].
+    Read into a disjunction of conjunctions."""
+    if not text or not text.strip():
         return []
-    clauses = []
-    for part in re.split(r"\s+and\s+", text.strip()):
-        found = CLAUSE.match(part)
-        if found is None:
-            raise CsodError(400, f"The query specified in the URI is not valid: cannot read {part!r}.")
-        name, op, value = found.groups()
+    tokens = TOKEN.findall(text)
+    if "".join(tokens).replace(" ", "") != re.sub(r"\s", "", text):
+        raise CsodError(400, "The query specified in the URI is not valid.")
+    at = 0
+
+    def fail(what: str) -> CsodError:
+        return CsodError(400, f"The query specified in the URI is not valid: {what}.")
+
+    def expression() -> Filter:
+        nonlocal at
+        found = term()
+        while at < len(tokens) and tokens[at] == "or":
+            at += 1
+            found = found + term()
+        return found
+
+    def term() -> Filter:
+        nonlocal at
+        found = factor()
+        while at < len(tokens) and tokens[at] == "and":
+            at += 1
+            right = factor()
+            found = [left + other for left in found for other in right]
+        return found
+
+    def factor() -> Filter:
+        nonlocal at
+        if at < len(tokens) and tokens[at] == "(":
+            at += 1
+            found = expression()
+            if at >= len(tokens) or tokens[at] != ")":
+                raise fail("a parenthesis is not closed")
+            at += 1
+            return found
+        if at + 3 > len(tokens):
+            raise fail(f"cannot read {' '.join(tokens[at:])!r}")
+        name, op, value = tokens[at : at + 3]
+        if op not in ("eq", "ne", "ge", "gt", "le", "lt") or not re.fullmatch(r"\w+", name):
+            raise fail(f"cannot read {name} {op} {value!r}")
         if columns and name not in columns:
             raise CsodError(400, f"Could not find a property named '{name}'.")
-        clauses.append((name, op, _literal(value)))
-    return clauses
+        at += 3
+        return [[(name, op, _literal(value))]]
+
+    found = expression()
+    if at != len(tokens):
+        raise fail(f"cannot read {' '.join(tokens[at:])!r}")
+    return found
 
 
 def _int(request: Request, name: str, default: int) -> int:
@@ -119,7 +178,12 @@ def view(portal: Portal, request: Request, name: str) -> Any:
     body: dict[str, Any] = {"@odata.context": f"{base.rsplit('/views/', 1)[0]}/$metadata#{name}"}
     if request.query_params.get("$count") == "true":
         body["@odata.count"] = len(chosen)
-    body["value"] = chosen[offset : offset + size]
+    page = chosen[offset : offset + size]
+    wanted = [c.strip() for c in (request.query_params.get("$select") or "").split(",") if c.strip()]
+    unknown = [c for c in wanted if columns and c not in columns]
+    if unknown:
+        raise CsodError(400, f"Could not find a property named '{unknown[0]}'.")
+    body["value"] = [{c: r.get(c) for c in wanted} for r in page] if wanted else page
     if offset + size < len(chosen):
         others = [(k, v) for k, v in request.query_params.multi_items() if k != "$skiptoken"]
         body["@odata.nextLink"] = (
@@ -135,19 +199,23 @@ def employees(portal: Portal, request: Request) -> Any:
     rows = portal.employees
     external = request.query_params.get("externalId")
     if external:
-        rows = [e for e in rows if e["userId"] == external]
+        rows = [e for e in rows if e["externalId"] == external]
     ids = request.query_params.get("ids")
     if ids:
         wanted = set(ids.split(","))
         rows = [e for e in rows if str(e["id"]) in wanted]
-    token = request.query_params.get("nextPageToken")
+    # The page names its token `nextpagetoken` (csod.dev's employee pagination example); the
+    # guide's prose spells it nextPageToken, the spelling taken for the query parameter.
+    token = request.query_params.get("nextPageToken") or request.query_params.get("nextpagetoken")
     try:
         offset = 0 if token is None or portal.repeat_first_page else decode_cursor(token)
     except ValueError:
         raise CsodError(400, "The nextPageToken is not valid or has expired.") from None
-    body: dict[str, Any] = {"data": rows[offset : offset + size]}
+    page = rows[offset : offset + size]
+    body: dict[str, Any] = {"timestamp": iso(now())}
     if offset + size < len(rows):
-        body["nextPageToken"] = encode_cursor(offset + size)
+        body["nextpagetoken"] = encode_cursor(offset + size)
+    body.update(count=len(page), data=page)
     return body
 
 
@@ -194,26 +262,36 @@ async def create_material(portal: Portal, request: Request) -> Any:
     return {"status": "201", "timeStamp": iso(now()), "data": {"id": row["lo_object_id"]}}
 
 
+def _learner(portal: Portal, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The Transcript API names a learner by `externalId` (a public client's assign, register,
+    update and details calls) or by `userGuid` [reference 2.6]."""
+    if body.get("externalId"):
+        return next((e for e in portal.employees if e["externalId"] == str(body["externalId"])), None)
+    return portal.employee(str(body.get("userGuid") or "")) if body.get("userGuid") else None
+
+
 async def assign(portal: Portal, request: Request) -> Any:
     body = await _json_body(request)
-    e = portal.employee(str(body.get("userGuid") or ""))
+    e = _learner(portal, body)
     lo = portal.lo(str(body.get("learningObjectId") or ""))
+    if body.get("assignment", "assigned") not in ("approved", "assigned", "registered"):
+        raise CsodError(400, "assignment must be approved, assigned or registered.")
     if e is None:
-        raise CsodError(404, "The user was not found.")
+        raise CsodError(404, "User record not found.")
     if lo is None:
-        raise CsodError(404, "The learning object was not found.")
-    if not lo["lo_active"]:
+        raise CsodError(404, "Learning object record not found.")
+    if lo["lo_active"] != "Y":
         raise CsodError(400, "The learning object is inactive and cannot be assigned.")
     row = portal.assign(int(e["id"]), lo["lo_object_id"])
-    return {"status": "200", "timeStamp": iso(now()), "data": {"registrationNumber": row["reg_num"]}}
+    return {"status": "success", "data": {"registrationNumber": row["reg_num"]}}
 
 
 async def complete(portal: Portal, request: Request) -> Any:
     body = await _json_body(request)
-    e = portal.employee(str(body.get("userGuid") or ""))
+    e = _learner(portal, body)
     lo_id = str(body.get("learningObjectId") or "")
     if e is None or portal.lo(lo_id) is None:
-        raise CsodError(404, "The user or learning object was not found.")
+        raise CsodError(404, "User or learning object record not found.")
     rows = [
         r
         for r in portal.transcripts
@@ -227,7 +305,7 @@ async def complete(portal: Portal, request: Request) -> Any:
     except ValueError:
         raise CsodError(400, "completionDate is not a date-time.") from None
     portal.complete(rows[-1], moment)
-    return {"status": "200", "timeStamp": iso(now()), "data": {"registrationNumber": rows[-1]["reg_num"]}}
+    return {"status": "success", "data": {"registrationNumber": rows[-1]["reg_num"]}}
 
 
 async def _token(request: Request) -> Response:

@@ -1,6 +1,6 @@
 """The Workday emulator's ASGI app: `POST /ccx/service/{tenant}/{service}/{version}` (SOAP 1.1,
-services Learning and Human_Resources), `GET` of the same address with `?wsdl` (the operations
-served, Workday's names and namespace), the OAuth2 token endpoint
+services Learning and Human_Resources), `GET` of the same address with `?wsdl` (wsdl.py: the
+operations served, their requests typed with Workday's element names), the OAuth2 token endpoint
 `/ccx/oauth2/{tenant}/token` (refresh-token grant, client in HTTP Basic), a small REST surface
 under `/ccx/api/` for passthrough, and the kit's control routes, faults and limiter."""
 
@@ -15,58 +15,10 @@ from starlette.routing import Route
 
 from lmsbridge.testing.emulators.kit import TokenIssuer, control_routes, token_route
 from lmsbridge.testing.emulators.workday.site import WWS_VERSION, WorkdaySite, soap_fault
-from lmsbridge.testing.emulators.workday.soap import BSVC, OPERATIONS, SoapFault, answer, authenticated, parse
+from lmsbridge.testing.emulators.workday.soap import OPERATIONS, SoapFault, answer, authenticated, parse
+from lmsbridge.testing.emulators.workday.wsdl import wsdl
 
 VERSION = re.compile(r"^v\d+(\.\d+)?$")
-
-
-def wsdl(service: str, address: str) -> str:
-    """A document/literal WSDL naming the operations served (element content left open)."""
-    ops = sorted(OPERATIONS.get(service, {}))
-    # Each request and response element is typed: open content (`xsd:any`, Workday's children
-    # are documented per operation, not modelled here) and the `version` attribute.
-    open_type = (
-        '<xsd:complexType><xsd:sequence><xsd:any namespace="##any" processContents="lax" minOccurs="0" '
-        'maxOccurs="unbounded"/></xsd:sequence><xsd:attribute ref="wd:version"/></xsd:complexType>'
-    )
-    elements = '<xsd:attribute name="version" type="xsd:string"/>' + "".join(
-        f'<xsd:element name="{op}_{part}">{open_type}</xsd:element>'
-        for op in ops
-        for part in ("Request", "Response")
-    )
-    messages = "".join(
-        f'<wsdl:message name="{op}_{part}"><wsdl:part name="body" element="wd:{op}_{part}"/></wsdl:message>'
-        for op in ops
-        for part in ("Request", "Response")
-    )
-    port_ops = "".join(
-        f'<wsdl:operation name="{op}"><wsdl:input message="wd:{op}_Request"/>'
-        f'<wsdl:output message="wd:{op}_Response"/></wsdl:operation>'
-        for op in ops
-    )
-    binding_ops = "".join(
-        f'<wsdl:operation name="{op}"><soap:operation soapAction=""/>'
-        '<wsdl:input><soap:body use="literal"/></wsdl:input>'
-        '<wsdl:output><soap:body use="literal"/></wsdl:output>'
-        "</wsdl:operation>"
-        for op in ops
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<wsdl:definitions name="{service}" targetNamespace="{BSVC}" xmlns:wd="{BSVC}" '
-        'xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" '
-        'xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
-        f"<wsdl:documentation>Workday Web Services {service} {WWS_VERSION} (operations served by the "
-        "lmsbridge emulator)</wsdl:documentation>"
-        f'<wsdl:types><xsd:schema targetNamespace="{BSVC}" elementFormDefault="qualified">{elements}'
-        "</xsd:schema></wsdl:types>"
-        f'{messages}<wsdl:portType name="{service}PortType">{port_ops}</wsdl:portType>'
-        f'<wsdl:binding name="{service}Binding" type="wd:{service}PortType">'
-        '<soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>'
-        f"{binding_ops}</wsdl:binding>"
-        f'<wsdl:service name="{service}Service"><wsdl:port name="{service}" binding="wd:{service}Binding">'
-        f'<soap:address location="{address}"/></wsdl:port></wsdl:service></wsdl:definitions>'
-    )
 
 
 def create_app(site: WorkdaySite) -> Starlette:
@@ -86,7 +38,7 @@ def create_app(site: WorkdaySite) -> Starlette:
             if name not in OPERATIONS or tenant != site.tenant:
                 return Response("Not Found", 404)
             address = str(request.url.replace(query=""))
-            return Response(wsdl(name, address), media_type="text/xml; charset=utf-8")
+            return Response(wsdl(name, address, WWS_VERSION), media_type="text/xml; charset=utf-8")
         body = await request.body()
 
         async def handler() -> Response:

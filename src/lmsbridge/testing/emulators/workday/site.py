@@ -15,6 +15,9 @@ from lmsbridge.testing.emulators.kit import Emulator, TokenIssuer, World
 
 WWS_VERSION = "v44.1"  # the Workday Web Services version the emulator follows
 PROVIDERS = ("Workday Learning", "Acme Academy")
+# The tenant's Custom ID types (Maintain Custom ID Types), as a customer defines them.
+BADGE = ("BADGE_NUMBER", "Badge Number")
+FORMER_LMS = ("FORMER_LMS_ID", "Former LMS ID")
 
 
 def wid(*parts: object) -> str:
@@ -28,12 +31,19 @@ def now() -> datetime:
 
 def soap_fault(code: str, message: str, status: int = 500) -> Response:
     """A SOAP 1.1 fault as Workday sends it: HTTP 500, `faultcode` `SOAP-ENV:Client.<kind>`, the
-    message in `faultstring` and a `Validation_Fault` detail for validation errors."""
+    message in `faultstring`, and the detail of the WSDL's fault types: `Validation_Fault/
+    Validation_Error/Message` for validation errors, `Processing_Fault/Detail_Message` for
+    processing faults (both types are in the code generated from the v31.2 Learning WSDL)."""
     detail = ""
     if code.endswith("validationError"):
         detail = (
             '<detail><wd:Validation_Fault xmlns:wd="urn:com.workday/bsvc"><wd:Validation_Error>'
             f"<wd:Message>{escape(message)}</wd:Message></wd:Validation_Error></wd:Validation_Fault></detail>"
+        )
+    elif code.endswith("processingFault"):
+        detail = (
+            '<detail><wd:Processing_Fault xmlns:wd="urn:com.workday/bsvc">'
+            f"<wd:Detail_Message>{escape(message)}</wd:Detail_Message></wd:Processing_Fault></detail>"
         )
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -78,6 +88,8 @@ class Worker:
     user_name: str
     cost_center: str
     updated: datetime
+    # The tenant's Custom IDs of this worker: (Custom_ID_Type_ID, type name, value).
+    custom_ids: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +105,7 @@ class Course:
     skills: list[tuple[str, str]]  # (Skill_Item_ID, name)
     provider: str
     created: datetime
+    topic: tuple[str, str] = ("GENERAL", "General")  # (Learning_Topic_ID, name)
 
 
 @dataclass
@@ -133,6 +146,20 @@ class WorkdaySite(Emulator):
     def enrollment(self, ref: str) -> Enrollment | None:
         return next((e for e in self.enrollments if e.wid == ref), None)
 
+    def new_enrollment(self, course: Course, worker: Worker) -> Enrollment:
+        """A registration of the worker in the course's current version, recorded now."""
+        enrollment = Enrollment(
+            wid("enrollment", course.wid, worker.employee_id, len(self.enrollments)),
+            course.wid,
+            worker.employee_id,
+            now(),
+            None,
+            False,
+            course.version,
+        )
+        self.enrollments.append(enrollment)
+        return enrollment
+
     def touch(self, worker: Worker) -> None:
         worker.last_name += " (changed)"
         worker.updated = now()
@@ -163,6 +190,7 @@ def seeded_site(
             u.email.split("@")[0],
             f"CC-{100 + index % 4}",
             u.created,
+            [(*BADGE, f"B-{5000 + index}")] + ([(*FORMER_LMS, f"lms-{index:04d}")] if index % 3 == 0 else []),
         )
         site.workers.append(worker)
         by_user[u.key] = worker

@@ -27,6 +27,7 @@ BSVC = "urn:com.workday/bsvc"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 COUNT_MAX = 999
+NS = {"wd": BSVC}
 
 
 class SoapFault(Exception):
@@ -117,8 +118,9 @@ def worker_xml(w: Worker) -> str:
         f"<wd:Last_Name>{escape(w.last_name)}</wd:Last_Name></wd:Name_Detail_Data></wd:Legal_Name_Data>"
         "</wd:Name_Data><wd:Contact_Data><wd:Email_Address_Data>"
         f"<wd:Email_Address>{escape(w.email)}</wd:Email_Address>"
-        "</wd:Email_Address_Data></wd:Contact_Data></wd:Personal_Data>"
-        "<wd:Employment_Data><wd:Worker_Status_Data>"
+        "</wd:Email_Address_Data></wd:Contact_Data>"
+        + custom_ids_xml(w)
+        + "</wd:Personal_Data><wd:Employment_Data><wd:Worker_Status_Data>"
         f"<wd:Active>{'1' if w.active else '0'}</wd:Active></wd:Worker_Status_Data></wd:Employment_Data>"
         "<wd:Organization_Data><wd:Worker_Organization_Data><wd:Organization_Data>"
         + ref("Organization_Reference", [("Cost_Center_Reference_ID", w.cost_center)], w.cost_center)
@@ -127,26 +129,68 @@ def worker_xml(w: Worker) -> str:
     )
 
 
-def course_xml(c: Course) -> str:
-    skills = "".join(ref("Skill_Item_Reference", [("Skill_Item_ID", sid)], name) for sid, name in c.skills)
+def custom_ids_xml(w: Worker) -> str:
+    """The worker's Custom IDs (`Identification_Data/Custom_ID/Custom_ID_Data`: `ID` and the
+    `ID_Type_Reference` naming the tenant's Custom ID type)."""
+    if not w.custom_ids:
+        return ""
     return (
-        f"<wd:Learning_{c.kind}_Course>"
-        + ref(f"Learning_{c.kind}_Course_Reference", [("WID", c.wid), ("Learning_Course_ID", c.course_id)])
-        + f"<wd:Learning_{c.kind}_Course_Data>"
-        f"<wd:Learning_Course_ID>{escape(c.course_id)}</wd:Learning_Course_ID>"
+        "<wd:Identification_Data>"
+        + "".join(
+            "<wd:Custom_ID><wd:Custom_ID_Data>"
+            f"<wd:ID>{escape(value)}</wd:ID>"
+            + ref("ID_Type_Reference", [("Custom_ID_Type_ID", type_id)], label)
+            + "</wd:Custom_ID_Data></wd:Custom_ID>"
+            for type_id, label, value in w.custom_ids
+        )
+        + "</wd:Identification_Data>"
+    )
+
+
+# Get_Learning_Digital_Courses answers `Learning_Digital_Course` rows, Get_Learning_Blended_Courses
+# `Learning_Course` rows (row, reference, data), as the v31.2 Learning WSDL names them.
+ROW_NAMES = {
+    "Digital": (
+        "Learning_Digital_Course",
+        "Learning_Digital_Course_Reference",
+        "Learning_Digital_Course_Data",
+    ),
+    "Blended": ("Learning_Course", "Learning_Blended_Course_Reference", "Learning_Course_Data"),
+}
+
+
+def course_xml(c: Course) -> str:
+    """A course in the order of the WSDL's course data; `Skill_Item_Reference` and
+    `Content_Provider_Reference` are not in the v31.2 WSDL (assumed later additions)."""
+    row, reference, data = ROW_NAMES[c.kind]
+    skills = "".join(ref("Skill_Item_Reference", [("Skill_Item_ID", sid)], name) for sid, name in c.skills)
+    lesson = (
+        "<wd:Course_Lesson_Data><wd:Lesson_Order>1</wd:Lesson_Order><wd:External_Content_Lesson_Data>"
+        f"<wd:External_Content_URL>{escape(c.url)}</wd:External_Content_URL>"
+        f"<wd:Learning_Course_Lesson_Title>{escape(c.title)}</wd:Learning_Course_Lesson_Title>"
+        "</wd:External_Content_Lesson_Data></wd:Course_Lesson_Data>"
+        if c.url
+        else ""
+    )
+    return (
+        f"<wd:{row}>"
+        + ref(reference, [("WID", c.wid), ("Learning_Course_ID", c.course_id)], c.title)
+        + f"<wd:{data}>"
+        f"<wd:ID>{escape(c.course_id)}</wd:ID>"
+        f"<wd:Effective_Date>{day(c.created)}</wd:Effective_Date>"
+        f"<wd:Version_Label>{escape(c.version)}</wd:Version_Label>"
+        f"<wd:Inactive>{'1' if c.inactive else '0'}</wd:Inactive>"
         f"<wd:Course_Title>{escape(c.title)}</wd:Course_Title>"
         f"<wd:Description>{escape(c.description)}</wd:Description>"
-        f"<wd:Version_Label>{escape(c.version)}</wd:Version_Label>"
-        f"<wd:External_Content_URL>{escape(c.url)}</wd:External_Content_URL>"
-        f"<wd:Inactive>{'1' if c.inactive else '0'}</wd:Inactive>"
-        f"<wd:Created_Moment>{iso(c.created)}</wd:Created_Moment>"
+        + ref("Topic_Reference", [("Learning_Topic_ID", c.topic[0])], c.topic[1])
+        + lesson
+        + skills
         + ref(
             "Content_Provider_Reference",
             [("Learning_Content_Provider_ID", wid("provider", c.provider))],
             c.provider,
         )
-        + skills
-        + f"</wd:Learning_{c.kind}_Course_Data></wd:Learning_{c.kind}_Course>"
+        + f"</wd:{data}></wd:{row}>"
     )
 
 
@@ -159,7 +203,7 @@ def enrollment_xml(e: Enrollment) -> str:
         + ref("Learner_Reference", [("Employee_ID", e.employee_id)])
         + f"<wd:Registered_Date>{day(e.registered)}</wd:Registered_Date>"
         + (
-            f"<wd:Learning_Enrollment_Completion_Date>{day(e.completed)}</wd:Learning_Enrollment_Completion_Date>"
+            f"<wd:Learning_Enrollment_Completion_Date>{iso(e.completed)}</wd:Learning_Enrollment_Completion_Date>"
             if e.completed
             else ""
         )
@@ -213,32 +257,44 @@ def get_enrollments(site: WorkdaySite, request: ET.Element) -> str:
 
 
 def manage_course(site: WorkdaySite, request: ET.Element) -> str:
-    """Creates a digital course, or changes the one its `Course_Reference` or `Learning_Course_ID`
-    names (Workday's upsert by reference ID)."""
-    data = request.find("wd:Manage_Learning_Course_Data/wd:Learning_Digital_Course_Data", {"wd": BSVC})
+    """`Manage_Learning_Course_Data` holds a `Put_Learning_Digital_Course_Request` or a
+    `Put_Learning_Blended_Course_Request`: the course its reference names is changed (the whole
+    data is sent, as a Put does), else the one whose reference ID is the data's `ID` (assumed: it
+    keeps a resent request from creating a second course), else a course is created."""
+    manage = request.find("wd:Manage_Learning_Course_Data", NS)
+    put = next(iter(manage), None) if manage is not None else None
+    kind = {
+        "Put_Learning_Digital_Course_Request": "Digital",
+        "Put_Learning_Blended_Course_Request": "Blended",
+    }.get(put.tag.split("}")[-1] if put is not None else "")
+    if put is None or kind is None:
+        raise SoapFault(
+            "validationError", "Manage_Learning_Course_Data needs a Put_Learning_*_Course_Request"
+        )
+    _, reference_name, data_name = ROW_NAMES[kind]
+    data = put.find(f"wd:{data_name}", NS)
     if data is None:
-        raise SoapFault("validationError", "Learning_Digital_Course_Data is required")
-    reference = ref_id(request, "Course_Reference")
-    course_id = text(data, "wd:Learning_Course_ID")
+        raise SoapFault("validationError", f"{data_name} is required")
+    reference = ref_id(put, reference_name)
+    course_id = text(data, "wd:ID")
     course = site.course(reference) if reference else site.course(course_id) if course_id else None
     if reference and course is None:
         raise SoapFault(
             "validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'"
         )
-    title = text(data, "wd:Course_Title")
+    title, description = text(data, "wd:Course_Title"), text(data, "wd:Description")
+    if not title:
+        raise SoapFault("validationError", "Course_Title is required")
+    url = text(data, "wd:Course_Lesson_Data/wd:External_Content_Lesson_Data/wd:External_Content_URL") or ""
     inactive = text(data, "wd:Inactive") in ("1", "true")
     if course is None:
-        if not course_id or not title:
-            raise SoapFault(
-                "validationError", "Learning_Course_ID and Course_Title are required for a new course"
-            )
         course = Course(
-            wid("course", course_id, len(site.courses)),
-            course_id,
-            "Digital",
+            wid("course", course_id or title, len(site.courses)),
+            course_id or f"COURSE-{len(site.courses) + 1:03d}",
+            kind,
             title,
-            text(data, "wd:Description") or "",
-            text(data, "wd:External_Content_URL") or "",
+            description or "",
+            url,
             "1.0",
             inactive,
             [],
@@ -247,18 +303,13 @@ def manage_course(site: WorkdaySite, request: ET.Element) -> str:
         )
         site.courses.append(course)
     else:
-        changed = False
-        for attr, element in (
-            ("title", "Course_Title"),
-            ("description", "Description"),
-            ("url", "External_Content_URL"),
-        ):
-            value = text(data, f"wd:{element}")
-            if value is not None and value != getattr(course, attr):
-                setattr(course, attr, value)
-                changed = True
-        if data.find("wd:Inactive", {"wd": BSVC}) is not None:
-            course.inactive = inactive
+        changed = (title, description or "", url) != (course.title, course.description, course.url)
+        course.title, course.description, course.url, course.inactive = (
+            title,
+            description or "",
+            url,
+            inactive,
+        )
         if changed:  # a content change is a new version of the course
             course.version = f"{int(float(course.version)) + 1}.0"
     return response(
@@ -268,55 +319,69 @@ def manage_course(site: WorkdaySite, request: ET.Element) -> str:
     )
 
 
-def enroll(site: WorkdaySite, request: ET.Element) -> str:
-    data = request.find("wd:Enroll_In_Learning_Content_Data", {"wd": BSVC})
-    learner = ref_id(data, "Learner_Reference")
-    content = ref_id(data, "Learning_Content_Reference")
-    worker = site.worker(learner or "")
-    course = site.course(content or "")
-    if worker is None:
-        raise SoapFault(
-            "validationError",
-            f"Invalid ID value. '{learner}' is not a valid ID value for type = 'Employee_ID'",
-        )
-    if course is None:
-        raise SoapFault(
-            "validationError", f"Invalid ID value. '{content}' is not a valid ID value for type = 'WID'"
-        )
-    if course.inactive:
-        raise SoapFault("processingFault", "You cannot enroll in inactive learning content.")
-    existing = next(
-        (
-            e
-            for e in site.enrollments
-            if e.course_wid == course.wid and e.employee_id == worker.employee_id and not e.rescinded
-        ),
-        None,
-    )
-    if existing is None:
-        existing = Enrollment(
-            wid("enrollment", course.wid, worker.employee_id, len(site.enrollments)),
-            course.wid,
-            worker.employee_id,
-            now(),
+def enroll_request(operation: str) -> Callable[[WorkdaySite, ET.Element], str]:
+    """`Enroll_In_Learning_Course` (v31.2: `Enroll_In_Learning_Course_Data` with
+    `Learning_Course_Reference` and `Learner_Reference`) and its successor
+    `Enroll_In_Learning_Content` (v44: the same data wrapped in `Enroll_In_Learning_Content_Data`).
+    Both answer the event and the (proposed) enrollment, as the v31.2 response does."""
+
+    def answer(site: WorkdaySite, request: ET.Element) -> str:
+        path = "wd:Enroll_In_Learning_Course_Data"
+        if operation == "Enroll_In_Learning_Content":
+            path = "wd:Enroll_In_Learning_Content_Data/" + path
+        data = request.find(path, NS)
+        learner = ref_id(data, "Learner_Reference")
+        content = ref_id(data, "Learning_Course_Reference")
+        worker = site.worker(learner or "")
+        course = site.course(content or "")
+        if worker is None:
+            raise SoapFault(
+                "validationError",
+                f"Invalid ID value. '{learner}' is not a valid ID value for type = 'Employee_ID'",
+            )
+        if course is None:
+            raise SoapFault(
+                "validationError", f"Invalid ID value. '{content}' is not a valid ID value for type = 'WID'"
+            )
+        if course.inactive:
+            raise SoapFault("processingFault", "You cannot enroll in inactive learning content.")
+        existing = next(
+            (
+                e
+                for e in site.enrollments
+                if e.course_wid == course.wid and e.employee_id == worker.employee_id and not e.rescinded
+            ),
             None,
-            False,
-            course.version,
         )
-        site.enrollments.append(existing)
-    return response(
-        "Enroll_In_Learning_Content", ref("Learning_Enrollment_Reference", [("WID", existing.wid)])
-    )
+        if existing is None:
+            existing = site.new_enrollment(course, worker)
+        return response(
+            operation,
+            ref("Event_Reference", [("WID", wid("enroll-event", existing.wid))])
+            + ref("Proposed_Enrollment_Reference", [("WID", existing.wid)]),
+        )
+
+    return answer
 
 
 def put_enrollment(site: WorkdaySite, request: ET.Element) -> str:
+    """Changes the enrollment its reference names, or records a new (legacy) one; the data names
+    the content and the learner either way (both are required by the WSDL)."""
+    data = request.find("wd:Learning_Enrollment_Data", NS)
+    learner, content = ref_id(data, "Learner_Reference"), ref_id(data, "Learning_Content_Reference")
+    if data is None or not learner or not content:
+        raise SoapFault("validationError", "Learning_Content_Reference and Learner_Reference are required")
     reference = ref_id(request, "Learning_Enrollment_Reference")
-    enrollment = site.enrollment(reference or "")
-    if enrollment is None:
+    enrollment = site.enrollment(reference) if reference else None
+    if reference and enrollment is None:
         raise SoapFault(
             "validationError", f"Invalid ID value. '{reference}' is not a valid ID value for type = 'WID'"
         )
-    data = request.find("wd:Learning_Enrollment_Data", {"wd": BSVC})
+    course, worker = site.course(content), site.worker(learner)
+    if course is None or worker is None:
+        raise SoapFault("validationError", f"Invalid ID value. '{content if course is None else learner}'")
+    if enrollment is None:
+        enrollment = site.new_enrollment(course, worker)
     completed = moment(
         text(data, "wd:Learning_Enrollment_Completion_Date"), "Learning_Enrollment_Completion_Date"
     )
@@ -337,7 +402,8 @@ OPERATIONS: dict[str, dict[str, Callable[[WorkdaySite, ET.Element], str]]] = {
         "Get_Learning_Blended_Courses": get_courses("Blended"),
         "Get_Learning_Enrollments": get_enrollments,
         "Manage_Learning_Course": manage_course,
-        "Enroll_In_Learning_Content": enroll,
+        "Enroll_In_Learning_Content": enroll_request("Enroll_In_Learning_Content"),
+        "Enroll_In_Learning_Course": enroll_request("Enroll_In_Learning_Course"),
         "Put_Learning_Enrollment": put_enrollment,
     },
 }
