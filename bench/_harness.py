@@ -133,10 +133,20 @@ class CpuMeter:
         }
 
 
+def _children(pid: int) -> list[int]:
+    """The process's children and their children (Linux /proc); [] elsewhere."""
+    try:
+        found = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
 @dataclass
 class Service:
-    """`python -m lmsbridge serve` (API + one in-process worker) on a loopback port; or, with
-    `separate_worker`, `serve --no-worker` and a `python -m lmsbridge worker` process."""
+    """`python -m lmsbridge serve` (the API, and its worker in a child process) on a loopback
+    port; or, with `separate_worker`, `serve --no-worker` and a `python -m lmsbridge worker`
+    process."""
 
     workdir: Path
     env: dict[str, str]
@@ -154,7 +164,13 @@ class Service:
 
     @property
     def pids(self) -> list[int]:
-        return [process.pid for process in self.processes]
+        """Every process of the service: those started here and their children (serve's worker)."""
+        started = [process.pid for process in self.processes]
+        return started + [child for pid in started for child in _children(pid)]
+
+    @property
+    def api_pid(self) -> int:
+        return self.processes[0].pid
 
     def _spawn(self, args: Sequence[str]) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
@@ -192,6 +208,7 @@ class Service:
         running = [process for process in self.processes if process.poll() is None]
         if not running:
             return "not running"
+        children = [child for process in running for child in _children(process.pid)]
         for process in running:
             process.send_signal(signal.SIGINT)
         deadline = time.monotonic() + grace
@@ -203,6 +220,9 @@ class Service:
                 process.kill()
                 process.wait()
                 killed += 1
+        for child in children:  # serve stops its worker, unless it was killed first
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
         if killed:
             return f"killed after a {grace:g}s grace period"
         return "exited with " + ", ".join(str(process.returncode) for process in running)
@@ -219,14 +239,65 @@ class Service:
                 break
         return time.perf_counter() - started
 
-    def cpu_meter(self) -> CpuMeter:
-        return CpuMeter(self.pids)
+    def cpu_meter(self, *, api_only: bool = False) -> CpuMeter:
+        """CPU of the whole service, or of the API process alone."""
+        return CpuMeter([self.api_pid] if api_only else self.pids)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+@dataclass
+class BareStatus:
+    """bench/bare_status.py on a loopback port: the ceiling of a task status read."""
+
+    workdir: Path
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, timeout: float = 30.0) -> None:
+        script = Path(__file__).resolve().parent / "bare_status.py"
+        with (self.workdir / "bare_status.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [PYTHON, str(script), self.env["LMSBRIDGE_DATABASE_URL"], str(self.port)],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError("bench/bare_status.py exited early; see bare_status.log (--keep)")
+            try:
+                httpx.get(self.url, timeout=1)
+                return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("bench/bare_status.py did not answer") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
 """Bulk tasks end to end, against `python -m lmsbridge serve` run as a separate process the way a
-user runs it (API + one in-process worker, default settings), over loopback HTTP:
+user runs it (the API, and its worker in a child process; default settings), over loopback HTTP:
 
   (a) throughput of one 10,000-item POST /v1/lms/courses/bulk task on a no-latency Sandbox,
       from submit until a poll (every 20 ms) sees COMPLETED;
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     DEFAULT_POSTGRES_URL,
     ROOT,
+    BareStatus,
     CpuMeter,
     LoadResult,
     Service,
@@ -111,6 +113,7 @@ def bench_throughput(
     service: Service,
     integration: str,
     *,
+    database_url: str,
     items: int,
     repeats: int,
     poll_seconds: float,
@@ -180,15 +183,225 @@ def bench_throughput(
         )
     median = statistics.median(r["items_per_second"] for r in runs)
     print(f"  median: {median:,.0f} items/s (target >= {TARGET_ITEMS_PER_SECOND:,})")
+    ceiling = bare_insert_ceiling(database_url, integration, items=items, repeats=repeats, tag=tag)
+    cpu_ms = statistics.median(r["server_cpu_ms_per_1k_items"] or 0.0 for r in runs)
+    load = round(os.getloadavg()[0], 2)
+    print(
+        f"  ceiling: the same rows by bare SQLAlchemy Core inserts, {ceiling['batch']:,} rows per "
+        f"transaction ({', '.join(ceiling['tables'])}): median {ceiling['items_per_second']:,.0f} items/s"
+    )
+    print(
+        f"bulk_task_items_per_second {median:,.0f} items/s "
+        f"(ceiling {ceiling['items_per_second']:,.0f}, ratio {median / ceiling['items_per_second']:.2f}); "
+        f"server CPU {cpu_ms:,.0f} ms per 1,000 items; load average {load}"
+    )
     return {
         "items": items,
         "poll_ms": poll_seconds * 1000,
         "runs": runs,
         "median_items_per_second": round(median, 1),
+        "median_server_cpu_ms_per_1k_items": round(cpu_ms, 1),
+        "ceiling": ceiling,
+        "ratio_to_ceiling": round(median / ceiling["items_per_second"], 3),
+        "load_average_1m_after": load,
+    }
+
+
+def bare_insert_ceiling(url: str, integration: str, *, items: int, repeats: int, tag: str) -> dict[str, Any]:
+    """What the store itself allows for (a)'s rows: in this process, no API and no worker, bare
+    Core inserts of what a 10,000-item task leaves in the store, `task_flush_items` rows per
+    transaction as the worker commits them: a task's items with their outcomes (`task_items`),
+    the Sandbox's copy of each course (the remote's write, in the same store), and the records
+    (`lms_courses` and one `lms_course_revisions` row per course). Median items/s of `repeats`
+    runs, each on distinct ids."""
+    from lmsbridge.config import Settings
+    from lmsbridge.db import Store
+    from lmsbridge.db import tables as t
+    from lmsbridge.ids import derived_id, new_id
+
+    batch = Settings.model_fields["task_flush_items"].default
+    store = Store(url)
+    rates = []
+    try:
+        for run in range(repeats):
+            now = datetime.now(UTC)
+            task_id = new_id()
+            with store.write() as conn:
+                conn.execute(
+                    t.tasks.insert().values(
+                        id=task_id,
+                        environment_id="default",
+                        integration_id=integration,
+                        kind="lms_courses_bulk",
+                        status="COMPLETED",
+                        total=items,
+                        succeeded=items,
+                        failed=0,
+                        body_hash=task_id,
+                        public_url="http://bench",
+                        created_at=now,
+                        deadline_at=now,
+                    )
+                )
+            body = json.loads(course_body(f"{tag}-ceiling{run}", items))["items"]
+            batches = []
+            for start in range(0, items, batch):
+                task_items, remote, courses, revisions = [], [], [], []
+                for n in range(start, min(items, start + batch)):
+                    item = body[n]
+                    remote_id = new_id()
+                    course_id = derived_id(integration, "lms_courses", remote_id)
+                    task_items.append(
+                        {
+                            "task_id": task_id,
+                            "position": n,
+                            "origin_id": item["origin_id"],
+                            "payload": item,
+                            "status": "SUCCEEDED",
+                            "result_id": course_id,
+                            "remote_id": remote_id,
+                            "finished_at": now,
+                        }
+                    )
+                    remote.append(
+                        {
+                            "integration_id": integration,
+                            "origin_id": item["origin_id"],
+                            "remote_id": remote_id,
+                            "data": item["course"],
+                            "active": True,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+                    record = {
+                        "integration_id": integration,
+                        "remote_created_at": now,
+                        "changed_at": now,
+                        "updated_stamp": now,
+                        "data_hash": remote_id[:32],
+                    }
+                    courses.append(
+                        {**record, "id": course_id, "remote_id": remote_id, "origin_id": item["origin_id"]}
+                    )
+                    revisions.append(
+                        {
+                            **record,
+                            "id": derived_id(integration, "lms_course_revisions", f"{remote_id}-r1"),
+                            "remote_id": f"{remote_id}-r1",
+                            "course_id": course_id,
+                            "title": item["course"]["title"],
+                            "description": item["course"]["description"],
+                            "remote_url": item["course"]["course_url"],
+                            "status": "ACTIVE",
+                            "skill_ids": [],
+                        }
+                    )
+                batches.append(
+                    [
+                        (t.task_items, task_items),
+                        (t.sandbox_courses, remote),
+                        (t.lms_courses, courses),
+                        (t.lms_course_revisions, revisions),
+                    ]
+                )
+            started = time.perf_counter()  # the rows are built: only the inserts are timed
+            for tables in batches:
+                with store.write() as conn:
+                    for table, rows in tables:
+                        conn.execute(table.insert(), rows)
+            rates.append(items / (time.perf_counter() - started))
+    finally:
+        store.dispose()
+    return {
+        "batch": batch,
+        "tables": ["task_items", "sandbox_courses", "lms_courses", "lms_course_revisions"],
+        "runs_items_per_second": [round(r, 1) for r in rates],
+        "items_per_second": round(statistics.median(rates), 1),
     }
 
 
 # -- (b) ------------------------------------------------------------------------------------------
+def bare_submits_ms(database_url: str, integration: str, bodies: list[bytes]) -> list[float]:
+    """The ceiling of (b): what the store takes to commit what a submit commits, with nothing
+    around it. Each body is parsed with orjson, then one write transaction of SQLAlchemy Core
+    inserts (the task row, its items, an idempotency row, a job row) runs on lmsbridge's own store
+    settings, in this process: no HTTP, no validation, no idempotency lookup, no worker. The rows
+    are written COMPLETED, the job finished, so the worker never picks them up."""
+    import hashlib
+
+    import orjson
+    from sqlalchemy import select
+
+    from lmsbridge.db import Store
+    from lmsbridge.db.tables import integrations, jobs, task_idempotency, task_items, tasks
+
+    store = Store(database_url)
+    try:
+        with store.read() as conn:
+            environment = conn.scalar(
+                select(integrations.c.environment_id).where(integrations.c.id == integration)
+            )
+        timings = []
+        for body in bodies:
+            started = time.perf_counter()
+            items = orjson.loads(body)["items"]
+            digest = hashlib.sha256(body).hexdigest()
+            task_id = secrets.token_hex(12)
+            now = datetime.now(UTC)
+            with store.write() as conn:
+                conn.execute(
+                    tasks.insert().values(
+                        id=task_id,
+                        environment_id=environment,
+                        integration_id=integration,
+                        kind="lms_courses_bulk",
+                        status="COMPLETED",
+                        total=len(items),
+                        succeeded=0,
+                        failed=0,
+                        body_hash=digest,
+                        public_url="http://bench.invalid",
+                        created_at=now,
+                        deadline_at=now,
+                        completed_at=now,
+                    )
+                )
+                conn.execute(
+                    task_items.insert(),
+                    [
+                        {"task_id": task_id, "position": n, "origin_id": item["origin_id"], "payload": item}
+                        for n, item in enumerate(items)
+                    ],
+                )
+                conn.execute(
+                    task_idempotency.insert().values(
+                        integration_id=integration,
+                        kind="bench_ceiling",
+                        scope=f"body:{digest}",
+                        task_id=task_id,
+                        body_hash=digest,
+                        expires_at=now,
+                    )
+                )
+                conn.execute(
+                    jobs.insert().values(
+                        queue="bench_ceiling",
+                        kind="bench.ceiling",
+                        payload={"task_id": task_id},
+                        state="succeeded",
+                        max_attempts=1,
+                        run_after=now,
+                        created_at=now,
+                        finished_at=now,
+                    )
+                )
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+    finally:
+        store.dispose()
+
+
 def bench_submit_latency(
     client: httpx.Client,
     service: Service,
@@ -206,13 +419,22 @@ def bench_submit_latency(
     where = (
         "in a process of its own, on the same store and machine"
         if service.separate_worker
-        else "in the same process (`serve`'s in-process worker) and on the same store"
+        else "in `serve`'s worker process (a child of the API's), on the same store"
     )
     print(
         f"  note: the worker runs the submitted tasks meanwhile, {where}, as it would in "
         "production; the latencies include that contention."
     )
     bodies = [course_body(f"{tag}-b{n}", items) for n in range(warmup + submits)]
+    # The ceiling first, on the idle service's store: the same rows committed bare.
+    ceiling_bodies = [course_body(f"{tag}-b-bare{n}", items) for n in range(3 + min(submits, 20))]
+    bare_ms = bare_submits_ms(service.env["LMSBRIDGE_DATABASE_URL"], integration, ceiling_bodies)[3:]
+    bare_p50 = percentile(bare_ms, 50)
+    print(
+        f"  ceiling: the same rows committed bare (orjson parse + one transaction of SQLAlchemy Core "
+        f"inserts in this process, no HTTP, no worker running): p50 {bare_p50:.1f} ms "
+        f"over {len(bare_ms)} bodies"
+    )
     latencies = []
     task_ids = []
     duplicates = 0
@@ -263,6 +485,12 @@ def bench_submit_latency(
         "drain_seconds_after_last_submit": round(drained - last_submit, 2),
         "backlog_items_per_second": round(total_items / (drained - first_submit), 1),
         **cpu,
+        "ceiling": {
+            "what": "orjson parse + one transaction of SQLAlchemy Core inserts of the same rows, no HTTP",
+            "p50_ms": round(bare_p50, 2),
+            "latencies_ms": [round(x, 2) for x in bare_ms],
+        },
+        "ratio": round(bare_p50 / p50, 3) if p50 else None,
     }
 
 
@@ -300,32 +528,30 @@ def bench_status_rps(
         (f"{BULK}/{pending_id}", {**auth, "X-Integration-Id": slow}),
     ]
     sizes = [len(client.get(path, headers=headers).content) for path, headers in targets]
-    meter_holder: list[CpuMeter] = []
 
-    def measure() -> LoadResult:
+    def measure(url: str, pid: int) -> tuple[LoadResult, dict[str, Any], float | None]:
+        """The load on one server process; its result, CPU (after the warm-up) and CPU ms/request."""
+        meter_holder: list[CpuMeter] = []
+        # The CPU meter starts after the warm-up, the latencies too (the generators skip it).
+        timer = threading.Timer(warmup, lambda: meter_holder.append(CpuMeter([pid])))
+        timer.start()
         if load == "wrk":
-            return hammer_wrk(
-                service.url,
-                targets,
-                concurrency=concurrency,
-                seconds=seconds,
-                warmup=warmup,
-                workdir=workdir,
+            result = hammer_wrk(
+                url, targets, concurrency=concurrency, seconds=seconds, warmup=warmup, workdir=workdir
             )
-        generator = hammer_httpx if load == "httpx" else hammer_keepalive
-        return generator(service.url, targets, concurrency=concurrency, seconds=seconds, warmup=warmup)
+        else:
+            generator = hammer_httpx if load == "httpx" else hammer_keepalive
+            result = generator(url, targets, concurrency=concurrency, seconds=seconds, warmup=warmup)
+        timer.cancel()
+        cpu = service_cpu(meter_holder[0] if meter_holder else CpuMeter([pid]))
+        cores = cpu["server_cpu_cores"]
+        # CPU per request: steadier than requests/s on a busy machine, and it bounds what one
+        # process can serve (about 1 core, Python's GIL): 1,000 ms / this = requests/s at best.
+        cpu_ms = cores * result.seconds * 1000 / result.requests if cores and result.requests else None
+        return result, cpu, cpu_ms
 
-    # The CPU meter starts after the warm-up, the latencies too (the generators skip it).
-
-    timer = threading.Timer(warmup, lambda: meter_holder.append(service.cpu_meter()))
-    timer.start()
-    result = measure()
-    timer.cancel()
-    cpu = service_cpu(meter_holder[0]) if meter_holder else service_cpu(service.cpu_meter())
+    result, cpu, cpu_ms = measure(service.url, service.api_pid)
     cores = cpu["server_cpu_cores"]
-    # CPU per request: steadier than requests/s on a busy machine, and it bounds what one
-    # process can serve (about 1 core, Python's GIL): 1,000 ms / this = requests/s at best.
-    cpu_ms = cores * result.seconds * 1000 / result.requests if cores and result.requests else None
     still_pending = task_status(client, slow, pending_id)["status"] == "PENDING"
     p50, p90, p99 = (result.latency_ms(q) for q in (50, 90, 99))
     print(
@@ -333,16 +559,27 @@ def bench_status_rps(
         f"p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms; {result.requests:,} requests, "
         f"{result.errors} errors {dict(sorted(result.statuses.items())) or ''}"
     )
-    per_request = (
-        f"{cpu_ms:.2f} ms per request, so ~{1000 / cpu_ms:,.0f} requests/s per core it gets"
-        if cpu_ms
-        else "per request n/a"
-    )
     generator = f"{cpu['bench_cpu_cores']} cores" if load != "wrk" else "n/a (wrk)"
     print(
-        f"  server CPU {cores} cores ({per_request}), load generator CPU {generator}; responses "
-        f"{sizes[0]} B (COMPLETED, {completed_items} results) and {sizes[1]} B (PENDING)"
+        f"  API process CPU {cores} cores ({per_request(cpu_ms)}), load generator CPU {generator}; "
+        f"responses {sizes[0]} B (COMPLETED, {completed_items} results) and {sizes[1]} B (PENDING)"
         + ("" if still_pending else "  !! the PENDING task finished during the run")
+    )
+
+    # The ceiling: the same load on a bare ASGI app in the same server stack that answers each
+    # request with the same task's row, one SELECT by primary key (bench/bare_status.py).
+    bare = BareStatus(workdir, service.env)
+    try:
+        bare.start()
+        bare_result, bare_cpu, bare_cpu_ms = measure(bare.url, bare.pid)
+    finally:
+        bare.stop()
+    ratio = result.per_second / bare_result.per_second if bare_result.per_second else None
+    print(
+        f"  ceiling: a bare ASGI endpoint (uvicorn, same settings) running the task row's SELECT: "
+        f"{bare_result.per_second:,.0f} requests/s, p50 {bare_result.latency_ms(50):.1f} ms, "
+        f"{bare_result.errors} errors; CPU {bare_cpu['server_cpu_cores']} cores "
+        f"({per_request(bare_cpu_ms)})"
     )
     return {
         "load": load,
@@ -361,7 +598,22 @@ def bench_status_rps(
         "pending_task_stayed_pending": still_pending,
         **cpu,
         "server_cpu_ms_per_request": round(cpu_ms, 3) if cpu_ms else None,
+        "ceiling": {
+            "what": "bare ASGI app, same uvicorn settings, one SELECT of the task row (bench/bare_status.py)",
+            "requests_per_second": round(bare_result.per_second, 1),
+            "p50_ms": round(bare_result.latency_ms(50), 2),
+            "errors": bare_result.errors,
+            "server_cpu_cores": bare_cpu["server_cpu_cores"],
+            "server_cpu_ms_per_request": round(bare_cpu_ms, 3) if bare_cpu_ms else None,
+        },
+        "ratio": round(ratio, 3) if ratio is not None else None,
     }
+
+
+def per_request(cpu_ms: float | None) -> str:
+    if not cpu_ms:
+        return "per request n/a"
+    return f"{cpu_ms:.2f} ms per request, so ~{1000 / cpu_ms:,.0f} requests/s per core it gets"
 
 
 def settle(service: Service, after: str) -> None:
@@ -426,7 +678,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--worker",
         choices=["in-process", "separate"],
         default="in-process",
-        help="in-process: `serve` runs the worker (default, as a user runs it); separate: "
+        help="in-process: `serve` and the worker it runs as its child (default, as a user runs it); "
+        "separate: "
         "`serve --no-worker` plus a `lmsbridge worker` process",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (store, serve.log)")
@@ -490,6 +743,30 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def figure_lines(results: dict[str, Any]) -> list[str]:
+    """One line per figure that has a ceiling: `name value unit (ceiling value, ratio r)`."""
+    lines = []
+    if "b" in results and results["b"].get("ratio") is not None:
+        b = results["b"]
+        lines.append(
+            f"(b) submit p50 {b['p50_ms']:.1f} ms "
+            f"(ceiling {b['ceiling']['p50_ms']:.1f} ms, ratio {b['ratio']:.2f})"
+        )
+    if "c" in results and results["c"].get("ratio") is not None:
+        c, ceiling = results["c"], results["c"]["ceiling"]
+        lines.append(
+            f"(c) status reads {c['requests_per_second']:,.0f} requests/s "
+            f"(ceiling {ceiling['requests_per_second']:,.0f} requests/s, ratio {c['ratio']:.2f})"
+        )
+        if c.get("server_cpu_ms_per_request") and ceiling.get("server_cpu_ms_per_request"):
+            mine, bare = c["server_cpu_ms_per_request"], ceiling["server_cpu_ms_per_request"]
+            lines.append(
+                f"(c) API process CPU per status read {mine:.3f} ms "
+                f"(ceiling {bare:.3f} ms, ratio {bare / mine:.2f})"
+            )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tag = secrets.token_hex(3)
@@ -500,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
         "db_version": database_version(args.db, args.postgres_url),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "service": "python -m lmsbridge serve (API + one in-process worker), default settings"
+        "service": "python -m lmsbridge serve (the API, and its worker in a child process), default settings"
         if args.worker == "in-process"
         else "python -m lmsbridge serve --no-worker + python -m lmsbridge worker, default settings",
         "extra_env": extra_env,
@@ -550,6 +827,7 @@ def main(argv: list[str] | None = None) -> int:
                         client,
                         service,
                         fast,
+                        database_url=url,
                         items=args.items,
                         repeats=args.repeats,
                         poll_seconds=args.poll_ms / 1000,
@@ -607,6 +885,10 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
     )
+    lines = figure_lines(results)
+    if lines:
+        print("\nfigures against their ceilings (ratio: the share of the ceiling reached)")
+        print("\n".join(lines))
     path = args.json or ROOT / ".bench" / f"results-{args.db}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**info, "results": results, "summary": rows}, indent=2) + "\n")

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import pstats
+import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +39,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -64,19 +65,20 @@ from lmsbridge.config import Settings
 from lmsbridge.connectors.sandbox.connector import SandboxSettings
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
+from lmsbridge.db.migrations import migrate
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integration_store.repository import IntegrationRepository
-from lmsbridge.jobs import JobContext, JobQueue, wake_workers
+from lmsbridge.jobs import JobContext, JobQueue
 from lmsbridge.records.listing import CursorCodec, ListQuery, fingerprint
 from lmsbridge.records.queries import list_page
-from lmsbridge.records.registry import LISTED
+from lmsbridge.records.registry import LISTED, TABLES
 from lmsbridge.sandbox.generator import SandboxSize
 from lmsbridge.sandbox.repository import SandboxStateRepository
-from lmsbridge.syncs.engine import DELTA_OVERLAP
+from lmsbridge.schemas.models import SYNC_MODELS
+from lmsbridge.syncs.engine import DELTA_OVERLAP, WRITE_BATCH
 from lmsbridge.syncs.repository import ACTIVE_STATES, SyncRepository, SyncRun
 from lmsbridge.syncs.runner import SyncRunner
 from lmsbridge.syncs.service import request_sync
-from lmsbridge.worker_setup import build_worker
 
 MODEL = "lms_course_progressions"
 PATH = "/v1/lms/course-progressions"
@@ -240,28 +242,78 @@ def wait_run(store: Store, run_id: str, timeout: float) -> SyncRun:
         time.sleep(0.2)
 
 
+def _rss_kib(pid: int, field: str = "VmRSS") -> int | None:
+    """A process's resident memory (VmRSS) or its peak so far (VmHWM), in KiB (Linux /proc)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def run_sync(
-    store: Store, settings: Settings, run_id: str, *, profile: Path | None, timeout: float
-) -> tuple[SyncRun, dict[str, float]]:
-    """Run the queued sync: with a real in-process Worker (its threads, leases and heartbeats);
-    or, with `profile`, claimed and run in this thread under cProfile (cProfile sees one thread)."""
-    box = CredentialBox(load_secret_key(settings, create=False))
+    store: Store,
+    settings: Settings,
+    run_id: str,
+    *,
+    profile: Path | None,
+    timeout: float,
+    env: dict[str, str],
+    workdir: Path,
+) -> tuple[SyncRun, dict[str, float], dict[str, float | None]]:
+    """Run the queued sync: in a `python -m lmsbridge worker --concurrency 1` process, as a
+    deployment runs it (its CPU from /proc, its resident memory sampled every 0.1 s and its peak
+    from VmHWM); or, with `profile`, claimed and run in this thread under cProfile (cProfile sees
+    one thread; no memory figures then)."""
     if profile is None:
-        worker = build_worker(store, settings, box, concurrency=1)
-        meter = SchedMeter(os.getpid())
-        worker.start()
-        wake_workers()
+        with (workdir / "worker.log").open("ab") as log:
+            worker = subprocess.Popen(
+                [PYTHON, "-m", "lmsbridge", "worker", "--concurrency", "1"],
+                env=env,
+                cwd=workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        meter = SchedMeter(worker.pid)
+        at_start: int | None = None
+        deadline = time.monotonic() + timeout
         try:
-            run = wait_run(store, run_id, timeout)
-            return run, meter.read()
+            while True:
+                with store.read() as conn:
+                    run = SyncRepository(conn).get_run(run_id)
+                assert run is not None
+                if at_start is None and run.started_at is not None:
+                    at_start = _rss_kib(worker.pid)  # as the sync began
+                if run.state not in ACTIVE_STATES:
+                    break
+                if worker.poll() is not None:
+                    raise RuntimeError(f"the worker exited with {worker.returncode}; see worker.log")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"sync {run_id} still {run.state} after {timeout:g}s")
+                time.sleep(0.1)
+            sched = meter.read()
+            memory: dict[str, float | None] = {
+                "rss_at_start_mib": None if at_start is None else round(at_start / 1024, 1),
+                "peak_rss_mib": _mib(_rss_kib(worker.pid, "VmHWM")),
+                "rss_at_end_mib": _mib(_rss_kib(worker.pid)),
+            }
+            return run, sched, memory
         finally:
-            worker.stop()
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+    box = CredentialBox(load_secret_key(settings, create=False))
     queue = JobQueue(store, max_attempts=settings.job_max_attempts)
     job = queue.claim("bench-profiler", 3600)
     if job is None:
         raise RuntimeError("no sync job to claim")
     meter = SchedMeter(os.getpid())
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.thread_time)  # CPU time: a busy machine does not inflate it
     profiler.enable()
     SyncRunner(store, box).run(job, JobContext(job, threading.Event()))
     profiler.disable()
@@ -271,7 +323,11 @@ def run_sync(
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
     print(f"  profile written to {profile}; the top of it:\n" + _indent(out.getvalue(), 4))
-    return wait_run(store, run_id, 10), sched
+    return wait_run(store, run_id, 10), sched, {}
+
+
+def _mib(kib: int | None) -> float | None:
+    return None if kib is None else round(kib / 1024, 1)
 
 
 def _indent(text: str, n: int) -> str:
@@ -319,6 +375,39 @@ def change_progressions(store: Store, integration_id: str, share: float) -> int:
     return len(chosen)
 
 
+def bare_insert(source: Store, target_url: str, integration_id: str) -> dict[str, Any]:
+    """The ceiling of (d): the records the full sync wrote, read back from the store in the order
+    it wrote them (SQLite's rowid, PostgreSQL's ctid), inserted into an empty store of the same
+    schema by SQLAlchemy Core (`table.insert()` with a list of rows, one transaction per
+    WRITE_BATCH rows): no connector, no sync engine, no hashing. Only the inserts are timed."""
+    target = Store(target_url)
+    migrate(target)
+    records, seconds, cpu = 0, 0.0, 0.0
+    order = text("rowid") if source.is_sqlite else text("ctid")
+    try:
+        for model in SYNC_MODELS:
+            table = TABLES[model]
+            query = select(table).where(table.c.integration_id == integration_id).order_by(order)
+            with source.engine.connect() as conn:
+                result = conn.execution_options(yield_per=WRITE_BATCH).execute(query)
+                for part in result.partitions():
+                    rows = [row._asdict() for row in part]
+                    c0, t0 = time.thread_time(), time.perf_counter()
+                    with target.write() as out:
+                        out.execute(table.insert(), rows)
+                    seconds += time.perf_counter() - t0
+                    cpu += time.thread_time() - c0
+                    records += len(rows)
+    finally:
+        target.dispose()
+    return {
+        "records": records,
+        "seconds": round(seconds, 3),
+        "records_per_second": round(records / seconds, 1),
+        "client_cpu_s_per_100k": round(cpu * 100_000 / records, 2),
+    }
+
+
 def bench_syncs(
     store: Store,
     settings: Settings,
@@ -327,6 +416,9 @@ def bench_syncs(
     *,
     change_share: float,
     profile_dir: Path | None,
+    env: dict[str, str],
+    workdir: Path,
+    ceiling_url: str,
 ) -> dict[str, Any]:
     with store.read() as conn:
         integration = IntegrationRepository(conn).get(integration_id)
@@ -372,25 +464,38 @@ def bench_syncs(
         )
 
     # FULL (queued when the integration was created).
-    meter = CpuMeter([])
-    full, full_sched = run_sync(
+    full, full_sched, memory = run_sync(
         store,
         settings,
         full_run_id,
         profile=profile_dir / "sync-full.prof" if profile_dir else None,
         timeout=7200,
+        env=env,
+        workdir=workdir,
     )
-    full_cpu = meter.read()["bench_cpu_cores"]
     full_s = run_seconds(full)
     full_records = records_of(full)
     full_rate = full_records / full_s
+    full_cpu_100k = full_sched["on_cpu_s"] * 100_000 / full_records
+    where = "this process (profiled)" if profile_dir else "the worker process"
     print(
         f"  FULL  {full.state}: {full_records:,} records in {full_s:.1f} s = {full_rate:,.0f} records/s "
-        f"(target >= {TARGET_SYNC_RECORDS_PER_SECOND:,}); CPU of this process (worker + store "
-        f"client) {full_cpu} cores"
+        f"(target >= {TARGET_SYNC_RECORDS_PER_SECOND:,}); {where}: {full_cpu_100k:.2f} s of CPU "
+        "per 100,000 records"
     )
-    print(f"        this process: {sched_text(full_sched)}")
+    print(f"        {where}: {sched_text(full_sched)}")
+    if memory:
+        print(
+            f"        worker resident memory: {memory['rss_at_start_mib']} MiB as the sync began, peak "
+            f"{memory['peak_rss_mib']} MiB (VmHWM), {memory['rss_at_end_mib']} MiB at its end"
+        )
     print(f"        counts {json.dumps(full.counts)}")
+    ceiling = bare_insert(store, ceiling_url, integration_id)
+    print(
+        f"  bare batched insert of the same {ceiling['records']:,} records (SQLAlchemy Core, "
+        f"{WRITE_BATCH:,} per transaction, into an empty store): {ceiling['records_per_second']:,.0f} "
+        f"records/s ({ceiling['client_cpu_s_per_100k']:.2f} s of this process's CPU per 100,000)"
+    )
 
     # DELTA after 1% of the progressions changed.
     began = time.perf_counter()
@@ -403,22 +508,22 @@ def bench_syncs(
         delta_run, already = request_sync(conn, integration_id, "DELTA", settings.default_public_url())
     if already:
         raise RuntimeError(f"a sync was already queued: {delta_run}")
-    meter = CpuMeter([])
-    delta, delta_sched = run_sync(
+    delta, delta_sched, _ = run_sync(
         store,
         settings,
         delta_run.id,
         profile=profile_dir / "sync-delta.prof" if profile_dir else None,
         timeout=3600,
+        env=env,
+        workdir=workdir,
     )
-    delta_cpu = meter.read()["bench_cpu_cores"]
     delta_s = run_seconds(delta)
     share = delta_s / full_s
     print(
         f"  DELTA {delta.state}: {records_of(delta):,} records in {delta_s:.2f} s = {share:.2%} of the "
-        f"full sync's time (target <= {TARGET_DELTA_SHARE:.0%}); CPU {delta_cpu} cores"
+        f"full sync's time (target <= {TARGET_DELTA_SHARE:.0%})"
     )
-    print(f"        this process: {sched_text(delta_sched)}")
+    print(f"        {where}: {sched_text(delta_sched)}")
     print(f"        counts {json.dumps(delta.counts)}")
     return {
         "sandbox": {"users": s.users, "courses": s.courses, "progressions": s.progressions},
@@ -432,9 +537,11 @@ def bench_syncs(
             "records": full_records,
             "records_per_second": round(full_rate, 1),
             "counts": full.counts,
-            "worker_process_cpu_cores": full_cpu,
+            "cpu_s_per_100k_records": round(full_cpu_100k, 2),
             "sched": full_sched,
+            "memory": memory,
         },
+        "bare_insert": ceiling,
         "delta": {
             "id": delta.id,
             "state": delta.state,
@@ -443,7 +550,6 @@ def bench_syncs(
             "records": records_of(delta),
             "share_of_full": round(share, 4),
             "counts": delta.counts,
-            "worker_process_cpu_cores": delta_cpu,
             "sched": delta_sched,
         },
     }
@@ -811,6 +917,30 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def figure_lines(results: dict[str, Any]) -> list[str]:
+    """One line per figure against its ceiling: `name value unit (ceiling value, ratio r)`."""
+    lines = []
+    d = results.get("d")
+    if d:
+        rate, bare = d["full"]["records_per_second"], d["bare_insert"]["records_per_second"]
+        lines.append(f"full_sync {rate:,.0f} records/s (ceiling {bare:,.0f}, ratio {rate / bare:.2f})")
+        memory = d["full"].get("memory") or {}
+        peak, start = memory.get("peak_rss_mib"), memory.get("rss_at_start_mib")
+        if peak is not None and start:
+            lines.append(
+                f"sync_worker_peak_rss {peak:,.1f} MiB (ceiling {start:,.1f}, ratio {peak / start:.2f})"
+            )
+        lines.append(f"full_sync_cpu {d['full']['cpu_s_per_100k_records']:.2f} s/100k records")
+    c = results.get("c")
+    if c:
+        label, page = max(c["pages"].items(), key=lambda item: item[1]["ratio"])
+        lines.append(
+            f"page_latency_{label} {page['endpoint_p50_ms']:.2f} ms (ceiling {page['bare_p50_ms']:.2f}, "
+            f"ratio {page['ratio']:.2f})"
+        )
+    return lines
+
+
 def bench_reads(
     args: argparse.Namespace,
     store: Store,
@@ -861,6 +991,12 @@ def local_store(url: str) -> Iterator[Store]:
         store.dispose()
 
 
+def _subdir(parent: Path, name: str) -> Path:
+    path = parent / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     extra_env = dict(pair.split("=", 1) for pair in args.env)
@@ -892,6 +1028,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         workspace(args.keep) as workdir,
         fresh_database(args.db, workdir, args.postgres_url) as url,
+        fresh_database(args.db, _subdir(workdir, "ceiling"), args.postgres_url) as ceiling_url,
     ):
         env = service_env(url, extra_env)
         key = cli(["keys", "create", "--name", "bench"], env, workdir)
@@ -927,6 +1064,9 @@ def main(argv: list[str] | None = None) -> int:
                 queued.id,
                 change_share=args.change_share,
                 profile_dir=args.profile_dir,
+                env=env,
+                workdir=workdir,
+                ceiling_url=ceiling_url,
             )
             timings["d"] = time.perf_counter() - began
             if args.db == "postgres":
@@ -942,6 +1082,9 @@ def main(argv: list[str] | None = None) -> int:
                 timings["abc"] = time.perf_counter() - began
 
     rows = summary_rows(results)
+    print("\nfigures against their ceilings (the ceiling of the memory is the worker's as the sync began):")
+    for line in figure_lines(results):
+        print("  " + line)
     print(
         f"\nsummary ({args.db}; {args.progressions:,} progressions, {args.users:,} users, "
         f"{args.courses:,} courses; API process {ended}; "

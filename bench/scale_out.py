@@ -1,26 +1,32 @@
 """Scale-out on PostgreSQL: what a second worker process adds, and how close paced remote calls
 come to a remote's rate limit. Prints figures; asserts nothing.
 
-(a) Worker throughput: 100 tasks of 1,000 items on 20 Sandbox integrations, submitted while no
-    worker runs, then drained by 1 worker process and (on a fresh database) by 2; items/s of each
-    and their ratio (target >= 1.7 on two cores).
+(a) I/O bound, as every real LMS: Sandbox integrations answering each item's write after 50 ms
+    (`latency_ms=50`); tasks submitted while no worker runs, then drained by 1 worker process
+    and (on a fresh database) by 2. Items/s of each, against the ceiling the latency sets
+    (threads x 1,000 / 50 items/s), and the ratio 2 workers / 1 (target >= 1.8).
+(c) CPU bound: the same on a Sandbox with no latency, so the worker and PostgreSQL share the
+    machine's two cores; the ratio is reported, with the CPU seconds per 1,000 items of the
+    worker processes and of PostgreSQL (the backends serving the benchmark's database).
 (b) Pacing: Moodle integrations against the Moodle emulator, which allows 20 calls a second per
     integration (a token bucket per token, 429 with Retry-After beyond it) and answers every call
     after 50 ms; two worker processes write courses through them. The achieved call rate as a
     share of the allowed one (target >= 90%) and the share of 429 answers (target <= 1%).
 
-    .venv/bin/python bench/scale_out.py [--postgres-url URL] [--only ab] [--keep]
+    .venv/bin/python bench/scale_out.py [--postgres-url URL] [--only acb] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,32 +99,55 @@ def machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds used so far by every `postgres` process on this machine (its server and its
-    backends; other databases' too, on a shared server)."""
-    import os
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends that serve one database: their pids from
+    `pg_stat_activity` (datname = the database, this monitor's own backend left out), their
+    utime + stime from /proc/<pid>/stat (PostgreSQL runs on this machine). `sample()` is called
+    while the work runs, so backends that open later are counted from 0 and backends that close
+    keep their last reading. The server's shared processes (WAL writer, checkpointer) serve every
+    database on the server and are not counted."""
 
-    total = 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        if name.startswith("postgres"):
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.sample()
+        self.first = dict(self.last)
+
+    def sample(self) -> None:
+        import os
+
+        ticks = os.sysconf("SC_CLK_TCK")
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+        for (pid,) in rows:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
             fields = stat.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+            self.last[pid] = (int(fields[11]) + int(fields[12])) / ticks
+
+    def seconds(self) -> float:
+        self.sample()
+        return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def pending_tasks(url: str) -> int:
-    import psycopg
+def pending_tasks(conn: Any) -> int:
+    row = conn.execute("SELECT count(*) FROM tasks WHERE status = 'PENDING'").fetchone()
+    return int(row[0]) if row else 0
 
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT count(*) FROM tasks WHERE status = 'PENDING'").fetchone()
+
+def jobs_claimed(conn: Any) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM jobs WHERE kind = 'tasks.run_bulk' AND state <> 'queued'"
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -132,18 +161,38 @@ def stop(process: subprocess.Popen[bytes], grace: float = 30.0) -> None:
             process.wait()
 
 
-# -- (a) ------------------------------------------------------------------------------------------
-def drain(args: argparse.Namespace, workers: int) -> dict[str, Any]:
+# -- (a) and (c) ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shape:
+    """One scale-out measurement: `tasks` tasks of `items` items on Sandboxes with `latency_ms`,
+    drained by worker processes of `concurrency` threads."""
+
+    name: str
+    tasks: int
+    items: int
+    latency_ms: int
+    concurrency: int
+
+    def ceiling(self, workers: int) -> float | None:
+        """Items/s the Sandbox's latency allows `workers` processes (None when there is none)."""
+        return workers * self.concurrency * 1000 / self.latency_ms if self.latency_ms else None
+
+
+def drain(args: argparse.Namespace, shape: Shape, workers: int) -> dict[str, Any]:
+    import psycopg
+
     with workspace(args.keep) as workdir, fresh_database("postgres", workdir, args.postgres_url) as url:
         env = service_env(url, {"LMSBRIDGE_RATE_LIMIT_PER_MINUTE": "0"})
-        key, integrations = setup_store(url, "sandbox", [{"settings": {}} for _ in range(args.integrations)])
+        key, integrations = setup_store(
+            url, "sandbox", [{"settings": {"latency_ms": shape.latency_ms}} for _ in range(args.integrations)]
+        )
         service = Service(workdir, env, separate_worker=True)
         service.start()  # serve --no-worker, and one worker for the integrations' first syncs
         try:
             service.wait_idle()
             stop(service.processes[1])  # no worker while the tasks are submitted
             headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-            bodies = [course_body(f"t{n}", args.items) for n in range(args.tasks)]
+            bodies = [course_body(f"t{n}", shape.items) for n in range(shape.tasks)]
             with httpx.Client(base_url=service.url, headers=headers, timeout=300) as client:
 
                 def submit(n: int) -> None:
@@ -154,46 +203,62 @@ def drain(args: argparse.Namespace, workers: int) -> dict[str, Any]:
 
                 started = time.perf_counter()
                 with ThreadPoolExecutor(8) as pool:
-                    list(pool.map(submit, range(args.tasks)))
+                    list(pool.map(submit, range(shape.tasks)))
                 submit_seconds = time.perf_counter() - started
-            spawned = [
-                service._spawn(["worker", "--concurrency", str(args.concurrency)]) for _ in range(workers)
-            ]
-            meter = CpuMeter([p.pid for p in spawned])
-            busy0, pg0 = machine_busy(), postgres_cpu_seconds()
-            started = time.perf_counter()
-            while pending_tasks(url):
-                if any(p.poll() is not None for p in spawned):
-                    raise RuntimeError(f"a worker exited:\n{service.log_tail()}")
-                if time.perf_counter() - started > args.timeout:
-                    raise RuntimeError(f"tasks still pending after {args.timeout}s")
-                time.sleep(0.25)
-            seconds = time.perf_counter() - started
-            cpu = meter.read()["server_cpu_cores"]
-            busy1, pg1 = machine_busy(), postgres_cpu_seconds()
+            with psycopg.connect(url, autocommit=True) as monitor:
+                spawned = [
+                    service._spawn(["worker", "--concurrency", str(shape.concurrency)])
+                    for _ in range(workers)
+                ]
+                # The clock starts at the first claim: a worker process's start-up (imports) is
+                # not part of its throughput.
+                while not jobs_claimed(monitor):
+                    if any(p.poll() is not None for p in spawned):
+                        raise RuntimeError(f"a worker exited:\n{service.log_tail()}")
+                    time.sleep(0.01)
+                meter = CpuMeter([p.pid for p in spawned])
+                backends = BackendCpu(url)
+                busy0 = machine_busy()
+                started = time.perf_counter()
+                while pending_tasks(monitor):
+                    if any(p.poll() is not None for p in spawned):
+                        raise RuntimeError(f"a worker exited:\n{service.log_tail()}")
+                    if time.perf_counter() - started > args.timeout:
+                        raise RuntimeError(f"tasks still pending after {args.timeout}s")
+                    backends.sample()
+                    time.sleep(0.1)
+                seconds = time.perf_counter() - started
+                worker_cores = meter.read()["server_cpu_cores"] or 0.0
+                postgres_seconds = backends.seconds()
+                backends.close()
+                busy1 = machine_busy()
             machine_share = (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1])
-            items = args.tasks * args.items
+            items = shape.tasks * shape.items
             return {
                 "workers": workers,
                 "items": items,
                 "seconds": round(seconds, 2),
-                "items_per_second": round(items / seconds),
-                "worker_cpu_cores": cpu,
-                "postgres_cpu_cores": round((pg1 - pg0) / seconds, 2),
+                "items_per_second": round(items / seconds, 1),
+                "worker_cpu_cores": worker_cores,
+                "worker_cpu_s_per_1k_items": round(worker_cores * seconds * 1000 / items, 3),
+                "postgres_cpu_cores": round(postgres_seconds / seconds, 2),
+                "postgres_cpu_s_per_1k_items": round(postgres_seconds * 1000 / items, 3),
                 "machine_cpu_busy": round(machine_share, 2),
+                "load_average_1m": round(os.getloadavg()[0], 2),
                 "submit_seconds": round(submit_seconds, 1),
             }
         finally:
             service.stop()
 
 
-def bench_a(args: argparse.Namespace) -> dict[str, Any]:
+def bench_scale(args: argparse.Namespace, shape: Shape, target: float | None) -> dict[str, Any]:
+    latency = f"answering each item after {shape.latency_ms} ms" if shape.latency_ms else "with no latency"
     print(
-        f"\n(a) {args.tasks} tasks x {args.items} items on {args.integrations} Sandbox integrations, "
-        f"submitted with no worker running, then drained by worker processes "
-        f"(--concurrency {args.concurrency} each)"
+        f"\n({'a' if shape.latency_ms else 'c'}) {shape.name}: {shape.tasks} tasks x {shape.items} items on "
+        f"{args.integrations} Sandbox integrations {latency}, submitted with no worker running, then "
+        f"drained by worker processes (--concurrency {shape.concurrency} each)"
     )
-    runs = [drain(args, workers) for workers in (1, 2)]
+    runs = [drain(args, shape, workers) for workers in (1, 2)]
     ratio = runs[1]["items_per_second"] / runs[0]["items_per_second"]
     print(
         table(
@@ -203,25 +268,48 @@ def bench_a(args: argparse.Namespace) -> dict[str, Any]:
                 "seconds",
                 "items/s",
                 "worker CPU (cores)",
-                "PostgreSQL CPU",
+                "worker CPU s/1k items",
+                "PostgreSQL CPU (cores)",
+                "PostgreSQL CPU s/1k items",
                 "machine busy",
+                "load avg",
             ],
             [
                 [
                     str(r["workers"]),
                     str(r["items"]),
                     str(r["seconds"]),
-                    str(r["items_per_second"]),
+                    f"{r['items_per_second']:,.0f}",
                     str(r["worker_cpu_cores"]),
+                    f"{r['worker_cpu_s_per_1k_items']:.3f}",
                     str(r["postgres_cpu_cores"]),
+                    f"{r['postgres_cpu_s_per_1k_items']:.3f}",
                     f"{r['machine_cpu_busy']:.0%}",
+                    str(r["load_average_1m"]),
                 ]
                 for r in runs
             ],
         )
     )
-    print(f"2 workers / 1 worker: {ratio:.2f} (target >= 1.7 on two cores)")
-    return {"runs": runs, "ratio": round(ratio, 2)}
+    key = "io" if shape.latency_ms else "cpu"
+    for r in runs:
+        ceiling = shape.ceiling(r["workers"])
+        bound = (
+            f"(ceiling {ceiling:,.0f}, ratio {r['items_per_second'] / ceiling:.2f})"
+            if ceiling
+            else "(ceiling: the machine's CPU, see the ratio below)"
+        )
+        cpu = (
+            f"worker {r['worker_cpu_s_per_1k_items']:.3f} + PostgreSQL "
+            f"{r['postgres_cpu_s_per_1k_items']:.3f} CPU s per 1,000 items"
+        )
+        print(
+            f"scale_out_{key}_{r['workers']}w_items_per_second {r['items_per_second']:,.0f} items/s "
+            f"{bound}; {cpu}; load average {r['load_average_1m']}"
+        )
+    goal = f"; target >= {target:g}" if target else ""
+    print(f"scale_out_{key}_2w_over_1w {ratio:.2f} x (ceiling 2.00, ratio {ratio / 2:.2f}){goal}")
+    return {"shape": shape.__dict__, "runs": runs, "ratio": round(ratio, 2), "target": target}
 
 
 # -- (b) ------------------------------------------------------------------------------------------
@@ -355,11 +443,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
-    parser.add_argument("--only", default="ab")
-    parser.add_argument("--tasks", type=int, default=100)
-    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--only", default="acb")
     parser.add_argument("--integrations", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=4, help="threads per worker process in (a)")
+    parser.add_argument("--io-tasks", type=int, default=32, help="(a) tasks; 2 per thread of 2 workers")
+    parser.add_argument("--io-items", type=int, default=100, help="(a) items per task")
+    parser.add_argument("--io-latency-ms", type=int, default=50, help="(a) the Sandbox's time per item")
+    parser.add_argument("--io-concurrency", type=int, default=8, help="(a) threads per worker process")
+    parser.add_argument("--tasks", type=int, default=40, help="(c) tasks")
+    parser.add_argument("--items", type=int, default=1000, help="(c) items per task")
+    parser.add_argument("--concurrency", type=int, default=2, help="(c) threads per worker process")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--remote-rate", type=float, default=20.0)
     parser.add_argument("--remote-latency-ms", type=float, default=50.0)
@@ -385,7 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, Any] = {"info": info}
     if "a" in args.only:
-        results["a"] = bench_a(args)
+        io = Shape("I/O bound", args.io_tasks, args.io_items, args.io_latency_ms, args.io_concurrency)
+        results["a"] = bench_scale(args, io, target=1.8)
+    if "c" in args.only:
+        cpu = Shape("CPU bound", args.tasks, args.items, 0, args.concurrency)
+        results["c"] = bench_scale(args, cpu, target=None)
     if "b" in args.only:
         results["b"] = bench_b(args)
     args.json.parent.mkdir(parents=True, exist_ok=True)

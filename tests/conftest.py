@@ -29,6 +29,7 @@ from lmsbridge.db.tables import metadata
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import Worker
+from lmsbridge.outbound import verifying_tls
 from lmsbridge.worker_setup import build_worker
 from tests.waiting import wait_until
 
@@ -80,6 +81,18 @@ def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield url
 
 
+@contextmanager
+def fresh_store(db_kind: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[Store]:
+    """A migrated store of its own (no server's worker claims its jobs), disposed afterwards."""
+    with fresh_database(db_kind, tmp_path_factory, label) as url:
+        store = Store(url)
+        migrate(store)
+        try:
+            yield store
+        finally:
+            store.dispose()
+
+
 def make_settings(database_url: str, tmp_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -108,7 +121,7 @@ class Server:
             headers["Authorization"] = f"Bearer {key}"
         if integration:
             headers["X-Integration-Id"] = integration
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, verify=verifying_tls())
 
 
 @contextmanager

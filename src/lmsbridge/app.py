@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -16,6 +17,7 @@ from lmsbridge.actions.limiter import ActionLimiter
 from lmsbridge.api import docs, errors, openapi
 from lmsbridge.api.access_log import AccessLog
 from lmsbridge.api.body_limit import BodyLimit
+from lmsbridge.api.callers import CallerCache
 from lmsbridge.api.content_type import JsonByDefault
 from lmsbridge.api.failures import UnexpectedFailures
 from lmsbridge.api.head import HeadAsGet
@@ -47,6 +49,10 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Blocking calls (the store) run in AnyIO's threads: no more at once than there are pooled
+        # connections. Its default, 40, makes each request cost several times its own CPU in
+        # thread switches and GIL handoffs once many clients are waiting.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         yield
         writer.close()
 
@@ -63,6 +69,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.interactions = writer
+    app.state.callers = CallerCache.lasting(settings.caller_cache_seconds)
     app.state.box = CredentialBox(load_secret_key(settings, create=True))
     app.state.action_limiter = ActionLimiter(settings.action_concurrency_limit)
     errors.install(app)

@@ -40,10 +40,26 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(0.25, gt=0)
     job_max_attempts: int = Field(10, ge=1)
     worker_concurrency: int = Field(2, ge=1)
-    task_flush_items: int = Field(500, ge=1, description="Item outcomes committed together.")
+    task_flush_items: int = Field(
+        2000,
+        ge=1,
+        description="Item outcomes committed together (at most; also every task_flush_seconds).",
+    )
     task_flush_seconds: float = Field(0.5, gt=0)
     log_body_bytes: int = Field(64 * 1024, ge=0, description="Body bytes kept per interaction.")
-    db_pool_size: int = Field(10, ge=1)
+    db_pool_size: int = Field(
+        10,
+        ge=1,
+        description="Store connections a process keeps open (as many more under a burst); the API "
+        "runs at most this many blocking calls in threads at once.",
+    )
+    caller_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long an API process remembers an API key and an integration it has looked "
+        "up; a key revoked or an integration paused or deleted by another process (the CLI) stops "
+        "working within this time, through this process at once. 0 looks them up on every request.",
+    )
     sync_full_interval_seconds: float = Field(
         10 * 3600, gt=0, description="Full sync cadence (delta-capable tools)."
     )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+from functools import cache
 from typing import Any
 
 import httpcore
@@ -99,11 +101,19 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@cache
+def verifying_tls() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's roots), made once per process: loading the roots
+    costs about 30 ms of CPU, and every connector, sync and webhook delivery builds a client."""
+    return httpx.create_ssl_context()
+
+
 def guarded_transport(allow_private: bool | None = None, **options: Any) -> httpx.HTTPTransport:
     """An httpx transport whose every connection passes the check above. TLS still verifies the
     name the URL gave (the host name travels separately from the address connected to)."""
     if allow_private is None:
         allow_private = allow_private_from_env()
+    options.setdefault("verify", verifying_tls())
     transport = httpx.HTTPTransport(**options)
     # httpx takes no network backend of its own; its connection pool does.
     transport._pool._network_backend = _GuardedBackend(allow_private)

@@ -6,9 +6,10 @@ import json
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from lmsbridge.db.tables import integrations, sandbox_courses, sandbox_skills, task_items, tasks
+from lmsbridge.db.tables import sandbox_courses, sandbox_skills, task_items, tasks
+from lmsbridge.integration_store.repository import IntegrationRepository
 from tests.api.helpers import COURSES, SKILLS, course, courses, poll, skill, submit, wait
 from tests.conftest import Server, Tenant, make_tenant
 from tests.contract import checked
@@ -191,10 +192,8 @@ def test_rejected_credentials_fail_the_task_as_a_whole(clean_server: Server) -> 
 def test_an_inactive_integration_fails_the_task_as_a_whole(
     api: httpx.Client, clean_server: Server, tenant: Tenant
 ) -> None:
-    with clean_server.store.write() as conn:
-        conn.execute(
-            update(integrations).where(integrations.c.id == tenant.integration).values(status="INACTIVE")
-        )
+    with clean_server.store.write() as conn:  # through the repository: the API sees it at once
+        IntegrationRepository(conn).save(tenant.integration, status="INACTIVE")
     data = wait(api, submit(api, courses(2)))
     assert data["status"] == "FAILED"
     assert data["error"]["code"] == "INTEGRATION.INACTIVE"

@@ -7,13 +7,12 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from sqlalchemy import update
 from starlette.types import Message, Receive, Scope, Send
 
 from lmsbridge.api.body_limit import BodyLimit
 from lmsbridge.api.failures import UnexpectedFailures
 from lmsbridge.auth.repository import AuthRepository
-from lmsbridge.db.tables import integrations
+from lmsbridge.integration_store.repository import IntegrationRepository
 from lmsbridge.logs.recorder import InteractionRecorder
 from lmsbridge.logs.repository import InteractionRepository, InteractionWriter
 from tests.api.helpers import COURSES, course
@@ -48,6 +47,9 @@ def test_a_missing_or_invalid_key_answers_401(
 
 
 def test_a_revoked_key_answers_401(clean_server: Server, tenant: Tenant) -> None:
+    with clean_server.client(tenant.key, tenant.integration) as api:  # the key is remembered now
+        assert checked(api.get("/v1/check-api-key")).status_code == 200
+        assert checked(api.get(f"/v1/integrations/{tenant.integration}")).status_code == 200
     with clean_server.store.write() as conn:
         repo = AuthRepository(conn)
         key_id = next(k.id for k in repo.list_keys() if k.environment_id == tenant.environment_id)
@@ -86,10 +88,8 @@ def test_an_unexpected_failure_answers_500_without_a_stack_trace(
     clean_server: Server, tenant: Tenant
 ) -> None:
     # An integration whose connector no longer exists: a genuine bug path, not a validation error.
-    with clean_server.store.write() as conn:
-        conn.execute(
-            update(integrations).where(integrations.c.id == tenant.integration).values(tool="vanished")
-        )
+    with clean_server.store.write() as conn:  # through the repository: the API sees it at once
+        IntegrationRepository(conn).save(tenant.integration, tool="vanished")
     with clean_server.client(tenant.key) as api:
         response = api.get(f"/v1/integrations/{tenant.integration}")
     error = assert_error(response, 500, "PLATFORM.UNKNOWN_ERROR")

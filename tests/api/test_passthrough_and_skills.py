@@ -72,16 +72,10 @@ def test_a_passthrough_for_another_tool_answers_400(api: httpx.Client) -> None:
 
 def test_rejected_credentials_reach_the_caller_as_the_remotes_401(clean_server: Server) -> None:
     tenant = synced_tenant(clean_server)
-    from sqlalchemy import update
+    from lmsbridge.integration_store.repository import IntegrationRepository
 
-    from lmsbridge.db.tables import integrations
-
-    with clean_server.store.write() as conn:
-        conn.execute(
-            update(integrations)
-            .where(integrations.c.id == tenant.integration)
-            .values(settings={"auth_invalid": True})
-        )
+    with clean_server.store.write() as conn:  # through the repository: the API sees it at once
+        IntegrationRepository(conn).save(tenant.integration, settings={"auth_invalid": True})
     with clean_server.client(tenant.key, tenant.integration) as api:
         data = passthrough(api, {"method": "GET", "path": "/users"}).json()["data"]
     assert data["status"] == 401

@@ -529,12 +529,17 @@ def test_serve_demo_runs_the_readme_flow(keyed: Cli, secret_mode: str, serve: An
             assert result["status"] == "SUCCEEDED", result
             assert result["data"]["id"] == result["data"]["course_id"], result
 
-        # Revoking the key from the command line locks it out of the running server.
+        # Revoking the key from the command line locks it out of the running server, within the
+        # time the server may remember a key it has seen (LMSBRIDGE_CALLER_CACHE_SECONDS, 1 s).
         [line] = [line for line in keyed.ok("keys", "list").stdout.splitlines() if key[:12] in line]
         assert key not in line
         keyed.ok("keys", "revoke", line.split()[0])
-        refused = checked(api.get(f"/v1/lms/courses/bulk/{task_id}"))
-        assert refused.status_code == 401, refused.text
+
+        def refused() -> httpx.Response | None:
+            answer = checked(api.get(f"/v1/lms/courses/bulk/{task_id}"))
+            return answer if answer.status_code == 401 else None
+
+        wait_until(refused, timeout=5, message="the revoked key still works after 5 s")
 
     assert stop(served) == 0, served.output()
     assert "stopped" in served.stderr, f"the worker did not stop\n{served.output()}"
@@ -561,6 +566,62 @@ def test_serve_without_demo_creates_nothing(lmsbridge: Cli, serve: Any) -> None:
     assert stop(served) == 0, served.output()
     assert lmsbridge.ok("keys", "list").stdout.strip() == ""
     assert lmsbridge.ok("integrations", "list").stdout.strip() == ""
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux /proc")
+
+
+@needs_proc
+def test_serve_runs_its_worker_in_a_child_process_and_sigterm_stops_both(lmsbridge: Cli, serve: Any) -> None:
+    key = last_line(lmsbridge.ok("keys", "create"))
+    integration = last_line(lmsbridge.ok("integrations", "create", "--tool", "sandbox"))
+    served = serve(lmsbridge)
+    [worker] = wait_until(lambda: _children(served.process.pid), message="serve started no worker")
+    command = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
+    assert b"worker" in command and b"--attached" in command, command
+    wait_until(
+        lambda: "started with" in served.stderr,
+        timeout=SERVE_START_TIMEOUT,
+        message=lambda: f"the worker did not start\n{served.output()}",
+    )
+
+    headers = {"Authorization": f"Bearer {key}", "X-Integration-Id": integration}
+    with httpx.Client(base_url=served.url, headers=headers, timeout=30) as api:
+        task_id = checked(api.post("/v1/lms/courses/bulk", json={"items": GUIDE_COURSES})).json()["data"][
+            "task_id"
+        ]
+
+        def completed() -> bool:
+            polled = checked(api.get(f"/v1/lms/courses/bulk/{task_id}"))
+            return bool(polled.json()["data"]["status"] == "COMPLETED")
+
+        wait_until(completed, timeout=TASK_TIMEOUT, message="the child worker did not run the task")
+
+    assert stop(served) == 0, served.output()
+    assert not _running(worker), "the worker outlived serve"
+    assert "stopped" in served.stderr, served.output()
+
+
+@needs_proc
+def test_the_worker_stops_when_serve_is_killed(lmsbridge: Cli, serve: Any) -> None:
+    served = serve(lmsbridge)
+    [worker] = wait_until(lambda: _children(served.process.pid), message="serve started no worker")
+    served.process.kill()  # no chance to stop its worker: the worker sees its pipe end
+    served.process.wait(10)
+    wait_until(lambda: not _running(worker), timeout=STOP_TIMEOUT, message="the worker is orphaned")
 
 
 def test_serve_on_postgres_without_secret_key_fails_clearly(

@@ -33,14 +33,17 @@ class Script:
     seen: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def remote() -> Iterator[tuple[str, Script]]:
-    script = Script()
+@dataclass
+class Remote:
+    url: str
+    script: Script
 
-    async def answer(request: Request) -> Response:
-        script.seen.append(str(request.url))
-        if script.delay:
-            await anyio.sleep(script.delay)
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[Remote]:
+    state = Remote("", Script())
+
+    def answer_now(script: Script, request: Request) -> Response:
         if script.answers:
             status, headers = script.answers.pop(0)
             return PlainTextResponse(f"status {status}", status, headers)
@@ -48,18 +51,25 @@ def remote() -> Iterator[tuple[str, Script]]:
             return Response(b"not gzip at all", headers={"Content-Encoding": "gzip"})
         return PlainTextResponse("ok")
 
+    async def answer(request: Request) -> Response:
+        # The answer is chosen from the script of the test that is running when the request
+        # arrives: a request a timed-out test left waiting takes nothing from the next test's.
+        script = state.script
+        script.seen.append(str(request.url))
+        response = answer_now(script, request)
+        if script.delay:
+            await anyio.sleep(script.delay)
+        return response
+
     app = Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
-    with running(app) as url:
-        yield url, script
+    with running(app) as state.url:
+        yield state
 
 
 @pytest.fixture
-def script(remote: tuple[str, Script]) -> Script:
-    _, script = remote
-    script.answers.clear()
-    script.seen.clear()
-    script.delay = 0.0
-    return script
+def script(remote: Remote) -> Script:
+    remote.script = Script()
+    return remote.script
 
 
 class Sleeps(list[float]):
@@ -81,75 +91,67 @@ def client(url: str, sleeps: Sleeps, **retry: float) -> RemoteHttpClient:
 
 
 def test_a_503_is_retried_with_growing_delays_until_the_remote_answers(
-    remote: tuple[str, Script], script: Script
+    remote: Remote, script: Script
 ) -> None:
     script.answers += [(503, {}), (502, {})]
     sleeps = Sleeps()
-    with client(remote[0], sleeps) as http:
+    with client(remote.url, sleeps) as http:
         response = http.request("GET", "/items")
     assert response.status_code == 200
     assert len(script.seen) == 3
     assert sleeps == [0.05, 0.1]
 
 
-def test_retry_after_is_honoured_when_longer_than_the_backoff(
-    remote: tuple[str, Script], script: Script
-) -> None:
+def test_retry_after_is_honoured_when_longer_than_the_backoff(remote: Remote, script: Script) -> None:
     script.answers += [(429, {"Retry-After": "2"}), (503, {"Retry-After": "0"})]
     sleeps = Sleeps()
-    with client(remote[0], sleeps) as http:
+    with client(remote.url, sleeps) as http:
         assert http.request("GET", "/items").status_code == 200
     assert sleeps == [2.0, 0.1]
 
 
 def test_a_remote_that_keeps_answering_429_ends_in_rate_limit_exceeded(
-    remote: tuple[str, Script], script: Script
+    remote: Remote, script: Script
 ) -> None:
     script.answers += [(429, {"Retry-After": "1"})] * 3
-    with client(remote[0], Sleeps()) as http, pytest.raises(ConnectorError) as raised:
+    with client(remote.url, Sleeps()) as http, pytest.raises(ConnectorError) as raised:
         http.request("GET", "/items")
     assert raised.value.code == ErrorCode.REMOTE_RATE_LIMIT_EXCEEDED
     assert "3 attempts" in raised.value.message
     assert len(script.seen) == 3
 
 
-def test_a_retry_after_beyond_the_limit_is_not_waited_for(remote: tuple[str, Script], script: Script) -> None:
+def test_a_retry_after_beyond_the_limit_is_not_waited_for(remote: Remote, script: Script) -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
     script.answers += [(503, {"Retry-After": later})]
     sleeps = Sleeps()
-    with client(remote[0], sleeps) as http, pytest.raises(ConnectorError) as raised:
+    with client(remote.url, sleeps) as http, pytest.raises(ConnectorError) as raised:
         http.request("GET", "/items")
     assert raised.value.code == ErrorCode.REMOTE_SERVICE_UNAVAILABLE
     assert sleeps == [] and len(script.seen) == 1
 
 
-def test_5xx_until_the_last_attempt_ends_in_service_unavailable(
-    remote: tuple[str, Script], script: Script
-) -> None:
+def test_5xx_until_the_last_attempt_ends_in_service_unavailable(remote: Remote, script: Script) -> None:
     script.answers += [(500, {}), (504, {}), (503, {})]
-    with client(remote[0], Sleeps()) as http, pytest.raises(ConnectorError) as raised:
+    with client(remote.url, Sleeps()) as http, pytest.raises(ConnectorError) as raised:
         http.request("POST", "/items", data={"a": "1"})
     assert raised.value.code == ErrorCode.REMOTE_SERVICE_UNAVAILABLE
     assert "HTTP 503 after 3 attempts" in raised.value.message
 
 
-def test_a_4xx_is_returned_at_once_for_the_caller_to_interpret(
-    remote: tuple[str, Script], script: Script
-) -> None:
+def test_a_4xx_is_returned_at_once_for_the_caller_to_interpret(remote: Remote, script: Script) -> None:
     script.answers += [(404, {})]
     sleeps = Sleeps()
-    with client(remote[0], sleeps) as http:
+    with client(remote.url, sleeps) as http:
         assert http.request("GET", "/missing").status_code == 404
     assert sleeps == [] and len(script.seen) == 1
 
 
-def test_timeouts_are_retried_then_end_in_service_unavailable(
-    remote: tuple[str, Script], script: Script
-) -> None:
+def test_timeouts_are_retried_then_end_in_service_unavailable(remote: Remote, script: Script) -> None:
     script.delay = 1.0
     policy = RetryPolicy(attempts=2, base_delay=0.01, jitter=0.0)
     with (
-        RemoteHttpClient(remote[0], service="Remote", timeout=0.2, retry=policy, sleep=Sleeps()) as http,
+        RemoteHttpClient(remote.url, service="Remote", timeout=0.2, retry=policy, sleep=Sleeps()) as http,
         pytest.raises(ConnectorError) as raised,
     ):
         http.request("GET", "/slow")
@@ -158,11 +160,9 @@ def test_timeouts_are_retried_then_end_in_service_unavailable(
     assert len(script.seen) == 2
 
 
-def test_an_unreadable_answer_is_an_unknown_error_not_retried(
-    remote: tuple[str, Script], script: Script
-) -> None:
+def test_an_unreadable_answer_is_an_unknown_error_not_retried(remote: Remote, script: Script) -> None:
     sleeps = Sleeps()
-    with client(remote[0], sleeps) as http, pytest.raises(ConnectorError) as raised:
+    with client(remote.url, sleeps) as http, pytest.raises(ConnectorError) as raised:
         http.request("GET", "/garbled")
     assert raised.value.code == ErrorCode.REMOTE_UNKNOWN_HTTP_ERROR
     assert sleeps == []
@@ -178,11 +178,11 @@ def test_an_unreachable_remote_ends_in_service_unavailable() -> None:
 
 
 def test_secrets_never_reach_messages_or_logs(
-    remote: tuple[str, Script], script: Script, caplog: pytest.LogCaptureFixture
+    remote: Remote, script: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
     script.answers += [(503, {})] * 3
     caplog.set_level(logging.DEBUG, logger="lmsbridge.connectors.http")
-    with client(remote[0], Sleeps()) as http, pytest.raises(ConnectorError) as raised:
+    with client(remote.url, Sleeps()) as http, pytest.raises(ConnectorError) as raised:
         http.request("GET", "/items", params={"wstoken": SECRET, "q": "x"})
     assert SECRET in script.seen[0]  # it was sent...
     assert SECRET not in raised.value.message  # ...and is shown nowhere

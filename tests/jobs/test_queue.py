@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from sqlalchemy.dialects import postgresql
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
-from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs
 from lmsbridge.jobs.queue import Job, JobQueue, claim_statement
 from tests.conftest import wipe
@@ -39,15 +37,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture(scope="module")
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
-    migrate(store)
-    yield store
-    wipe(store)
-    store.dispose()
 
 
 @pytest.fixture
@@ -287,3 +276,20 @@ def test_the_claim_locks_its_candidate_with_skip_locked_on_postgresql() -> None:
     assert "FOR UPDATE SKIP LOCKED" in sql
     assert sql.startswith("UPDATE jobs SET")
     assert "RETURNING" in sql
+
+
+def test_an_idle_claim_takes_no_write_lock(queue: JobQueue) -> None:
+    """Polling an empty queue only reads: on SQLite it goes on while another transaction holds
+    the store's one write lock (a claim that took it would wait for it, up to busy_timeout)."""
+    if not queue.store.is_sqlite:
+        pytest.skip("SQLite's single write lock; PostgreSQL claims lock rows, not the store")
+    answers: list[Job | None] = []
+    with queue.store.write():  # held until the idle claim has answered
+        poller = threading.Thread(target=lambda: answers.append(claim(queue, "idle")))
+        poller.start()
+        poller.join(10)
+        assert not poller.is_alive(), "the idle claim waited for the write lock"
+    assert answers == [None]
+    [job_id] = enqueue(queue)
+    job = claim(queue, "w")
+    assert job is not None and job.id == job_id

@@ -6,28 +6,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from lmsbridge.db import Store
-from lmsbridge.db.migrations import migrate
 from lmsbridge.jobs.queue import Job, JobQueue
 from lmsbridge.jobs.worker import JobContext, JobKind, JobReleased, Worker
 from tests.conftest import wipe
 
 QUEUE = "settled-jobs-tests"  # no other worker claims from it
 LONG = 60.0
-
-
-@pytest.fixture(scope="module")
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
-    migrate(store)
-    yield store
-    wipe(store)
-    store.dispose()
 
 
 class Quick:

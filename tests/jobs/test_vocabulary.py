@@ -15,7 +15,6 @@ from sqlalchemy import select
 from lmsbridge.clock import utc_now
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
 from lmsbridge.db import Store
-from lmsbridge.db.migrations import migrate
 from lmsbridge.db.tables import jobs
 from lmsbridge.errors import Intent, StoreUnavailableError, intent_of
 from lmsbridge.integration_store.credentials import SecretKeyMissingError
@@ -31,7 +30,7 @@ from lmsbridge.jobs import (
 )
 from lmsbridge.syncs.states import SYNC_TRANSITIONS, SyncRunState
 from lmsbridge.tasks.states import TASK_TRANSITIONS, TaskStatus
-from tests.conftest import fresh_database
+from tests.conftest import fresh_store
 from tests.waiting import wait_until
 
 # --- states ------------------------------------------------------------------------------------
@@ -132,11 +131,8 @@ class Scripted:
 @pytest.fixture
 def store(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     # A store of its own: the session server's worker must not claim these jobs.
-    with fresh_database(db_kind, tmp_path_factory, "vocabulary") as url:
-        store = Store(url)
-        migrate(store)
+    with fresh_store(db_kind, tmp_path_factory, "vocabulary") as store:
         yield store
-        store.dispose()
 
 
 def the_job(store: Store, job_id: int) -> Any:

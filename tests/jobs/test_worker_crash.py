@@ -1,6 +1,10 @@
-"""Real `lmsbridge worker` processes: one is SIGKILLed in the middle of a 2,000-item task and a
-second one finishes it without losing or duplicating an item; one gets SIGTERM, hands its job
-back and exits cleanly, and a new worker finishes the task.
+"""Real `lmsbridge worker` processes: one is SIGKILLed in the middle of a task and a second one
+finishes it without losing or duplicating an item; one gets SIGTERM, hands its job back and exits
+cleanly, and a new worker finishes the task.
+
+The workers run with the default flush size (`task_flush_items`) and flush on size only, so the
+kill lands after one full flush, with a flush's worth of items written to the remote but not yet
+recorded: the exact-once check covers the largest batch a worker can lose.
 
 These tests run on a store of their own (a fresh SQLite file, or a fresh PostgreSQL database
 with --db=postgres) and an API server without a worker: the session `server` fixture's
@@ -37,7 +41,8 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-TOTAL = 2000
+FLUSH = Settings.model_fields["task_flush_items"].default  # the size the workers run with
+TOTAL = 3 * FLUSH
 LEASE_SECONDS = 2
 
 
@@ -84,7 +89,12 @@ def tenant(stack: Stack) -> Tenant:
     with stack.store.write() as conn:
         key = create_key(conn, name="crash-test", environment="default")
         integration = create_integration(
-            conn, stack.box, tool="sandbox", environment="default", settings={"latency_ms": 2}
+            # 1 ms per item: the Sandbox takes 250 items a call, so a flush takes FLUSH ms.
+            conn,
+            stack.box,
+            tool="sandbox",
+            environment="default",
+            settings={"latency_ms": 1},
         )
     return Tenant(key.secret, integration.id)
 
@@ -103,7 +113,7 @@ def workers(stack: Stack, tmp_path: Path) -> Iterator[Processes]:
         str(stack.settings.secret_key),
         tmp_path,
         LMSBRIDGE_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
-        LMSBRIDGE_TASK_FLUSH_SECONDS="0.1",
+        LMSBRIDGE_TASK_FLUSH_SECONDS="600",  # outcomes are committed FLUSH at a time, not by time
     )
     started = Processes(env, tmp_path)
     try:
@@ -176,8 +186,9 @@ def sandbox_rows(store: Store, integration_id: str) -> int:
         )
 
 
-def wait_until_mid_task(store: Store, task_id: str, workers: Processes) -> None:
-    """Until a few batches of items, and at most half of them, have outcomes."""
+def wait_until_mid_task(store: Store, task_id: str, integration_id: str, workers: Processes) -> None:
+    """Until one flush of outcomes is committed, at most half of the items have one, and the
+    remote holds items whose outcomes are still in the worker's buffer."""
 
     def started() -> bool:
         done = outcomes(store, task_id)
@@ -185,7 +196,7 @@ def wait_until_mid_task(store: Store, task_id: str, workers: Processes) -> None:
             pytest.fail(
                 f"{done} of {TOTAL} items done before the test could interrupt the worker\n{workers.logs()}"
             )
-        return done >= 300
+        return done >= FLUSH and sandbox_rows(store, integration_id) > done
 
     wait_for(started, 60, "the first worker to record outcomes", workers)
 
@@ -234,12 +245,12 @@ def test_a_killed_worker_s_task_is_finished_by_another_without_loss_or_duplicate
 ) -> None:
     task_id = submit(api, TOTAL)
     first = workers.worker(concurrency=1)
-    wait_until_mid_task(stack.store, task_id, workers)
+    wait_until_mid_task(stack.store, task_id, tenant.integration, workers)
 
     workers.signal(first, signal.SIGKILL)
     assert first.wait(10) == -signal.SIGKILL
     done_when_killed = outcomes(stack.store, task_id)
-    assert 0 < done_when_killed < TOTAL, "the worker was not killed in the middle of the task"
+    assert done_when_killed == FLUSH, "outcomes are committed FLUSH at a time"
     # Items the remote system already holds but that have no outcome yet: the next worker
     # writes them again, which must update those records rather than duplicate them.
     assert sandbox_rows(stack.store, tenant.integration) > done_when_killed
@@ -264,7 +275,7 @@ def test_sigterm_hands_the_job_back_and_exits_cleanly(
 ) -> None:
     task_id = submit(api, TOTAL)
     first = workers.worker(concurrency=1)
-    wait_until_mid_task(stack.store, task_id, workers)
+    wait_until_mid_task(stack.store, task_id, tenant.integration, workers)
 
     signalled = time.monotonic()
     workers.signal(first, signal.SIGTERM)

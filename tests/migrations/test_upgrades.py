@@ -6,6 +6,7 @@ the tables without its revision fails here."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -224,6 +225,31 @@ def test_processes_starting_together_migrate_once(
             store.dispose()
     assert errors == []
     assert sorted(results, key=len) == [[], [], [], REVISIONS]
+
+
+def test_a_new_sqlite_store_opened_while_another_process_writes_it_waits_instead_of_failing(
+    db_kind: str, tmp_path: Path
+) -> None:
+    """The race above, made certain: a new file's first writer holds the write lock before anyone
+    switched the file to WAL. SQLite refuses the switch at once ("database is locked", no busy
+    wait); the store must wait for the writer, as it waits for any other lock."""
+    if db_kind != "sqlite":
+        pytest.skip("SQLite's journal mode")
+    path = tmp_path / "lmsbridge.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE other_process (x)")
+    done = threading.Timer(0.3, other.execute, ("COMMIT",))
+    done.start()
+    store = Store(f"sqlite:///{path}")
+    try:
+        assert migrations.migrate(store) == REVISIONS
+        with store.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        done.join()
+        store.dispose()
+        other.close()
 
 
 def test_a_store_older_than_the_0_1_0_release_is_refused_with_a_clear_message(new_store: Store) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from lmsbridge.api.ratelimit import PRUNE_ABOVE, RateLimiter, TokenBuckets
 from lmsbridge.app import create_app
+from lmsbridge.outbound import verifying_tls
 from tests.conftest import Server, make_settings, make_tenant, running
 from tests.contract import checked
 
@@ -42,7 +43,9 @@ def clocked_server(server: Server, tmp_path: Any, per_minute: int, clock: FakeCl
 
 
 def get(url: str, key: str, path: str = "/v1/check-api-key") -> httpx.Response:
-    return httpx.get(url + path, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    return httpx.get(
+        url + path, headers={"Authorization": f"Bearer {key}"}, timeout=10, verify=verifying_tls()
+    )
 
 
 def test_a_key_gets_its_limit_then_429_in_the_contract_envelope(clean_server: Server, tmp_path: Any) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from lmsbridge.db.tables import interactions
 from lmsbridge.integrations.service import create_integration
 from lmsbridge.jobs import wake_workers
+from lmsbridge.outbound import verifying_tls
 from lmsbridge.testing.emulators.moodle import create_app as moodle_app
 from lmsbridge.testing.emulators.moodle import seeded_site
 from tests.api.helpers import COURSES, course, wait
@@ -70,7 +71,7 @@ class Outputs:
         with server.store.read() as conn:
             urls |= {f"{server.url}/logs/{i}" for i in conn.scalars(select(interactions.c.id))}
         for url in sorted(urls):
-            yield httpx.get(url, timeout=10)
+            yield httpx.get(url, timeout=10, verify=verifying_tls())
 
 
 def _shown(response: httpx.Response) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select, update
 
 from lmsbridge.clock import utc_now
+from lmsbridge.db import access_changes
 from lmsbridge.db.tables import api_keys, environments
 from lmsbridge.ids import new_id
 
@@ -91,6 +92,7 @@ class AuthRepository:
         ]
 
     def revoke(self, key_id: str) -> bool:
+        access_changes.changed(self.conn)  # the API's caller cache holds keys
         result = self.conn.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))

@@ -37,7 +37,8 @@ def create_key(conn: Connection, *, name: str, environment: str = DEFAULT_ENVIRO
     return NewApiKey(key_id, env_id, secret)
 
 
-def authenticate(conn: Connection, authorization: str | None) -> Principal:
+def key_hash_of(authorization: str | None) -> str:
+    """The hash of the API key an `Authorization` header carries; 401 when it carries none."""
     if not authorization:
         raise AuthenticationInvalidError(
             "Missing API key: send it as the header 'Authorization: Bearer <api key>'."
@@ -47,7 +48,16 @@ def authenticate(conn: Connection, authorization: str | None) -> Principal:
         raise AuthenticationInvalidError(
             "Malformed Authorization header: expected 'Authorization: Bearer <api key>'."
         )
-    principal = AuthRepository(conn).principal_by_hash(hash_key(secret.strip()))
+    return hash_key(secret.strip())
+
+
+def principal_of(conn: Connection, key_hash: str) -> Principal:
+    """Who holds the key with this hash; 401 when no live key has it."""
+    principal = AuthRepository(conn).principal_by_hash(key_hash)
     if principal is None:
         raise AuthenticationInvalidError("The API key is invalid or has been revoked.")
     return principal
+
+
+def authenticate(conn: Connection, authorization: str | None) -> Principal:
+    return principal_of(conn, key_hash_of(authorization))

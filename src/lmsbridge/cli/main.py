@@ -159,10 +159,12 @@ def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
 @click.option("--demo", is_flag=True, help="On an empty store, create an API key and a Sandbox integration.")
 @_log_format_option
 def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) -> None:
-    """Run the API (and one worker, unless --no-worker); migrates the store first."""
+    """Run the API (and one worker in a child process, unless --no-worker); migrates the store
+    first. SIGINT or SIGTERM stops both."""
     import uvicorn
 
     from lmsbridge.app import create_app
+    from lmsbridge.cli.attached_worker import AttachedWorker
     from lmsbridge.cli.listening import PortBusyError, bind
 
     # The port first: a busy one is a usage error, found before a worker or migration starts.
@@ -178,17 +180,18 @@ def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) ->
         settings.listen_url = f"http://{shown}:{port}"
     store = open_store()
     migrate(store)
+    _box(settings)  # no usable secret key: one clear line, before a worker starts
     if demo:
         _demo(store, settings, host, port)
-    worker = None if no_worker else _worker(store, settings, settings.worker_concurrency)
+    # The worker's process inherits the environment, and the address its links name.
+    listen = {"LMSBRIDGE_LISTEN_URL": settings.listen_url} if settings.listen_url else {}
+    worker = None if no_worker else AttachedWorker.start(log_format, listen)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; with the default
     # handler that kills the process before `finally` stops the worker, so exit through it.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    if worker is not None:
-        worker.start()
-    app = create_app(store, settings)
     click.echo(f"lmsbridge listening on http://{host}:{port} (store: {which_store.describe()})")
     try:
+        app = create_app(store, settings)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
@@ -204,8 +207,14 @@ def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) ->
     default=None,
     help="Jobs run at once [default: LMSBRIDGE_WORKER_CONCURRENCY, 2].",
 )
+@click.option(
+    "--attached",
+    is_flag=True,
+    hidden=True,
+    help="Run as `serve`'s worker: woken by bytes on stdin, stopped at its end.",
+)
 @_log_format_option
-def worker(concurrency: int | None, log_format: str) -> None:
+def worker(concurrency: int | None, attached: bool, log_format: str) -> None:
     """Run a worker alone: claims jobs from the store until SIGTERM or SIGINT."""
     configure_logging(log_format)
     settings = get_settings()
@@ -220,6 +229,10 @@ def worker(concurrency: int | None, log_format: str) -> None:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    if attached:
+        from lmsbridge.cli.attached_worker import follow_serve
+
+        threading.Thread(target=follow_serve, args=(stop,), name="lmsbridge-serve-pipe", daemon=True).start()
     runner.start()
     stop.wait()
     runner.stop()

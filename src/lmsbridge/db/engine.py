@@ -1,9 +1,17 @@
 """The engine behind the store: SQLite in WAL mode with write transactions that take the lock up
 front, or PostgreSQL through psycopg. Callers get a connection inside a transaction from
-`Store.read()` or `Store.write()`; the transaction belongs to the boundary that opened it."""
+`Store.read()` or `Store.write()`; the transaction belongs to the boundary that opened it.
+`Store.read_one()` runs a single statement without an explicit transaction, for the API's hot
+reads."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,9 +20,13 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from lmsbridge.db import access_changes
+from lmsbridge.db.driver_reads import DriverRead
 from lmsbridge.errors import StoreUnavailableError
 
 _WRITE = "lmsbridge_write"
+_BUSY_SECONDS = 30.0
+_NO_BEGIN = "lmsbridge_no_begin"
 
 
 def normalise_url(url: str) -> str:
@@ -25,12 +37,30 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (a no-op once it is). The first connections to a new file race to
+    switch it; SQLite answers a loser that already reads the file while another connection holds
+    the write lock "database is locked" at once, without waiting on the busy timeout (waiting
+    could deadlock). So the switch is retried here until the busy timeout has passed: processes
+    that start together on a new store wait for each other instead of failing."""
+    deadline = time.monotonic() + _BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.005)
+
+
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=8,
-        max_overflow=16,
+        connect_args={"check_same_thread": False, "timeout": _BUSY_SECONDS},
+        # As on PostgreSQL: `pool_size` kept open, as many again opened (and closed) under a burst.
+        pool_size=pool_size,
+        max_overflow=pool_size,
     )
 
     @event.listens_for(engine, "connect")
@@ -38,21 +68,68 @@ def _sqlite_engine(url: str) -> Engine:
         # Take transaction control away from the sqlite3 module so BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         # FULL: a 200 that names a task survives a power cut too, not only a crashed process.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Writers take the write lock at BEGIN, so two writers queue on busy_timeout instead of
         # one failing with "database is locked" when it upgrades a read lock.
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_NO_BEGIN, False):
+            return  # one statement, in SQLite's own implicit transaction (`Store.read_one`)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
     return engine
+
+
+class _WriteTurns:
+    """Writers of one SQLite file take turns through an flock on a file beside it, in every
+    process (`serve`'s API and its worker, a CLI command). SQLite's own wait for its write lock
+    sleeps up to 100 ms between tries, so a process that writes in a loop (the worker) wins the
+    lock again and again while another waits; a waiter here tries every millisecond, and gets the
+    lock in the writer's first pause. After `busy_timeout` it goes on to SQLite's own wait."""
+
+    POLL_SECONDS = 0.001
+
+    def __init__(self, database: str, timeout: float) -> None:
+        self.path = f"{database}-writers.lock"
+        self.timeout = timeout
+        self._mine = threading.local()  # one open file per thread: flock excludes between them
+
+    def _fd(self) -> int | None:
+        fd: int | None = getattr(self._mine, "fd", None)
+        if fd is None:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return None  # a read-only directory: SQLite's own lock still orders writers
+            self._mine.fd = fd
+        return fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        fd = self._fd()
+        held = False
+        if fd is not None:
+            deadline = time.monotonic() + self.timeout
+            while not held:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held = True
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(self.POLL_SECONDS)
+        try:
+            yield
+        finally:
+            if held and fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _is_outage(error: DBAPIError, dialect: str) -> bool:
@@ -69,8 +146,12 @@ class Store:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
+        self._write_turns: _WriteTurns | None = None
         if self.dialect == "sqlite":
-            self.engine = _sqlite_engine(self.url)
+            self.engine = _sqlite_engine(self.url, pool_size)
+            database = make_url(self.url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self._write_turns = _WriteTurns(database, timeout=_BUSY_SECONDS)
         elif self.dialect == "postgresql":
             self.engine = create_engine(
                 self.url,
@@ -88,13 +169,23 @@ class Store:
         return self.dialect == "sqlite"
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[Connection]:
+    def _transaction(self, write: bool, single: bool = False) -> Iterator[Connection]:
+        turn = self._write_turns.turn() if write and self._write_turns else contextlib.nullcontext()
         try:
-            with self.engine.connect() as conn:
+            with turn, self.engine.connect() as conn:
                 if write:
                     conn.execution_options(**{_WRITE: True})
+                elif single:
+                    # No BEGIN and no COMMIT: round trips saved on PostgreSQL, statements on SQLite.
+                    conn.execution_options(
+                        **({_NO_BEGIN: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+                    )
                 with conn.begin():
                     yield conn
+                if conn.info.pop(access_changes.CHANGED, False):
+                    # Committed: what was read while it was in flight is out of date now. (A
+                    # rolled-back change leaves the mark, and a later commit moves on for nothing.)
+                    access_changes.move_on()
         except DBAPIError as error:
             if _is_outage(error, self.dialect):
                 raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
@@ -103,6 +194,47 @@ class Store:
     def read(self) -> Any:
         """A read transaction (a consistent snapshot on both dialects)."""
         return self._transaction(write=False)
+
+    def read_one(self) -> Any:
+        """A connection for ONE read statement, run outside an explicit transaction: a single
+        statement sees a consistent snapshot on its own (SQLite and PostgreSQL alike), so the
+        BEGIN and COMMIT a `read()` adds are saved. Two statements in it may see different data."""
+        return self._transaction(write=False, single=True)
+
+    def driver_read(self, read: DriverRead, **params: Any) -> list[tuple[Any, ...]]:
+        """The rows of one SELECT run on a pooled connection's driver cursor, outside a
+        transaction (`db/driver_reads.py`); an outage raises StoreUnavailableError as `read()`."""
+        compiled = read.compiled_for(self.engine.dialect)
+        try:
+            raw = self.engine.raw_connection()  # the pool's checkout: pre-ping on PostgreSQL
+        except DBAPIError as error:
+            if _is_outage(error, self.dialect):
+                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
+            raise
+        driver = raw.driver_connection
+        cursor = None
+        try:
+            if not self.is_sqlite:  # SQLite's connections already leave transactions to us
+                driver.autocommit = True  # type: ignore[union-attr]  # no BEGIN round trip
+            cursor = raw.cursor()
+            cursor.execute(compiled.sql, compiled.parameters(params))
+            rows = list(cursor.fetchall())
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            lost = self.engine.dialect.is_disconnect(error, driver, cursor)
+            if lost:
+                raw.invalidate(error)
+            # As `_is_outage` decides for the same error wrapped by SQLAlchemy.
+            operational = isinstance(error, self.engine.dialect.loaded_dbapi.OperationalError)
+            if lost or (operational and (not self.is_sqlite or "locked" in str(error))):
+                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
+            raise
+        finally:
+            if cursor is not None:
+                cursor.close()
+            if not self.is_sqlite and raw.is_valid:
+                driver.autocommit = False  # type: ignore[union-attr]
+            raw.close()  # back to the pool
+        return compiled.convert(rows)
 
     def write(self) -> Any:
         """A write transaction, committed when the block ends without an exception."""

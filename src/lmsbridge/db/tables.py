@@ -273,9 +273,10 @@ lms_course_progressions = Table(
     Column("completed_at", UTCDateTime),
     Index("ix_lms_progressions_page", "integration_id", "id"),
     Index("ix_lms_progressions_updated", "integration_id", "updated_stamp"),
-    Index("ix_lms_progressions_user", "integration_id", "user_id", "id"),
-    Index("ix_lms_progressions_course", "integration_id", "course_id", "id"),
-    Index("ix_lms_progressions_remote", "integration_id", "remote_id"),
+    # A user or course id is derived from its integration: no integration prefix needed. No
+    # remote-id index: a lookup by remote id is one by the derived id (revision 0021).
+    Index("ix_lms_progressions_user", "user_id", "id"),
+    Index("ix_lms_progressions_course", "course_id", "id"),
 )
 
 hris_skills = Table(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
+from lmsbridge.db import access_changes
 from lmsbridge.db.tables import (
     environments,
     events,
@@ -91,12 +92,14 @@ class IntegrationRepository:
         )
 
     def save(self, integration_id: str, **values: Any) -> None:
+        access_changes.changed(self.conn)  # the API's caller cache holds integrations
         self.conn.execute(update(integrations).where(integrations.c.id == integration_id).values(**values))
 
     def delete_everything_of(self, integration_id: str) -> dict[str, int]:
         """Every row of the integration in every table, children first; returns rows per table.
         Tables are found by their `integration_id` column, so one added later is covered too."""
         removed: dict[str, int] = {}
+        access_changes.changed(self.conn)
         # The row first, exclusively: the Sandbox's writes hold it shared (sandbox/repository.py).
         self.conn.execute(
             select(integrations.c.id).where(integrations.c.id == integration_id).with_for_update()

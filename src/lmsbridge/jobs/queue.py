@@ -36,10 +36,10 @@ class Job:
     max_attempts: int
 
 
-def claim_statement(worker_id: str, lease_seconds: float, queues: tuple[str, ...], now: datetime) -> Any:
-    """The UPDATE ... RETURNING that `JobQueue.claim` runs: it leases the best runnable job (or
-    one whose lease expired), picked by a subquery with FOR UPDATE SKIP LOCKED (SQLite drops it)."""
-    candidate = (
+def _runnable(queues: tuple[str, ...], now: datetime) -> Any:
+    """The ids of jobs a worker may claim now, best first: queued and due, or running on a lease
+    that expired (its worker died)."""
+    return (
         select(jobs.c.id)
         .where(
             jobs.c.queue.in_(queues),
@@ -50,9 +50,13 @@ def claim_statement(worker_id: str, lease_seconds: float, queues: tuple[str, ...
         )
         .order_by(jobs.c.priority.desc(), jobs.c.run_after, jobs.c.id)
         .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
+
+
+def claim_statement(worker_id: str, lease_seconds: float, queues: tuple[str, ...], now: datetime) -> Any:
+    """The UPDATE ... RETURNING that `JobQueue.claim` runs: it leases the best runnable job (or
+    one whose lease expired), picked by a subquery with FOR UPDATE SKIP LOCKED (SQLite drops it)."""
+    candidate = _runnable(queues, now).with_for_update(skip_locked=True).scalar_subquery()
     return (
         update(jobs)
         .where(jobs.c.id == candidate)
@@ -137,8 +141,15 @@ class JobQueue:
     ) -> Job | None:
         """Lease the next runnable job, or one whose lease expired. On PostgreSQL the candidate
         row is locked with SKIP LOCKED, so concurrent workers never claim the same job; on SQLite
-        the write transaction itself serialises claimers."""
-        stmt = claim_statement(worker_id, lease_seconds, queues, self.clock())
+        the write transaction itself serialises claimers.
+
+        A read-only look comes first, so an idle worker polling an empty queue never takes a
+        write lock (SQLite has one for the whole store) nor writes to PostgreSQL."""
+        now = self.clock()
+        with self.store.read() as conn:
+            if conn.scalar(_runnable(queues, now)) is None:
+                return None
+        stmt = claim_statement(worker_id, lease_seconds, queues, now)
         with self.store.write() as conn:
             row = conn.execute(stmt).first()
         if row is None:

@@ -232,7 +232,11 @@ def list_page(
             stmt = stmt.where(false())  # a filter on a field the tool lacks matches nothing
             continue
         column = table.c[spec_filter.column]
-        if spec_filter.contains:
+        if spec_filter.column == "remote_id":
+            # A record's id is derived from its integration, model and remote id: the primary key
+            # answers a remote-id filter (progressions keep no remote-id index).
+            stmt = stmt.where(table.c.id.in_([derived_id(integration_id, spec.name, v) for v in values]))
+        elif spec_filter.contains:
             stmt = stmt.where(func.lower(column).like(f"%{_escape_like(values[0].lower())}%", escape="\\"))
         else:
             stmt = stmt.where(column.in_([v.lower() for v in values] if spec_filter.lower else list(values)))
@@ -249,10 +253,9 @@ def remote_id_by_id(conn: Connection, table: Table, integration_id: str, record_
 
 def progression_by_remote_id(conn: Connection, integration_id: str, remote_id: str) -> dict[str, Any] | None:
     table = t.lms_course_progressions
+    record_id = derived_id(integration_id, table.name, remote_id)  # see list_page
     row = conn.execute(
-        progressions_query(table).where(
-            table.c.integration_id == integration_id, table.c.remote_id == remote_id
-        )
+        progressions_query(table).where(table.c.integration_id == integration_id, table.c.id == record_id)
     ).first()
     return None if row is None else progression(row)
 
@@ -265,15 +268,22 @@ def course_by_remote_id(conn: Connection, integration_id: str, remote_id: str) -
     return None if row is None else courses(conn, [row], False)[0]
 
 
-def live_ids(conn: Connection, table: Table, integration_id: str) -> list[str]:
-    """Ids of the integration's records not marked deleted."""
-    return list(
-        conn.scalars(
-            select(table.c.id).where(
-                table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
-            )
-        )
+def has_records(conn: Connection, table: Table, integration_id: str) -> bool:
+    """Whether the integration has any record in the table, deleted ones included."""
+    found = conn.scalar(select(table.c.id).where(table.c.integration_id == integration_id).limit(1))
+    return found is not None
+
+
+def live_id_chunks(
+    conn: Connection, table: Table, integration_id: str, after: str | None, size: int = 10_000
+) -> list[str]:
+    """Up to `size` ids of the integration's records not marked deleted, in id order after `after`."""
+    query = select(table.c.id).where(
+        table.c.integration_id == integration_id, table.c.remote_deleted_at.is_(None)
     )
+    if after is not None:
+        query = query.where(table.c.id > after)
+    return list(conn.scalars(query.order_by(table.c.id).limit(size)))
 
 
 def cursor_key(conn: Connection) -> bytes:

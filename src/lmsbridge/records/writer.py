@@ -5,9 +5,10 @@ change, stamps the ones that did, and applies each endpoint's nested `updated_af
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -23,6 +24,7 @@ from lmsbridge.connectors.records import (
     UserRecord,
 )
 from lmsbridge.db import tables as t
+from lmsbridge.db.bulk import insert_rows, try_insert_new
 from lmsbridge.ids import derived_id
 from lmsbridge.records.registry import TABLES
 
@@ -62,16 +64,38 @@ def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+# The ids records refer to (a progression's user, revision and course, a course's provider and
+# skills) recur from one record to the next: derived once, then remembered. Bounded, so a sync
+# of any size holds at most this many.
+_referenced_id = lru_cache(maxsize=1 << 16)(derived_id)
+
+
 class RecordWriter:
     """Upserts one page of records of one integration inside the caller's write transaction,
-    which holds the stamp `stamp` (see stamps.py)."""
+    which holds the stamp `stamp` (see stamps.py).
 
-    def __init__(self, conn: Connection, integration_id: str, stamp: datetime) -> None:
+    `new_models` names models of which the integration had no record when the caller looked
+    (a first sync): their records are inserted without looking each up first. A record that
+    exists after all (a bulk task wrote it since) makes that batch take the usual path."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        integration_id: str,
+        stamp: datetime,
+        *,
+        new_models: Collection[str] = (),
+    ) -> None:
         self.conn = conn
         self.integration_id = integration_id
         self.stamp = stamp
+        self.new_models = frozenset(new_models)
 
     def id_of(self, model: str, remote_id: str) -> str:
+        return _referenced_id(self.integration_id, model, remote_id)
+
+    def _own_id(self, model: str, remote_id: str) -> str:
+        # Each record's own id comes once per sync: not worth a place in the cache.
         return derived_id(self.integration_id, model, remote_id)
 
     def write(self, model: str, records: Sequence[Record]) -> tuple[Counts, list[str]]:
@@ -79,7 +103,8 @@ class RecordWriter:
         if model == "lms_courses":
             return self.courses(records)  # type: ignore[arg-type]
         rows = [self._row(model, record) for record in records]
-        return self._upsert(TABLES[model], rows), [row["id"] for row in rows]
+        counts = self._upsert(TABLES[model], rows, new=model in self.new_models)
+        return counts, [row["id"] for row in rows]
 
     # -- flat models ---------------------------------------------------------------------------
     def _row(self, model: str, record: Record) -> dict[str, Any]:
@@ -124,7 +149,7 @@ class RecordWriter:
         fields["remote_data"] = record.remote_data
         if not isinstance(record, ProgressionRecord | HrisSkillRecord):
             fields["remote_created_at"] = record.remote_created_at
-        return {"id": self.id_of(model, record.remote_id), "remote_id": record.remote_id, **fields}
+        return {"id": self._own_id(model, record.remote_id), "remote_id": record.remote_id, **fields}
 
     def _upsert(
         self,
@@ -132,36 +157,39 @@ class RecordWriter:
         rows: list[dict[str, Any]],
         *,
         extra_fresh: frozenset[str] | set[str] = frozenset(),
+        new: bool = False,
+        digests: Sequence[str] | None = None,
     ) -> Counts:
         """Insert new rows, rewrite changed ones, leave the rest. `extra_fresh` names rows to stamp
-        even when their own fields did not change (a course whose revisions changed)."""
+        even when their own fields did not change (a course whose revisions changed); `new`: the
+        rows are expected not to exist (inserted without a lookup while that holds); `digests`: the
+        rows' data hashes when the caller has them (of the own fields: without a revision's
+        skill_ids, which are written but hashed apart)."""
         counts = Counts()
         if not rows:
             return counts
-        existing = {
-            r.id: (r.data_hash, r.remote_deleted_at)
-            for r in self.conn.execute(
-                select(table.c.id, table.c.data_hash, table.c.remote_deleted_at).where(
-                    table.c.id.in_([row["id"] for row in rows])
+        if digests is None:
+            digests = [data_hash({k: v for k, v in row.items() if k != "id"}) for row in rows]
+        if new:
+            fresh = [self._new_row(row, digest) for row, digest in zip(rows, digests, strict=True)]
+            if try_insert_new(self.conn, table, fresh):
+                counts.added += len(fresh)
+                return counts
+        existing: dict[str, tuple[str, datetime | None]] = {}
+        for chunk in _chunks([row["id"] for row in rows]):
+            existing.update(
+                (r.id, (r.data_hash, r.remote_deleted_at))
+                for r in self.conn.execute(
+                    select(table.c.id, table.c.data_hash, table.c.remote_deleted_at).where(
+                        table.c.id.in_(chunk)
+                    )
                 )
             )
-        }
         inserts, updates, touches = [], [], []
-        for row in rows:
-            own = {k: v for k, v in row.items() if k not in ("id",)}
-            digest = data_hash(own)
+        for row, digest in zip(rows, digests, strict=True):
             found = existing.get(row["id"])
             if found is None:
-                inserts.append(
-                    {
-                        **row,
-                        "integration_id": self.integration_id,
-                        "data_hash": digest,
-                        "changed_at": self.stamp,
-                        "updated_stamp": self.stamp,
-                        "remote_deleted_at": None,
-                    }
-                )
+                inserts.append(self._new_row(row, digest))
             elif found[0] != digest or found[1] is not None:
                 updates.append({**row, "data_hash": digest})
             elif row["id"] in extra_fresh:
@@ -169,7 +197,7 @@ class RecordWriter:
             else:
                 counts.unchanged += 1
         if inserts:
-            self.conn.execute(table.insert(), inserts)
+            insert_rows(self.conn, table, inserts)  # looked up under the stamp lock: they are new
         if updates:
             columns = [k for k in updates[0] if k != "id"]
             stmt = (
@@ -191,6 +219,16 @@ class RecordWriter:
         counts.added += len(inserts)
         counts.updated += len(updates) + len(touches)
         return counts
+
+    def _new_row(self, row: dict[str, Any], digest: str) -> dict[str, Any]:
+        return {
+            **row,
+            "integration_id": self.integration_id,
+            "data_hash": digest,
+            "changed_at": self.stamp,
+            "updated_stamp": self.stamp,
+            "remote_deleted_at": None,
+        }
 
     # -- courses, with their revisions -----------------------------------------------------------
     def courses(self, records: Sequence[CourseRecord]) -> tuple[Counts, list[str]]:
@@ -229,12 +267,18 @@ class RecordWriter:
                 skill_ids[revision_id] = sorted(
                     self.id_of("lms_skills", s) for s in revision.skill_remote_ids
                 )
-        moved = self._write_revisions([row["id"] for row in course_rows], revisions, skill_ids)
-        counts = self._upsert(t.lms_courses, course_rows, extra_fresh=moved)
+        new = "lms_courses" in self.new_models
+        moved = self._write_revisions([row["id"] for row in course_rows], revisions, skill_ids, new=new)
+        counts = self._upsert(t.lms_courses, course_rows, extra_fresh=moved, new=new)
         return counts, [row["id"] for row in course_rows]
 
     def _write_revisions(
-        self, course_ids: list[str], rows: list[dict[str, Any]], skill_ids: dict[str, list[str]]
+        self,
+        course_ids: list[str],
+        rows: list[dict[str, Any]],
+        skill_ids: dict[str, list[str]],
+        *,
+        new: bool = False,
     ) -> set[str]:
         """Upsert revisions, mark the ones that vanished from their course deleted; returns the
         ids of courses whose revisions were added, removed or changed."""
@@ -251,16 +295,32 @@ class RecordWriter:
                 ).where(table.c.course_id.in_(course_ids))
             )
         }
-        moved: set[str] = set()
-        for row in rows:
-            own = {k: v for k, v in row.items() if k != "id"}
-            found = before.get(row["id"])
-            if found is None or found[1] != data_hash(own) or found[2] is not None:
-                moved.add(row["course_id"])
-        for row in rows:
-            row["skill_ids"] = skill_ids[row["id"]]
         # skill_ids are not part of a revision's own fields: assignments move no stamp.
-        self._upsert_revisions(rows, before)
+        digests = [data_hash({k: v for k, v in row.items() if k != "id"}) for row in rows]
+        moved: set[str] = set()
+        for row, digest in zip(rows, digests, strict=True):
+            found = before.get(row["id"])
+            if found is None or found[1] != digest or found[2] is not None:
+                moved.add(row["course_id"])
+        self._upsert(
+            table,
+            [{**row, "skill_ids": skill_ids[row["id"]]} for row in rows],
+            new=new and not before,
+            digests=digests,
+        )
+        # A revision not among its course's before was inserted or rewritten with its skills.
+        changed_skills = [
+            {"s_id": row["id"], "s_skill_ids": skill_ids[row["id"]]}
+            for row in rows
+            if row["id"] in before and before[row["id"]][3] != skill_ids[row["id"]]
+        ]
+        if changed_skills:
+            self.conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("s_id"))
+                .values(skill_ids=bindparam("s_skill_ids")),
+                changed_skills,
+            )
         present = {row["id"] for row in rows}
         gone = [rid for rid, (_, _, deleted, _) in before.items() if rid not in present and deleted is None]
         if gone:
@@ -271,23 +331,6 @@ class RecordWriter:
             )
             moved.update(before[rid][0] for rid in gone)
         return moved
-
-    def _upsert_revisions(self, rows: list[dict[str, Any]], before: dict[str, Any]) -> None:
-        table = t.lms_course_revisions
-        plain = [{k: v for k, v in row.items() if k != "skill_ids"} for row in rows]
-        self._upsert(table, plain)
-        changed_skills = [
-            {"s_id": row["id"], "s_skill_ids": row["skill_ids"]}
-            for row in rows
-            if row["id"] not in before or before[row["id"]][3] != row["skill_ids"]
-        ]
-        if changed_skills:
-            self.conn.execute(
-                update(table)
-                .where(table.c.id == bindparam("s_id"))
-                .values(skill_ids=bindparam("s_skill_ids")),
-                changed_skills,
-            )
 
     # -- deletions -------------------------------------------------------------------------------
     def mark_deleted(self, model: str, ids: Sequence[str], sync_started: datetime) -> int:

@@ -3,6 +3,7 @@ The answers' shapes are the pydantic-free dataclasses of schemas/tasks.py, which
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -32,14 +33,18 @@ class ExternalCourse(_Strict):
     @field_validator("course_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http(s) URL")
+        _absolute_http_url(value)
         return value
 
 
+# A URL this matches is one urlsplit reads as http(s) with a host (ASCII host characters, no
+# brackets, nothing urlsplit would strip): the common case, checked without urlsplit, which
+# costs several microseconds a call and a bulk body has 10,000 URLs. Others go to urlsplit.
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9\-._~%!$&'()*+,;=:@]+(?:[/?#][^\x00-\x20\x7f]*)?")
+
+
 def _absolute_http_url(value: str | None) -> str | None:
-    if value is None:
+    if value is None or _PLAIN_HTTP_URL.fullmatch(value):
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -92,5 +97,7 @@ class TaskStatusResponse(Success[TaskStatus]):
 
 
 def canonical_items(request: CoursesBulkRequest | SkillsBulkRequest) -> list[dict[str, Any]]:
-    """Items with defaults filled in, for hashing and storing."""
-    return [item.model_dump(mode="json") for item in request.items]
+    """Items with defaults filled in, for hashing and storing (one serialisation of the list, not
+    one call per item)."""
+    items: list[dict[str, Any]] = request.model_dump(mode="json", include={"items"})["items"]
+    return items

@@ -1,13 +1,22 @@
 """One sync run: read every model the connector supports, page by page, into the store.
 
-A page is written in one transaction under the integration's stamp lock. A FULL run remembers
-which records it saw and, for each model whose every page was read, marks the others deleted;
-a model that failed part-way marks nothing (a failed or partial sync never deletes). A DELTA
-run asks the connector only for records changed since the last run began, and deletes nothing."""
+Pages are written in transactions of about WRITE_BATCH records under the integration's stamp
+lock. A FULL run remembers which records it saw and, for each model whose every page was read,
+marks the others deleted; a model that failed part-way marks nothing (a failed or partial sync
+never deletes). A DELTA run asks the connector only for records changed since the last run began,
+and deletes nothing. What a sync holds in memory is bounded by the batch, except the records it
+saw, at 8 bytes each, and only for a model the integration already had records of (a model it
+had none of has nothing to delete, and its records are inserted without being looked up)."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import queue
+import threading
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +24,12 @@ from typing import Any
 from lmsbridge.clock import to_wire
 from lmsbridge.connectors.base import Connector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, IntegrationError
+from lmsbridge.connectors.records import Record
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
 from lmsbridge.integration_store.repository import Integration, end_user_of
 from lmsbridge.jobs import JobContext, JobReleased
-from lmsbridge.records.queries import live_ids
+from lmsbridge.records.queries import has_records, live_id_chunks
 from lmsbridge.records.registry import TABLES
 from lmsbridge.records.stamps import store_now, take_stamp
 from lmsbridge.records.writer import Counts, RecordWriter
@@ -33,6 +43,40 @@ log = logging.getLogger("lmsbridge.syncs")
 # Remote clocks and ours disagree a little; a delta reads this much further back (unchanged
 # records cost a hash comparison, nothing more).
 DELTA_OVERLAP = timedelta(seconds=60)
+
+# Records written per transaction: fewer commits (each one a sync to disk) and larger statements,
+# while a transaction still holds the integration's stamp lock for a fraction of a second.
+WRITE_BATCH = 5000
+
+
+class SeenIds:
+    """The ids a FULL run read, as 64-bit hashes in sorted runs: 8 bytes a record. A hash shared
+    by an unseen record (about n**2 / 2**64) spares that record a deletion, never the reverse."""
+
+    RUN = 65536
+
+    def __init__(self) -> None:
+        self._runs: list[array[int]] = []
+        self._tail: list[int] = []
+
+    def add(self, ids: list[str]) -> None:
+        self._tail.extend(hash(i) for i in ids)
+        if len(self._tail) >= self.RUN:
+            self._seal()
+
+    def _seal(self) -> None:
+        if self._tail:
+            self._runs.append(array("q", sorted(self._tail)))
+            self._tail = []
+
+    def __contains__(self, record_id: str) -> bool:
+        self._seal()
+        key = hash(record_id)
+        for run in self._runs:
+            at = bisect_left(run, key)
+            if at < len(run) and run[at] == key:
+                return True
+        return False
 
 
 @dataclass
@@ -58,6 +102,53 @@ class SyncOutcome:
         return sorted(changed)
 
 
+def read_ahead(pages: Iterable[Sequence[Record]], depth: int = 2) -> Iterator[Sequence[Record]]:
+    """The connector's pages, read in a thread up to `depth` pages ahead of the caller: the next
+    page is fetched (a remote call, the Sandbox's SELECT) while the caller writes the last, which
+    waits on the store with the GIL released. A read's error is raised where its page would have
+    come; a caller that stops early stops the reader (the generator is closed in its thread)."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def give(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        iterator = iter(pages)
+        try:
+            for page in iterator:
+                if not give(("page", page)):
+                    return
+            give(("end", None))
+        except BaseException as error:  # handed to the caller, raised there
+            give(("error", error))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    # The reader runs in this context (a remote call tally, say, counts its calls too).
+    reader = threading.Thread(target=contextvars.copy_context().run, args=(read,), daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        reader.join()
+
+
 class SyncEngine:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -80,19 +171,24 @@ class SyncEngine:
                 continue
             counts = Counts()
             outcome.counts[model] = counts
-            seen: set[int] = set()
+            # A FULL run of a model the integration has no record of: nothing to look up, nothing
+            # to delete after (a record written meanwhile is stamped after `started`: spared).
+            first = full and not self._has_records(integration.id, model)
+            seen = SeenIds() if full and not first else None
+            batch: list[Record] = []
             try:
-                for page in connector.read(model, since):
-                    with self.store.write() as conn:
-                        stamp = take_stamp(conn, integration.id)  # a deletion holds it while it runs
-                        if SyncRepository(conn).get_run(run.id) is None:
-                            raise JobReleased  # the integration was deleted: write nothing more of it
-                        written, ids = RecordWriter(conn, integration.id, stamp).write(model, page)
-                    counts.add(written)
-                    if full:
-                        seen.update(hash(i) for i in ids)
-                    if ctx.should_stop():
-                        raise JobReleased
+                try:
+                    for page in read_ahead(connector.read(model, since)):
+                        batch.extend(page)
+                        if len(batch) >= WRITE_BATCH:
+                            self._write(run.id, integration.id, model, batch, first, counts, seen)
+                        if ctx.should_stop():
+                            raise JobReleased
+                except ConnectorError:
+                    # The pages read before a remote failure are kept.
+                    self._write(run.id, integration.id, model, batch, first, counts, seen)
+                    raise
+                self._write(run.id, integration.id, model, batch, first, counts, seen)
             except AuthenticationInvalidError as error:
                 outcome.state = SyncRunState.AUTHENTICATION_FAILED
                 outcome.errors.append(error.message)
@@ -107,7 +203,7 @@ class SyncEngine:
                 outcome.errors.append(f"{model}: {error.message}")
                 outcome.failed_models.append(model)
                 continue
-            if full:
+            if seen is not None:
                 counts.deleted += self._mark_unseen_as_deleted(
                     integration.id, model, seen, started, guard, run.id, outcome
                 )
@@ -116,31 +212,70 @@ class SyncEngine:
             outcome.state = SyncRunState.FAILED  # no model succeeded: nothing of this sync is usable
         return outcome
 
+    def _write(
+        self,
+        run_id: str,
+        integration_id: str,
+        model: str,
+        batch: list[Record],
+        first: bool,
+        counts: Counts,
+        seen: SeenIds | None,
+    ) -> None:
+        """Write the batch read so far in one transaction, and empty it."""
+        if not batch:
+            return
+        with self.store.write() as conn:
+            stamp = take_stamp(conn, integration_id)  # a deletion holds it while it runs
+            if SyncRepository(conn).get_run(run_id) is None:
+                raise JobReleased  # the integration was deleted: write nothing more of it
+            writer = RecordWriter(conn, integration_id, stamp, new_models=(model,) if first else ())
+            written, ids = writer.write(model, batch)
+        counts.add(written)
+        if seen is not None:
+            seen.add(ids)
+        batch.clear()
+
+    def _has_records(self, integration_id: str, model: str) -> bool:
+        with self.store.read() as conn:
+            return has_records(conn, TABLES[model], integration_id)
+
     def _mark_unseen_as_deleted(
         self,
         integration_id: str,
         model: str,
-        seen: set[int],
+        seen: SeenIds,
         started: datetime,
         guard: DeletionGuard,
         sync_id: str,
         outcome: SyncOutcome,
     ) -> int:
-        table = TABLES[model]
-        with self.store.read() as conn:
-            live = live_ids(conn, table, integration_id)
-        missing = [record_id for record_id in live if hash(record_id) not in seen]
+        missing: list[str] = []
+        live = 0
+        for chunk in self._live_ids(integration_id, model):
+            live += len(chunk)
+            missing.extend(record_id for record_id in chunk if record_id not in seen)
         if not missing:
             return 0
-        if guard.holds(len(missing), len(live)):
-            log.warning("sync %s: %s: %d of %d deletions held", sync_id, model, len(missing), len(live))
+        if guard.holds(len(missing), live):
+            log.warning("sync %s: %s: %d of %d deletions held", sync_id, model, len(missing), live)
             outcome.held[model] = missing
             outcome.state = SyncRunState.PARTIALLY_FAILED
-            outcome.errors.append(guard.reason(sync_id, model, len(missing), len(live)))
+            outcome.errors.append(guard.reason(sync_id, model, len(missing), live))
             return 0
         with self.store.write() as conn:
             stamp = take_stamp(conn, integration_id)
             return RecordWriter(conn, integration_id, stamp).mark_deleted(model, missing, started)
+
+    def _live_ids(self, integration_id: str, model: str) -> Iterator[list[str]]:
+        after: str | None = None
+        while True:
+            with self.store.read() as conn:
+                chunk = live_id_chunks(conn, TABLES[model], integration_id, after)
+            if not chunk:
+                return
+            yield chunk
+            after = chunk[-1]
 
 
 def finished_payload(

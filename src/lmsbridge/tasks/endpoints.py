@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
-from lmsbridge.api.deps import IntegrationDep, public_url, store_of
+from lmsbridge.api.deps import IntegrationDep, driver_rows, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.errors import InputInvalidError, not_found
@@ -21,9 +21,8 @@ from lmsbridge.schemas.bulk import (
     canonical_items,
 )
 from lmsbridge.tasks import service
-from lmsbridge.tasks.repository import TaskRepository
+from lmsbridge.tasks.repository import STATUS_READ, status_from_rows
 from lmsbridge.tasks.service import COURSES_BULK, SKILLS_BULK, TaskKind
-from lmsbridge.tasks.states import TaskStatus
 
 router = APIRouter()
 
@@ -86,14 +85,11 @@ def _submit(
     return success({"task_id": task_id}, warnings=warnings)
 
 
-def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_id: str) -> Response:
-    with store_of(request).read() as conn:
-        repo = TaskRepository(conn)
-        task = repo.get(task_id)
-        if task is None or task.integration_id != integration.id or task.kind != kind.name:
-            raise not_found(f"{kind.label} task", task_id)
-        results = repo.results(task_id) if task.status == TaskStatus.COMPLETED else None
-    return success(service.status_view(task, results))
+async def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_id: str) -> Response:
+    found = status_from_rows(await driver_rows(request, STATUS_READ, task_id=task_id))
+    if found is None or found[0].integration_id != integration.id or found[0].kind != kind.name:
+        raise not_found(f"{kind.label} task", task_id)
+    return success(service.status_view(*found))
 
 
 @router.post(
@@ -120,9 +116,9 @@ def post_courses_bulk(
     responses=ERRORS,
     tags=["Unified LMS API"],
 )
-def get_courses_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
+async def get_courses_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
     """The status of an "Upsert courses" task, with one result per item once COMPLETED."""
-    return _status(request, integration, COURSES_BULK, task_id)
+    return await _status(request, integration, COURSES_BULK, task_id)
 
 
 @router.post(
@@ -149,6 +145,6 @@ def post_skills_bulk(
     responses=ERRORS,
     tags=["Unified HRIS API"],
 )
-def get_skills_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
+async def get_skills_bulk(request: Request, integration: IntegrationDep, task_id: str) -> Response:
     """The status of an "Upsert skills" task, with one result per item once COMPLETED."""
-    return _status(request, integration, SKILLS_BULK, task_id)
+    return await _status(request, integration, SKILLS_BULK, task_id)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from lmsbridge.clock import utc_now
+from lmsbridge.db.driver_reads import DriverRead
 from lmsbridge.db.tables import task_idempotency, task_items, tasks
 from lmsbridge.tasks.states import ItemStatus, TaskStatus
 
@@ -89,6 +90,50 @@ _SET_OUTCOME = (
 
 
 _TASK_BY_ID = select(tasks).where(tasks.c.id == bindparam("task_id"))
+
+
+class ItemResult(NamedTuple):
+    origin_id: str
+    status: str
+    result_id: str | None
+    error_code: str | None
+    error_message: str | None
+
+
+# A task's status in one statement: the task, joined to its items only once it is COMPLETED (the
+# only state whose view lists them). Built once: clients poll it, through `Store.driver_read`.
+_TASK_FIELDS = [tasks.c[field.name] for field in fields(Task)]
+_STATUS = (
+    select(
+        *_TASK_FIELDS,
+        task_items.c.origin_id,
+        task_items.c.status,
+        task_items.c.result_id,
+        task_items.c.error_code,
+        task_items.c.error_message,
+    )
+    .select_from(
+        tasks.outerjoin(
+            task_items,
+            and_(task_items.c.task_id == tasks.c.id, tasks.c.status == TaskStatus.COMPLETED),
+        )
+    )
+    .where(tasks.c.id == bindparam("task_id"))
+    .order_by(task_items.c.position)
+)
+STATUS_READ = DriverRead(_STATUS, repeated=len(_TASK_FIELDS))
+
+
+def status_from_rows(rows: Sequence[Sequence[Any]]) -> tuple[Task, list[ItemResult] | None] | None:
+    """The task and, once it is COMPLETED, its items' results in order, from the rows of the
+    status statement (`STATUS_READ`)."""
+    if not rows:
+        return None
+    width = len(_TASK_FIELDS)
+    task = Task(*rows[0][:width])
+    if task.status != TaskStatus.COMPLETED:
+        return task, None
+    return task, [ItemResult(*row[width:]) for row in rows]
 
 
 class TaskRepository:
@@ -178,6 +223,10 @@ class TaskRepository:
         row = self.conn.execute(_TASK_BY_ID, {"task_id": task_id}).first()
         return _task(row) if row else None
 
+    def status(self, task_id: str) -> tuple[Task, list[ItemResult] | None] | None:
+        """The task and, once it is COMPLETED, its items' results in order."""
+        return status_from_rows(self.conn.execute(_STATUS, {"task_id": task_id}).all())
+
     def recent(self, environment_id: str, limit: int = 50) -> list[Task]:
         rows = self.conn.execute(
             select(tasks)
@@ -195,21 +244,6 @@ class TaskRepository:
         )
         return [ItemRow(r.position, r.origin_id, dict(r.payload)) for r in rows]
 
-    def results(self, task_id: str) -> list[Any]:
-        return list(
-            self.conn.execute(
-                select(
-                    task_items.c.origin_id,
-                    task_items.c.status,
-                    task_items.c.result_id,
-                    task_items.c.error_code,
-                    task_items.c.error_message,
-                )
-                .where(task_items.c.task_id == task_id)
-                .order_by(task_items.c.position)
-            )
-        )
-
     def failed_items(self, task_id: str, limit: int) -> list[Any]:
         return list(
             self.conn.execute(
@@ -221,48 +255,47 @@ class TaskRepository:
         )
 
     def record_outcomes(self, task_id: str, outcomes: Sequence[Outcome]) -> None:
-        """Store outcomes (first one wins per item) and refresh the task's counters."""
-        if outcomes:
-            now = utc_now()
-            self.conn.execute(
-                _SET_OUTCOME,
-                [
-                    {
-                        "t_id": task_id,
-                        "t_position": o.position,
-                        "t_status": o.status,
-                        "t_result_id": o.result_id,
-                        "t_remote_id": o.remote_id,
-                        "t_error_code": o.error_code,
-                        "t_error_message": o.error_message,
-                        "t_finished_at": now,
-                    }
-                    for o in outcomes
-                ],
-            )
-        self._refresh_counters(task_id)
+        """Store outcomes (first one wins per item) and add the ones stored to the task's counters."""
+        now = utc_now()
+        added = {ItemStatus.SUCCEEDED: 0, ItemStatus.FAILED: 0}
+        for status in added:
+            params = [
+                {
+                    "t_id": task_id,
+                    "t_position": o.position,
+                    "t_status": o.status,
+                    "t_result_id": o.result_id,
+                    "t_remote_id": o.remote_id,
+                    "t_error_code": o.error_code,
+                    "t_error_message": o.error_message,
+                    "t_finished_at": now,
+                }
+                for o in outcomes
+                if o.status == status
+            ]
+            if params:
+                # One statement per status, so its rowcount (the outcomes stored, not those that
+                # lost to an earlier one) is what that status's counter gains.
+                added[status] = self.conn.execute(_SET_OUTCOME, params).rowcount
+        self._add_to_counters(task_id, added[ItemStatus.SUCCEEDED], added[ItemStatus.FAILED])
 
     def fail_pending_items(self, task_id: str, code: str, message: str) -> None:
-        self.conn.execute(
+        failed = self.conn.execute(
             update(task_items)
             .where(task_items.c.task_id == task_id, task_items.c.status.is_(None))
             .values(status=ItemStatus.FAILED, error_code=code, error_message=message, finished_at=utc_now())
-        )
-        self._refresh_counters(task_id)
+        ).rowcount
+        self._add_to_counters(task_id, 0, failed)
 
-    def _refresh_counters(self, task_id: str) -> None:
-        def count(status: str) -> Any:
-            return (
-                select(func.count())
-                .where(task_items.c.task_id == task_id, task_items.c.status == status)
-                .scalar_subquery()
+    def _add_to_counters(self, task_id: str, succeeded: int, failed: int) -> None:
+        """Running counters: each outcome is counted by the transaction that stores it, so the
+        counters equal the items' statuses at every commit without recounting the items."""
+        if succeeded or failed:
+            self.conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task_id)
+                .values(succeeded=tasks.c.succeeded + succeeded, failed=tasks.c.failed + failed)
             )
-
-        self.conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id)
-            .values(succeeded=count(ItemStatus.SUCCEEDED), failed=count(ItemStatus.FAILED))
-        )
 
     def has_outcomes(self, task_id: str) -> bool:
         found = self.conn.scalar(

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+from functools import partial
 
 from lmsbridge.clock import utc_now
 from lmsbridge.config import Settings
@@ -47,6 +50,42 @@ def _course(item: ItemRow) -> CourseUpsert:
 
 def _skill(item: ItemRow) -> SkillUpsert:
     return SkillUpsert(item.origin_id, item.payload["name"], item.payload.get("status", "ACTIVE"))
+
+
+class _Flushes:
+    """A task's flushes, in order, at most one in flight. On PostgreSQL a flush commits on a
+    helper thread while the runner goes on to the next remote call, so the database server's
+    work on one batch overlaps the worker's on the next; on SQLite, where the flush and a remote
+    write to the store (the Sandbox's) would queue on the one write lock, each runs inline. A
+    worker killed meanwhile loses at most the flush in flight and the buffer: the next worker
+    redoes those items, which the remote matches by origin_id."""
+
+    def __init__(self, flush: Callable[[list[Outcome], list[Record]], None], *, overlap: bool) -> None:
+        self._flush = flush
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="lmsbridge-flush") if overlap else None
+        self._in_flight: Future[None] | None = None
+
+    def submit(self, outcomes: list[Outcome], records: list[Record]) -> None:
+        self.wait()
+        if not outcomes:
+            return
+        if self._pool is None:
+            self._flush(outcomes, records)
+        else:
+            self._in_flight = self._pool.submit(self._flush, outcomes, records)
+
+    def wait(self) -> None:
+        """Until the flush in flight has committed; raises what it raised."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
 
 
 class BulkTaskRunner:
@@ -113,37 +152,60 @@ class BulkTaskRunner:
         positions: dict[str, int],
         ctx: JobContext,
     ) -> bool:
-        """Record outcomes as they come; False when the task was timed out on the way."""
+        """Record outcomes as they come, `task_flush_items` at a time (or what came in
+        `task_flush_seconds`); False when the task was timed out on the way. A stopping worker
+        commits the outcomes it holds at the next outcome, so it hands the job back without
+        waiting for a full flush, however large flushes are."""
         buffer: list[Outcome] = []
         records: list[Record] = []
+        flush_items, flush_seconds = self.settings.task_flush_items, self.settings.task_flush_seconds
+        flushes = _Flushes(partial(self._flush, task, kind), overlap=not self.store.is_sqlite)
         last_flush = time.monotonic()
         try:
-            for outcome in stream:
-                position = positions.get(outcome.origin_id)
-                if position is None:
-                    log.warning(
-                        "task %s: connector returned unknown origin_id %r", task.id, outcome.origin_id
+            try:
+                for outcome in stream:
+                    position = positions.get(outcome.origin_id)
+                    if position is None:
+                        log.warning(
+                            "task %s: connector returned unknown origin_id %r", task.id, outcome.origin_id
+                        )
+                        continue
+                    buffer.append(self._outcome(task, kind, position, outcome))
+                    if outcome.record is not None and outcome.error is None:
+                        records.append(outcome.record)
+                    stopping = ctx.should_stop()
+                    if (
+                        stopping
+                        or len(buffer) >= flush_items
+                        or time.monotonic() - last_flush >= flush_seconds
+                    ):
+                        flushes.submit(buffer, records)
+                        buffer, records, last_flush = [], [], time.monotonic()
+                        if stopping:
+                            raise JobReleased
+                        if utc_now() >= task.deadline_at:
+                            flushes.wait()  # every outcome committed before the rest fail
+                            self._time_out(task)
+                            return False
+            except JobDeferred as deferred:
+                # The remote asks us to slow down: keep what is done, come back when it is time;
+                # unless its next slot comes after the deadline, which no item left can then meet.
+                flushes.submit(buffer, records)
+                if utc_now() + timedelta(seconds=deferred.delay_seconds) >= task.deadline_at:
+                    flushes.wait()  # every outcome committed before the rest fail
+                    self._time_out(
+                        task,
+                        f"The remote's next free slot ({deferred.delay_seconds:.0f}s away) comes after "
+                        f"the task's deadline ({self.settings.task_deadline_seconds:g}s after it was "
+                        "created).",
                     )
-                    continue
-                buffer.append(self._outcome(task, kind, position, outcome))
-                if outcome.record is not None and outcome.error is None:
-                    records.append(outcome.record)
-                if (
-                    len(buffer) >= self.settings.task_flush_items
-                    or time.monotonic() - last_flush >= self.settings.task_flush_seconds
-                ):
-                    self._flush(task, kind, buffer, records)
-                    buffer, records, last_flush = [], [], time.monotonic()
-                    if ctx.should_stop():
-                        raise JobReleased
-                    if utc_now() >= task.deadline_at:
-                        self._time_out(task)
-                        return False
-        except JobDeferred:
-            # The remote asks us to slow down: keep what is done, come back when it is time.
-            self._flush(task, kind, buffer, records)
-            raise
-        self._flush(task, kind, buffer, records)
+                    return False
+                raise
+            flushes.submit(buffer, records)
+        finally:
+            # Whatever ends the run (the end of the items, an error, a stop), it ends with every
+            # flush committed: a task is never stopped or completed under an outcome in flight.
+            flushes.close()
         return True
 
     def _outcome(self, task: Task, kind: TaskKind, position: int, outcome: ItemOutcome) -> Outcome:
@@ -180,11 +242,12 @@ class BulkTaskRunner:
             if TaskRepository(conn).complete_if_done(task.id):
                 record_completed(conn, task.id)
 
-    def _time_out(self, task: Task) -> None:
+    def _time_out(self, task: Task, message: str | None = None) -> None:
         self._stop(
             task,
             ErrorCode.TASK_TIMED_OUT,
-            f"The task did not finish before its deadline ({self.settings.task_deadline_seconds:g}s "
+            message
+            or f"The task did not finish before its deadline ({self.settings.task_deadline_seconds:g}s "
             "after it was created).",
         )
 

@@ -10,6 +10,7 @@ import pytest
 
 from lmsbridge.connectors.base import CourseUpsert, WriteAction
 from lmsbridge.connectors.errors import ConnectorError
+from lmsbridge.connectors.successfactors.streams import HISTORY, TODO
 from lmsbridge.errors import ErrorCode
 from lmsbridge.testing.emulators.kit import Fault
 from lmsbridge.testing.emulators.successfactors.site import FAILED_STATUS
@@ -130,3 +131,19 @@ def test_passthrough_reaches_odata_v4_with_the_token(tenant: Tenant) -> None:
     for path in ("https://elsewhere.example.com/x", "../oauth-api/rest/v1/token"):
         with pytest.raises(PassthroughRefused):
             c.passthrough("lms-odata-v4", SimpleNamespace(method="GET", path=path, params={}, headers={}))
+
+
+def test_no_search_results_is_an_empty_page_and_no_other_404_is(tenant: Tenant) -> None:
+    """Learning answers an empty per-learner search with an error saying "No search results"
+    (reference 1.3): the connector reads it as a page with no rows; a 404 saying anything else
+    stays an error."""
+    c = tenant.connector()
+    nobody = {"$filter": "criteria/targetUserID eq 'NOBODY'"}
+    with c.session(None) as api:
+        assert list(api.pages(HISTORY, nobody)) == []
+        assert list(api.pages(TODO, nobody)) == []
+        with pytest.raises(ConnectorError) as raised:
+            list(api.pages("public/user/userlearning-service/v1/NoSuchSet", nobody))
+    assert raised.value.code == ErrorCode.REMOTE_INPUT_INVALID
+    answered = [call.status for call in tenant.site.calls.of("GET learninghistorys")]
+    assert answered == [404]  # the emulator did answer with the error, as SAP does

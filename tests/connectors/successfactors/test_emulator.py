@@ -33,12 +33,38 @@ READ_SETS = [s for s in SETS if s.name not in ("OcnCourses", "OCNLearningEvents"
 
 
 def declared(tenant: Tenant, service: str, token: str) -> dict[str, str]:
+    return declared_types(tenant, service, token)[""]
+
+
+def declared_types(tenant: Tenant, service: str, token: str) -> dict[str, dict[str, str]]:
+    """The service's entity type (under "") and complex types (under their qualified names)."""
     answer = tenant.get(f"{service}/$metadata", token)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/xml")
     root = ET.fromstring(answer.text)
+    schema = root.find(f".//{EDM}Schema")
     entity = root.find(f".//{EDM}EntityType")
-    assert entity is not None
-    return {p.attrib["Name"]: p.attrib["Type"] for p in entity.findall(f"{EDM}Property")}
+    assert schema is not None and entity is not None
+    types = {"": {p.attrib["Name"]: p.attrib["Type"] for p in entity.findall(f"{EDM}Property")}}
+    for found in root.findall(f".//{EDM}ComplexType"):
+        properties = {p.attrib["Name"]: p.attrib["Type"] for p in found.findall(f"{EDM}Property")}
+        types[f"{schema.attrib['Namespace']}.{found.attrib['Name']}"] = properties
+    return types
+
+
+def conforms(row: dict[str, Any], properties: dict[str, str], types: dict[str, dict[str, str]]) -> None:
+    """`row` carries exactly `properties`, each of its declared type (complex collections too)."""
+    assert set(row) == set(properties)
+    for name, value in row.items():
+        kind = properties[name]
+        if kind.startswith("Collection("):
+            inner = kind[len("Collection(") : -1]
+            assert value is None or isinstance(value, list), name
+            for entry in value or []:
+                conforms(entry, types[inner], types)
+            continue
+        assert value is None or isinstance(value, PYTHON_TYPES[kind]), (name, value)
+        if kind != "Edm.Boolean":
+            assert not isinstance(value, bool), name
 
 
 def learner_with(tenant: Tenant, source: dict[str, list[dict[str, Any]]]) -> str:
@@ -59,11 +85,61 @@ def test_answers_carry_exactly_what_metadata_declares(tenant: Tenant, entity_set
     rows = answer.json()["value"]
     assert rows
     for row in rows:
-        assert set(row) == set(properties)
-        for name, value in row.items():
-            assert value is None or isinstance(value, PYTHON_TYPES[properties[name]]), (name, value)
-            if properties[name] != "Edm.Boolean":
-                assert not isinstance(value, bool), name
+        conforms(row, properties, {})
+
+
+def test_post_answers_carry_exactly_what_metadata_declares(tenant: Tenant) -> None:
+    """OCN's course post and the learning event answer with what they received, reduced to the
+    properties (and complex types) their `$metadata` declares; what is not declared is dropped."""
+    token = tenant.token()
+    headers = {"Authorization": f"Bearer {token}"}
+    ocn = "public/admin/ocn/v1"
+    course = {
+        "courseID": "meta-1",
+        "providerID": "LMSBRIDGE",
+        "status": "ACTIVE",
+        "title": [{"locale": "English", "value": "Metadata"}],
+        "description": [{"locale": "English", "value": "Checked"}],
+        "content": [
+            {
+                "providerID": "LMSBRIDGE",
+                "launchURL": "https://c.example.com/m",
+                "contentTitle": "Metadata",
+                "contentID": "meta-1",
+                "launchType": 3,
+                "mobileEnabled": True,
+                "unknownToSap": "dropped",
+            }
+        ],
+        "price": [{"currency": "EUR", "value": 1}],  # sent by some clients, not declared here
+    }
+    answer = httpx.post(
+        f"{tenant.url}/learning/odatav4/{ocn}/OcnCourses", json={"ocnCourses": [course]}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    types = declared_types(tenant, ocn, token)
+    (row,) = answer.json()["value"]
+    conforms(row, types[""], types)
+    assert row["content"][0]["launchURL"] == "https://c.example.com/m" and row["thumbnailURI"] is None
+
+    user_id = next(u for u, rows in tenant.site.todos.items() if rows)
+    events = "public/admin/learningevent-service/v1"
+    event = {
+        "userID": user_id,
+        "courseID": tenant.site.todos[user_id][0]["componentID"],
+        "providerID": "SAP_CONTENT",
+        "courseCompleted": True,
+        "completedTimestamp": 1_767_225_600_000,
+        "completionStatusID": "COMPLETE",
+        "grade": "90",
+    }
+    answer = httpx.post(
+        f"{tenant.url}/learning/odatav4/{events}/OCNLearningEvents", json=event, headers=headers
+    )
+    assert answer.status_code == 201, answer.text
+    types = declared_types(tenant, events, token)
+    body = {k: v for k, v in answer.json().items() if not k.startswith("@odata.")}
+    conforms(body, types[""], types)
 
 
 @pytest.mark.skipif(not SPECS.exists(), reason="../shared is absent")

@@ -28,7 +28,7 @@ from tests.processes import Processes
 
 pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
 __all__ = ["processes"]
-PACE = 0.05
+PACE = 0.2  # OCN's pace, shortened: 30 posts take about 6 s
 TIMEOUT = 90.0
 
 

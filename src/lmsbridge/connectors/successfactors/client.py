@@ -18,11 +18,13 @@ from lmsbridge.connectors.http.auth import OAuth2
 from lmsbridge.connectors.http.client import RemoteHttpClient
 from lmsbridge.connectors.http.paging import PagingLoopError
 from lmsbridge.connectors.http.resolution import AUTH, DEFAULT, INPUT, NOT_FOUND, PERMISSION, RATE, Resolution
+from lmsbridge.connectors.pacing import Pace
 from lmsbridge.connectors.successfactors.settings import SuccessFactorsSettings
 
 SERVICE = "SuccessFactors Learning"
 ODATA = "learning/odatav4/"
 NO_RESULTS = "No search results"
+OCN_COURSES = "public/admin/ocn/v1/OcnCourses"
 
 
 def message(response: httpx.Response) -> str:
@@ -118,22 +120,31 @@ class SuccessFactorsApi:
     ) -> None:
         self.settings = settings
         self.auth = token_auth(settings, client_id, client_secret, assertion)
-        self.client = RemoteHttpClient(
-            f"{settings.learning_url}/{ODATA}",
-            service=SERVICE,
-            timeout=settings.timeout_seconds,
-            retry=settings.retry_policy(),
-            secrets=[s for s in (client_secret, assertion) if s],
-            transport=transport,
-            pacer=pacer,
-            pace_key=pace_key,
-            pace=settings.pace(),
-            auth=self.auth,
-            headers={"Accept": "application/json"},
-        )
+
+        def client(key: str | None, pace: Pace | None) -> RemoteHttpClient:
+            return RemoteHttpClient(
+                f"{settings.learning_url}/{ODATA}",
+                service=SERVICE,
+                timeout=settings.timeout_seconds,
+                retry=settings.retry_policy(),
+                secrets=[s for s in (client_secret, assertion) if s],
+                transport=transport,
+                pacer=pacer,
+                pace_key=key,
+                pace=pace,
+                auth=self.auth,
+                headers={"Accept": "application/json"},
+            )
+
+        self.client = client(pace_key, settings.pace())
+        # OCN's course posts have a bucket of their own (one post per `ocn_pace_seconds`): every
+        # attempt, a retry too, takes a slot from it, and an OCN 429 pauses OCN posts only.
+        ocn_pace = Pace(1.0 / settings.ocn_pace_seconds if settings.ocn_pace_seconds > 0 else None)
+        self.ocn = client(f"{pace_key}:ocn" if pace_key is not None else None, ocn_pace)
 
     def close(self) -> None:
         self.client.close()
+        self.ocn.close()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         response = self.client.request("GET", path, params=params)
@@ -144,6 +155,13 @@ class SuccessFactorsApi:
 
     def post(self, path: str, body: Any) -> Any:
         response = RESOLUTION.check(self.client.request("POST", path, json=body), SERVICE)
+        return response.json() if response.content else None
+
+    def post_ocn_courses(self, courses: list[dict[str, Any]]) -> Any:
+        """`POST public/admin/ocn/v1/OcnCourses` at OCN's pace; raises `PacingDeferred` when the
+        integration's next OCN slot is further away than the pacer waits."""
+        body = {"ocnCourses": courses}
+        response = RESOLUTION.check(self.ocn.request("POST", OCN_COURSES, json=body), SERVICE)
         return response.json() if response.content else None
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Sequence[dict[str, Any]]]:

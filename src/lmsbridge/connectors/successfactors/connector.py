@@ -25,6 +25,7 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
+from lmsbridge.connectors.pacing import PacingDeferred
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.successfactors import mapping
 from lmsbridge.connectors.successfactors.client import SERVICE, SuccessFactorsApi
@@ -116,7 +117,9 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
 
     # -- actions -----------------------------------------------------------------------------------------
     def perform_deactivate_course(self, course_remote_id: str) -> CourseRecord:
-        """OCN re-post of the course with status INACTIVE (reference 1.5), read back."""
+        """OCN re-post of the course with status INACTIVE (reference 1.5), read back. It takes an OCN
+        slot like an upsert; when the next slot is further than the pacer waits, the call is
+        refused as the remote's rate limit rather than held for minutes."""
         parts = mapping.split_course(course_remote_id)
         if parts is None:
             raise not_found(course_remote_id)
@@ -124,7 +127,14 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
         if current is None:
             raise not_found(course_remote_id)
         title = current.revisions[0].title or parts[1]
-        post_ocn(self, {**ocn_course(self, parts[1], title), "status": "INACTIVE"})
+        try:
+            post_ocn(self, {**ocn_course(self, parts[1], title), "status": "INACTIVE"})
+        except PacingDeferred as deferred:  # a direct call does not wait for OCN's next slot
+            raise ConnectorError(
+                f"{SERVICE} accepts one OCN course post every {self.settings.ocn_pace_seconds:g} s; "
+                f"the next one is possible in {deferred.delay_seconds:.0f} s.",
+                code=ErrorCode.REMOTE_RATE_LIMIT_EXCEEDED,
+            ) from None
         return self.catalog_course(*parts) or current
 
     def perform_complete(

@@ -1,14 +1,15 @@
 """Course upserts through the Open Content Network (`POST public/admin/ocn/v1/OcnCourses`,
 reference 1.5): one course per post, paced at `ocn_pace_seconds` (SAP accepts one course every
-500 seconds), so items wait in the task and its progress shows how far it got; what the task's
-deadline cuts off ends as the task's timeout. The course id is the item's origin id; OCN courses
-reach the catalog (searchItem, type OCN) once Learning's import job has run, and are read back
-from there."""
+500 seconds). The posts go through the API's OCN client, whose bucket in the context's pacer is
+the integration's own OCN key, so the pace holds across tasks, worker processes and restarts
+(the store keeps it). A slot further away than the pacer will wait raises `PacingDeferred`: the
+task's job goes back to the queue until then, with the items done so far recorded (its
+`progress` shows them); what the task's deadline cuts off ends as the task's timeout. The course
+id is the item's origin id; OCN courses reach the catalog (searchItem, type OCN) once Learning's
+import job has run, and are read back from there."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,25 +23,8 @@ from lmsbridge.errors import ErrorCode
 if TYPE_CHECKING:
     from lmsbridge.connectors.successfactors.connector import SuccessFactorsConnector
 
-OCN_COURSES = "public/admin/ocn/v1/OcnCourses"
 OCN_TYPE = "OCN"  # the item type Learning's OCN import gives the courses it brings in
 LAUNCH_NEW_WINDOW = 3
-
-# When each integration last posted to OCN (monotonic seconds): the pace holds across tasks.
-_last_post: dict[str, float] = {}
-_lock = threading.Lock()
-
-
-def wait_for_pace(connector: SuccessFactorsConnector) -> None:
-    pace = connector.settings.ocn_pace_seconds
-    key = connector.integration_id
-    with _lock:
-        due = _last_post.get(key, -1e18) + pace
-    delay = due - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
-    with _lock:
-        _last_post[key] = time.monotonic()
 
 
 def ocn_course(
@@ -57,8 +41,7 @@ def ocn_course(
 
 
 def post_ocn(connector: SuccessFactorsConnector, course: dict[str, Any]) -> None:
-    wait_for_pace(connector)
-    connector.api.post(OCN_COURSES, {"ocnCourses": [course]})
+    connector.api.post_ocn_courses([course])
 
 
 class SuccessFactorsCourses(CourseWriter[Any]):

@@ -34,8 +34,10 @@ def emulation(seed: int, url: str, secret: str | None, options: dict[str, str] |
         raise ValueError(f"unknown setting {unknown[0]!r} (known: {', '.join(OPTIONS)})")
     pace = float(options.get("ocn_pace_seconds", "500"))
     client_secret = secret or secrets.token_hex(16)
+    # The connection keeps `pace` between its OCN slots; the emulator refuses posts closer than
+    # half of it, which leaves room for a request's latency on a busy machine.
     site = seeded_site(
-        seed=seed, client_id="lmsbridge-demo", client_secret=client_secret, ocn_pace_seconds=pace * 0.8
+        seed=seed, client_id="lmsbridge-demo", client_secret=client_secret, ocn_pace_seconds=pace * 0.5
     )
     return Emulation(
         create_app(site),

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lmsbridge.testing.emulators.kit import control_routes
-from lmsbridge.testing.emulators.successfactors.metadata import BY_SERVICE, SETS, csdl
+from lmsbridge.testing.emulators.successfactors.metadata import BY_SERVICE, SETS, csdl, shaped
 from lmsbridge.testing.emulators.successfactors.site import SuccessFactorsSite, odata_error
 
 NO_RESULTS = "No search results for provided search criteria"
@@ -144,14 +144,18 @@ async def post(site: SuccessFactorsSite, request: Request, service: str) -> Resp
             )
         for course in courses:
             site.receive_ocn(course)
-        return JSONResponse({"@odata.context": "$metadata#OcnCourses", "value": courses}, 200)
+        entity = BY_SERVICE[service]
+        return JSONResponse(
+            {"@odata.context": "$metadata#OcnCourses", "value": [shaped(entity, c) for c in courses]}, 200
+        )
     if service == "public/admin/learningevent-service/v1":
         if not isinstance(body, dict):
             raise ODataError(400, "BadRequest", "A learning event is a JSON object")
         problem = site.record_event(body)
         if problem:
             raise ODataError(400, "BadRequest", problem)
-        return JSONResponse({"@odata.context": "$metadata#OCNLearningEvents/$entity", **body}, 201)
+        answer = shaped(BY_SERVICE[service], body)
+        return JSONResponse({"@odata.context": "$metadata#OCNLearningEvents/$entity", **answer}, 201)
     raise ODataError(405, "MethodNotAllowed", f"POST is not supported on {service}")
 
 

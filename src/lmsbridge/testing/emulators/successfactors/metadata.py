@@ -1,10 +1,13 @@
 """The `$metadata` (OData v4 CSDL) of every service the emulator serves. Each entity type lists
 exactly the properties the emulator's rows carry (a test checks answers against it), with the
-types of the vendor-specs schemas (epoch milliseconds as Edm.Int64, revisionNumber a string)."""
+types of the vendor-specs schemas (epoch milliseconds as Edm.Int64, revisionNumber a string);
+the OCN course's localized texts and content rows are complex types (reference 1.5). The post
+services answer with what they received, `shaped` to the declared properties."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 S, I64, B, D = "Edm.String", "Edm.Int64", "Edm.Boolean", "Edm.Double"
@@ -17,6 +20,7 @@ class EntitySet:
     entity: str
     keys: tuple[str, ...]
     properties: dict[str, str]
+    complex_types: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 STUDENT = {
@@ -37,7 +41,16 @@ HISTORY = {
     "completionStatusID": S, "grade": S, "totalHours": D, "creditHours": D, "completionDate": I64,
     "lastCompletionDate": I64, "lastUpdateTimestamp": I64, "studentComponentID": I64, "componentKey": S,
 }  # fmt: skip
-OCN_COURSE = {"courseID": S, "providerID": S, "status": S, "thumbnailURI": S, "revisionNumber": I64}
+# OCN's course body (reference 1.5): localized texts and content rows are complex types.
+LOCALE_TEXT = {"locale": S, "value": S}
+OCN_CONTENT = {
+    "providerID": S, "launchURL": S, "contentTitle": S, "contentID": S, "launchType": I64, "mobileEnabled": B,
+}  # fmt: skip
+OCN_COURSE = {
+    "courseID": S, "providerID": S, "status": S, "title": "Collection(LocaleText)",
+    "description": "Collection(LocaleText)", "thumbnailURI": S, "content": "Collection(OcnContent)",
+    "revisionNumber": I64,
+}  # fmt: skip
 OCN_EVENT = {
     "userID": S, "courseID": S, "providerID": S, "courseCompleted": B, "completedTimestamp": I64,
     "completionStatusID": S, "grade": S, "totalHours": D, "creditHours": D,
@@ -57,7 +70,14 @@ SETS = (
     EntitySet(
         "public/user/userlearning-service/v1", "learninghistorys", "learninghistory", COMPONENT_KEYS, HISTORY
     ),
-    EntitySet("public/admin/ocn/v1", "OcnCourses", "OcnCourse", ("courseID",), OCN_COURSE),
+    EntitySet(
+        "public/admin/ocn/v1",
+        "OcnCourses",
+        "OcnCourse",
+        ("courseID",),
+        OCN_COURSE,
+        {"LocaleText": LOCALE_TEXT, "OcnContent": OCN_CONTENT},
+    ),
     EntitySet(
         "public/admin/learningevent-service/v1",
         "OCNLearningEvents",
@@ -73,19 +93,56 @@ def namespace(entity_set: EntitySet) -> str:
     return "com.sap.hana.lms." + entity_set.service.replace("/", ".").replace("-", "")
 
 
+def complex_type(kind: str) -> str | None:
+    """The complex type a property holds a collection of (`Collection(LocaleText)`), or None."""
+    if kind.startswith("Collection(") and not kind.startswith("Collection(Edm."):
+        return kind[len("Collection(") : -1]
+    return None
+
+
+def shaped(entity_set: EntitySet, row: dict[str, Any]) -> dict[str, Any]:
+    """A received body as the service answers it: exactly the declared properties (null when
+    absent), complex collections reduced to their declared properties the same way."""
+
+    def reduce(properties: dict[str, str], source: Any) -> dict[str, Any]:
+        source = source if isinstance(source, dict) else {}
+        out: dict[str, Any] = {}
+        for name, kind in properties.items():
+            value = source.get(name)
+            inner = complex_type(kind)
+            if inner is not None and isinstance(value, list):
+                value = [reduce(entity_set.complex_types[inner], v) for v in value]
+            out[name] = value
+        return out
+
+    return reduce(entity_set.properties, row)
+
+
+def _properties(properties: dict[str, str], keys: tuple[str, ...], ns: str) -> str:
+    def typed(kind: str) -> str:
+        inner = complex_type(kind)
+        return f"Collection({ns}.{inner})" if inner is not None else kind
+
+    return "".join(
+        f'<Property Name="{escape(name)}" Type="{typed(kind)}" Nullable="{str(name not in keys).lower()}"/>'
+        for name, kind in properties.items()
+    )
+
+
 def csdl(entity_set: EntitySet) -> str:
     ns = namespace(entity_set)
     keys = "".join(f'<PropertyRef Name="{k}"/>' for k in entity_set.keys)
-    props = "".join(
-        f'<Property Name="{escape(name)}" Type="{kind}" Nullable="{nullable}"/>'
-        for name, kind in entity_set.properties.items()
-        for nullable in [str(name not in entity_set.keys).lower()]
+    props = _properties(entity_set.properties, entity_set.keys, ns)
+    complex_types = "".join(
+        f'<ComplexType Name="{name}">{_properties(properties, (), ns)}</ComplexType>'
+        for name, properties in entity_set.complex_types.items()
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">'
         "<edmx:DataServices>"
         f'<Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" Namespace="{ns}">'
+        f"{complex_types}"
         f'<EntityType Name="{entity_set.entity}"><Key>{keys}</Key>{props}</EntityType>'
         f'<EntityContainer Name="EntityContainer">'
         f'<EntitySet Name="{entity_set.name}" EntityType="{ns}.{entity_set.entity}"/>'

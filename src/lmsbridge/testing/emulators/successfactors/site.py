@@ -55,6 +55,7 @@ class SuccessFactorsSite(Emulator):
     histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     ocn_courses: dict[str, dict[str, Any]] = field(default_factory=dict)
     learning_events: list[dict[str, Any]] = field(default_factory=list)
+    ocn_posted_at: list[float] = field(default_factory=list)  # when each accepted OCN post came (epoch s)
     ocn_pace_seconds: float = OCN_PACE_SECONDS
     import_on_post: bool = True  # False: OCN courses wait in staging until `run_ocn_import()`
     repeat_first_page: bool = False
@@ -83,6 +84,7 @@ class SuccessFactorsSite(Emulator):
             if wait > 0:
                 return wait
             self._last_ocn = time.monotonic()
+            self.ocn_posted_at.append(time.time())
             return 0.0
 
     def receive_ocn(self, course: dict[str, Any]) -> None:

@@ -1,0 +1,99 @@
+"""The driver-level insert of db/bulk.py stores what SQLAlchemy's own INSERT stores, on the
+store under test (SQLite's text datetimes compare as text: one format or the other would break
+`updated_after`), and a batch with an existing key inserts nothing and leaves the transaction
+usable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from lmsbridge.db import Store
+from lmsbridge.db import tables as t
+from lmsbridge.db.bulk import insert_rows, try_insert_new
+from tests.conftest import fresh_store
+
+TABLE = t.lms_course_progressions
+JSON_COLUMNS = {"remote_data"}
+
+
+@pytest.fixture(scope="module")
+def store(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    with fresh_store(db_kind, tmp_path_factory, "bulk") as store:
+        yield store
+
+
+def row(record_id: str, **changes: Any) -> dict[str, Any]:
+    on_the_second = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    values = {
+        "id": record_id,
+        "integration_id": "sandbox:bulk",
+        "remote_id": f"remote-{record_id}",
+        "remote_created_at": None,
+        "remote_deleted_at": None,
+        "changed_at": on_the_second,
+        "updated_stamp": datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC),
+        "remote_data": {"name": 'Zoë "quoted"', "nested": [1, None, {"a": "b"}]},
+        "data_hash": "0" * 32,
+        "anonymised_at": None,
+        "user_id": "u" * 24,
+        "course_revision_id": "r" * 24,
+        "course_id": None,
+        "user_remote_id": "user-1",
+        "revision_remote_id": "rev-1",
+        "course_remote_id": None,
+        "status": "COMPLETED",
+        "enrolled_at": datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        "completed_at": None,
+    }
+    return {**values, **changes}
+
+
+def raw(store: Store, record_id: str) -> dict[str, Any]:
+    """The stored values as the driver returns them, without SQLAlchemy's result processing."""
+    names = [c.name for c in TABLE.columns if c.name != "id"]
+    with store.read() as conn:
+        param = "?" if store.is_sqlite else "%s"
+        found = conn.exec_driver_sql(
+            f"SELECT {', '.join(names)} FROM {TABLE.name} WHERE id = {param}", (record_id,)
+        ).one()
+    values = dict(zip(names, found, strict=True))
+    for name in JSON_COLUMNS:  # JSON text may be spaced differently: compared as JSON (SQL NULL apart)
+        text = values[name]
+        values[name] = ("json", orjson.loads(text)) if isinstance(text, str | bytes) else text
+    return values
+
+
+def test_insert_rows_stores_what_sqlalchemy_s_insert_stores(store: Store) -> None:
+    for record_id, data in (("core-a", {"k": 1}), ("core-b", None)):
+        with store.write() as conn:
+            conn.execute(TABLE.insert(), [row(record_id, remote_data=data)])
+        with store.write() as conn:
+            insert_rows(conn, TABLE, [row(f"bulk-{record_id[-1]}", remote_data=data)])
+    for suffix in ("a", "b"):
+        core, bulk = raw(store, f"core-{suffix}"), raw(store, f"bulk-{suffix}")
+        assert bulk.pop("remote_id") == f"remote-bulk-{suffix}"
+        assert core.pop("remote_id") == f"remote-core-{suffix}"
+        assert bulk == core
+    with store.read() as conn:
+        read_back = conn.execute(select(TABLE).where(TABLE.c.id == "bulk-a")).one()
+    assert read_back.updated_stamp == row("x")["updated_stamp"]
+    assert read_back.changed_at == row("x")["changed_at"]
+
+
+def test_a_batch_with_an_existing_key_inserts_nothing_and_the_transaction_goes_on(store: Store) -> None:
+    with store.write() as conn:
+        insert_rows(conn, TABLE, [row("exists")])
+    with store.write() as conn:
+        assert not try_insert_new(conn, TABLE, [row("new-1"), row("exists"), row("new-2")])
+        assert try_insert_new(conn, TABLE, [row("new-3")])
+    with store.read() as conn:
+        ids = set(conn.scalars(select(TABLE.c.id).where(TABLE.c.id.in_(["new-1", "new-2", "new-3"]))))
+        total = conn.scalar(select(func.count()).select_from(TABLE).where(TABLE.c.id == "exists"))
+    assert ids == {"new-3"}
+    assert total == 1
