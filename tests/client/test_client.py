@@ -22,12 +22,17 @@ from lmsbridge.client import (
     CourseProgression,
     InputInvalidError,
     IntegrationError,
+    ItemFailed,
+    ItemSucceeded,
     NotFoundError,
     RateLimitError,
     RetryPolicy,
     ServerError,
     SkillInput,
     Task,
+    TaskCompleted,
+    TaskPending,
+    Tool,
     User,
     WaitTimeoutError,
 )
@@ -58,9 +63,15 @@ def test_check_api_key_and_integration(live: Server) -> None:
         assert client.check_api_key().environment_id == tenant.environment_id
         integration = client.integrations.get()
         assert integration.id == tenant.integration
-        assert integration.tool == "sandbox"
+        # The tool is the wire's object, as a Kombo user reads it.
+        assert isinstance(integration.tool, Tool)
+        assert integration.tool.id == "sandbox" and integration.tool.label == "Sandbox"
         assert integration.status == "ACTIVE"
-        assert {m["id"] for m in integration.read_models} >= {"lms_users", "lms_courses"}
+        assert integration.raw["tool"]["id"] == "sandbox"
+        assert {m.id for m in integration.read_models} >= {"lms_users", "lms_courses"}
+        users = next(m for m in integration.read_models if m.id == "lms_users")
+        assert users.is_available and users.coverage_status == "SUPPORTED" and users.label == "Users"
+        assert isinstance(integration.created_at, datetime)
 
 
 def test_reads_return_typed_records_across_many_pages_re_sending_the_filters(live: Server) -> None:
@@ -115,8 +126,8 @@ def test_async_client_pages_and_calls_like_the_sync_one(live: Server) -> None:
 
     count, pages, env, task = asyncio.run(main())
     assert (count, pages, env) == (260, 3, tenant.environment_id)
-    assert task.status == "COMPLETED"
-    assert task.data is not None and task.data[0].status == "SUCCEEDED"
+    assert isinstance(task, TaskCompleted)
+    assert isinstance(task.data[0], ItemSucceeded)
 
 
 def test_wait_polls_a_slow_task_to_its_end_and_gives_up_at_its_timeout(live: Server) -> None:
@@ -129,19 +140,24 @@ def test_wait_polls_a_slow_task_to_its_end_and_gives_up_at_its_timeout(live: Ser
         seen: list[Task] = []
         with pytest.raises(WaitTimeoutError) as timed_out:
             client.tasks.wait(created.task_id, timeout=0.3)
-        assert isinstance(timed_out.value.last, Task) and timed_out.value.last.status == "PENDING"
+        last = timed_out.value.last
+        assert isinstance(last, TaskPending) and last.status == "PENDING" and not last.finished
+        assert last.data is None and last.error is None and last.failed_items == []
+        assert last.completed_at is None and isinstance(last.created_at, datetime)
         task = client.tasks.wait(created.task_id, timeout=60, on_progress=seen.append)
-    assert task.status == "COMPLETED"
-    assert task.progress is not None and task.progress.total == 40 and task.progress.failed == 1
+    assert isinstance(task, TaskCompleted) and task.finished and task.error is None
+    assert task.progress.total == 40 and task.progress.failed == 1 and task.progress.done == 40
     assert any(t.status == "PENDING" for t in seen), "the task finished before the first poll"
     assert [t.progress.percent for t in seen if t.progress] == sorted(
         t.progress.percent for t in seen if t.progress
     )
     [failed] = task.failed_items
     assert failed.origin_id == "slow-3"
-    assert failed.error is not None and failed.error.code == "REMOTE.INPUT_INVALID"
+    assert isinstance(failed, ItemFailed) and failed.error.code == "REMOTE.INPUT_INVALID"
     assert failed.error.log_url
-    assert all(item.id for item in task.data or [] if item.status == "SUCCEEDED")
+    assert len(task.succeeded_items) == 39 and len(task.data) == 40
+    # Course tasks echo the id as course_id (DESIGN.md section 5).
+    assert all(item.data.id and item.data.course_id == item.data.id for item in task.succeeded_items)
 
 
 def test_a_content_provider_run_end_to_end(live: Server) -> None:
@@ -157,7 +173,7 @@ def test_a_content_provider_run_end_to_end(live: Server) -> None:
         task = client.tasks.wait(created.task_id, timeout=60)
         assert task.status == "COMPLETED" and not task.failed_items
         [ours] = [c for c in client.courses.list() if c.origin_id == "intro-101"]
-        assert ours.id == (task.data or [])[0].id
+        assert [item.data.id for item in task.succeeded_items] == [ours.id]
         enrolled = client.progressions.enrol(users[0].id, ours.revisions[-1].id)
         assert enrolled.user_id == users[0].id
         done = client.progressions.complete(enrolled.id, completed_at="2026-01-05", score=90)
@@ -168,8 +184,9 @@ def test_a_content_provider_run_end_to_end(live: Server) -> None:
         assert deactivated.id == ours.id
         skills = client.skills.bulk_upsert([SkillInput("py", "Python")])
         skill_task = client.tasks.wait(skills.task_id, "skills", timeout=60)
-        assert skill_task.status == "COMPLETED"
-        assert (skill_task.data or [])[0].status == "SUCCEEDED"
+        assert isinstance(skill_task, TaskCompleted)
+        [written] = skill_task.succeeded_items
+        assert written.origin_id == "py" and written.data.id and written.data.course_id is None
 
 
 def test_force_sync_and_wait_for_it(live: Server) -> None:

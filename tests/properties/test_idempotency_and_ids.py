@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmsbridge.ids import ALPHABET, ID_LENGTH, derived_id, integration_id, is_id, new_id
-from lmsbridge.schemas.tasks import CoursesBulkRequest, SkillsBulkRequest, canonical_items
+from lmsbridge.schemas.bulk import CoursesBulkRequest, SkillsBulkRequest, canonical_items
 from lmsbridge.tasks.service import body_hash
 
 BOUNDED = settings(max_examples=200, deadline=None, derandomize=True)

@@ -19,7 +19,7 @@ from typing import Any, Literal, TextIO, TypeVar
 
 import click
 
-from lmsbridge.client import Client, LmsBridgeClientError, RetryPolicy, Task, WaitTimeoutError
+from lmsbridge.client import Client, LmsBridgeClientError, RetryPolicy, Task, TaskFailed, WaitTimeoutError
 from lmsbridge.client.errors import APIStatusError, NotFoundError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -375,29 +375,22 @@ def _wait_all(client: Client, batches: list[_Batch], total: int, timeout: float,
 
 
 def _failures(batch: _Batch) -> Iterator[dict[str, Any]]:
+    """One row per failed item; when the task FAILED as a whole, every item of the batch, with the
+    task's error."""
     task = batch.final
     assert task is not None
-    if task.status == "FAILED":
-        error = task.error
-        for item in batch.items:
-            yield {
-                "origin_id": item["origin_id"],
-                "task_id": task.task_id,
-                "code": error.code if error else None,
-                "title": error.title if error else None,
-                "message": error.message if error else "the task failed",
-                "log_url": error.log_url if error else None,
-            }
-        return
-    for result in task.failed_items:
-        error = result.error
+    if isinstance(task, TaskFailed):
+        failed = [(item["origin_id"], task.error) for item in batch.items]
+    else:
+        failed = [(result.origin_id, result.error) for result in task.failed_items]
+    for origin_id, error in failed:
         yield {
-            "origin_id": result.origin_id,
+            "origin_id": origin_id,
             "task_id": task.task_id,
-            "code": error.code if error else None,
-            "title": error.title if error else None,
-            "message": error.message if error else "",
-            "log_url": error.log_url if error else None,
+            "code": error.code,
+            "title": error.title,
+            "message": error.message,
+            "log_url": error.log_url,
         }
 
 
@@ -656,14 +649,9 @@ def _print_task(task: Task) -> None:
     if task.progress:
         p = task.progress
         click.echo(f"progress   {p.percent}% ({p.succeeded} succeeded, {p.failed} failed of {p.total})")
-    if task.error:
+    if isinstance(task, TaskFailed):
         click.echo(f"error      {task.error.code}: {task.error.message} ({task.error.log_url})")
-    rows = [
-        (item.origin_id, item.error.code or "", item.error.message)
-        if item.error
-        else (item.origin_id, "", "")
-        for item in task.failed_items
-    ]
+    rows = [(item.origin_id, item.error.code or "", item.error.message) for item in task.failed_items]
     if rows:
         origin_width = max(len(r[0]) for r in rows)
         code_width = max(len(r[1]) for r in rows)

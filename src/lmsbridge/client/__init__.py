@@ -32,11 +32,15 @@ from lmsbridge.client.models import (
     SyncRequested,
     SyncRun,
     Task,
+    TaskCompleted,
     TaskCreated,
+    TaskFailed,
     TaskItemResult,
-    TaskProgress,
+    TaskPending,
     User,
 )
+from lmsbridge.schemas.integrations import Coverage, FieldCoverage, Tool
+from lmsbridge.schemas.tasks import ItemFailed, ItemSucceeded, ItemWritten, TaskProgress
 
 __all__ = [
     "APIConnectionError",
@@ -51,11 +55,16 @@ __all__ = [
     "CourseInput",
     "CourseProgression",
     "CourseRevision",
+    "Coverage",
     "ErrorInfo",
+    "FieldCoverage",
     "HrisSkill",
     "InputInvalidError",
     "Integration",
     "IntegrationError",
+    "ItemFailed",
+    "ItemSucceeded",
+    "ItemWritten",
     "LmsBridgeClientError",
     "NotFoundError",
     "Page",
@@ -69,9 +78,13 @@ __all__ = [
     "SyncRequested",
     "SyncRun",
     "Task",
+    "TaskCompleted",
     "TaskCreated",
+    "TaskFailed",
     "TaskItemResult",
+    "TaskPending",
     "TaskProgress",
+    "Tool",
     "User",
     "WaitTimeoutError",
 ]

@@ -26,6 +26,7 @@ from lmsbridge.client.models import (
     Task,
     TaskCreated,
     User,
+    task_from_wire,
 )
 
 T = TypeVar("T")
@@ -273,7 +274,7 @@ class AsyncProgressions(AsyncListResource[CourseProgression]):
 
 class AsyncTasks(_Resource):
     async def get(self, task_id: str, kind: TaskKind = "courses") -> Task:
-        return Task.from_wire((await self._client.request("GET", f"{BULK_PATHS[kind]}/{task_id}"))["data"])
+        return task_from_wire((await self._client.request("GET", f"{BULK_PATHS[kind]}/{task_id}"))["data"])
 
     async def wait(
         self,

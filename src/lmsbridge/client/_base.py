@@ -157,7 +157,7 @@ def new_idempotency_key() -> str:
 
 def task_created(body: dict[str, Any], kind: TaskKind) -> TaskCreated:
     warnings = [str(w.get("message", w)) for w in body.get("warnings") or []]
-    return TaskCreated(str(body["data"]["task_id"]), warnings, kind)
+    return TaskCreated(task_id=str(body["data"]["task_id"]), warnings=warnings, kind=kind)
 
 
 def complete_body(completed_at: datetime | date | str | None, score: int | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from lmsbridge.client.models import (
     Task,
     TaskCreated,
     User,
+    task_from_wire,
 )
 
 T = TypeVar("T")
@@ -289,7 +290,7 @@ class Progressions(ListResource[CourseProgression]):
 
 class Tasks(_Resource):
     def get(self, task_id: str, kind: TaskKind = "courses") -> Task:
-        return Task.from_wire(self._client.request("GET", f"{BULK_PATHS[kind]}/{task_id}")["data"])
+        return task_from_wire(self._client.request("GET", f"{BULK_PATHS[kind]}/{task_id}")["data"])
 
     def wait(
         self,

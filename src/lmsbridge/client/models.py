@@ -10,47 +10,16 @@ import typing
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import UnionType
-from typing import Any, Literal, Self, Union
+from typing import Any, ClassVar, Literal, Self, TypeAlias, Union
 
-from lmsbridge.schemas import integrations, records, syncs
+from lmsbridge.schemas import integrations, records, syncs, tasks
+from lmsbridge.schemas.errors import ErrorBody
 
 
 def _dt(value: Any) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class Integration:
-    id: str
-    tool: str
-    category: str | None
-    status: str
-    setup_status: str | None
-    created_at: datetime | None
-    read_models: list[dict[str, Any]]
-    write_actions: list[dict[str, Any]]
-    raw: dict[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Integration:
-        tool = d.get("tool")
-        return cls(
-            d["id"],
-            str(tool.get("id") if isinstance(tool, dict) else tool),
-            d.get("category"),
-            d["status"],
-            d.get("setup_status"),
-            _dt(d.get("created_at")),
-            list(d.get("read_models") or []),
-            list(d.get("write_actions") or []),
-            d,
-        )
 
 
 def _parse(hint: Any, value: Any) -> Any:
@@ -62,7 +31,9 @@ def _parse(hint: Any, value: Any) -> Any:
     origin = typing.get_origin(hint)
     if origin in (Union, UnionType) and len(args) == 1:
         return _parse(args[0], value)
-    if origin is list and args and dataclasses.is_dataclass(args[0]):
+    if origin in (Union, UnionType) and isinstance(value, dict) and _is_shape(hint):
+        return _variant(args, value)
+    if origin is list and args and _is_shape(args[0]):
         return [_parse(args[0], item) for item in value]
     if hint is datetime:
         return _dt(value)
@@ -71,6 +42,25 @@ def _parse(hint: Any, value: Any) -> Any:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, dict):
         return _record(_CLIENT_RECORDS.get(hint, hint), value)
     return value
+
+
+def _is_shape(hint: Any) -> bool:
+    """A dataclass, or a union of dataclasses (told apart by their Literal fields)."""
+    if typing.get_origin(hint) in (Union, UnionType):
+        return all(dataclasses.is_dataclass(a) for a in typing.get_args(hint))
+    return dataclasses.is_dataclass(hint)
+
+
+def _variant(variants: typing.Sequence[Any], d: dict[str, Any]) -> Any:
+    """The object as the one variant of a tagged union (the task states, the item outcomes)
+    whose Literal fields, such as `status`, all hold the object's values."""
+    for shape in variants:
+        cls = _CLIENT_RECORDS.get(shape, shape)
+        literals = {n: h for n, h in _hints(cls).items() if typing.get_origin(h) is Literal}
+        if all(d.get(name) in typing.get_args(hint) for name, hint in literals.items()):
+            return _record(cls, d)
+    names = ", ".join(v.__name__ for v in variants)
+    raise ValueError(f"the answer's object is none of {names}: status {d.get('status')!r}")
 
 
 def _record(cls: Any, d: dict[str, Any]) -> Any:
@@ -144,99 +134,98 @@ class ApiKeyInfo(integrations.ApiKeyCheck, _FromWire):
     raw: dict[str, Any] = field(repr=False, compare=False)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Integration(integrations.IntegrationDetails, _FromWire):
+    """`GET /integrations/{id}`: `tool` is the tool object (`integration.tool.id`, `.label`, ...)."""
+
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+
 # A nested shape the client extends is built as the client's class.
 _CLIENT_RECORDS: dict[Any, type] = {records.CourseRevision: CourseRevision}
 
 
-@dataclass(frozen=True)
-class ErrorInfo:
-    code: str | None
-    title: str | None
-    message: str
-    log_url: str | None
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any] | None) -> ErrorInfo | None:
-        if not d:
-            return None
-        return cls(d.get("code"), d.get("title"), str(d.get("message") or ""), d.get("log_url"))
+# An error object (of a failed task or item) is the shared shape itself: the client adds nothing.
+ErrorInfo = ErrorBody
 
 
-@dataclass(frozen=True)
-class TaskItemResult:
-    origin_id: str
-    status: Literal["SUCCEEDED", "FAILED"]
-    data: dict[str, Any] | None
-    error: ErrorInfo | None
+class _TaskState(_FromWire):
+    """What the three states of a task share beyond their wire fields: `finished`, and the items
+    by outcome (empty until the task is COMPLETED)."""
+
+    finished: ClassVar[bool] = True
 
     @property
-    def id(self) -> str | None:
-        """The id of the written course or skill, when the item succeeded."""
-        return None if not self.data else self.data.get("id")
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> TaskItemResult:
-        return cls(d["origin_id"], d["status"], d.get("data"), ErrorInfo.from_wire(d.get("error")))
-
-
-@dataclass(frozen=True)
-class TaskProgress:
-    total: int
-    succeeded: int
-    failed: int
-    percent: int
+    def failed_items(self) -> list[tasks.ItemFailed]:
+        return []
 
     @property
-    def done(self) -> int:
-        return self.succeeded + self.failed
+    def succeeded_items(self) -> list[tasks.ItemSucceeded]:
+        return []
 
 
-@dataclass(frozen=True)
-class Task:
-    task_id: str
-    status: Literal["PENDING", "COMPLETED", "FAILED"]
-    created_at: datetime | None
-    completed_at: datetime | None
-    progress: TaskProgress | None
-    data: list[TaskItemResult] | None
-    error: ErrorInfo | None
+@dataclass(frozen=True, kw_only=True)
+class TaskPending(tasks.TaskPending, _TaskState):
+    """A task still running; `data` and `error` read None."""
+
+    finished: ClassVar[bool] = False
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @property
-    def finished(self) -> bool:
-        return self.status != "PENDING"
+    def data(self) -> None:
+        return None
 
     @property
-    def failed_items(self) -> list[TaskItemResult]:
-        return [item for item in self.data or [] if item.status == "FAILED"]
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Task:
-        p = d.get("progress")
-        progress = (
-            TaskProgress(int(p["total"]), int(p["succeeded"]), int(p["failed"]), int(p["percent"]))
-            if isinstance(p, dict)
-            else None
-        )
-        data = d.get("data")
-        return cls(
-            d["task_id"],
-            d["status"],
-            _dt(d.get("created_at")),
-            _dt(d.get("completed_at")),
-            progress,
-            None if data is None else [TaskItemResult.from_wire(item) for item in data],
-            ErrorInfo.from_wire(d.get("error")),
-            d,
-        )
+    def error(self) -> None:
+        return None
 
 
-@dataclass(frozen=True)
-class TaskCreated:
-    """What a bulk submit answers: the task's id, and warnings (e.g. that an identical submit
-    returned the existing task)."""
+@dataclass(frozen=True, kw_only=True)
+class TaskCompleted(tasks.TaskCompleted, _TaskState):
+    """Every item has an outcome, in `data`; `error` reads None."""
 
-    task_id: str
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def error(self) -> None:
+        return None
+
+    @property
+    def failed_items(self) -> list[tasks.ItemFailed]:
+        return [item for item in self.data if isinstance(item, tasks.ItemFailed)]
+
+    @property
+    def succeeded_items(self) -> list[tasks.ItemSucceeded]:
+        return [item for item in self.data if isinstance(item, tasks.ItemSucceeded)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskFailed(tasks.TaskFailed, _TaskState):
+    """Nothing ran: `error` says why; `data` reads None."""
+
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def data(self) -> None:
+        return None
+
+
+# A task as `client.tasks.get` answers it: one of its three wire states. Narrow it with
+# `isinstance` (or on `status`) to reach what only one state has.
+Task: TypeAlias = TaskPending | TaskCompleted | TaskFailed
+TaskItemResult: TypeAlias = tasks.ItemSucceeded | tasks.ItemFailed
+
+
+def task_from_wire(d: dict[str, Any]) -> Task:
+    """The state of the task the answer's object is in, by its `status`."""
+    return typing.cast(Task, _variant((TaskPending, TaskCompleted, TaskFailed), d))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskCreated(tasks.TaskCreated):
+    """What a bulk submit answers: the task's id, the envelope's warnings (e.g. that an identical
+    submit returned the existing task), and which kind of task it is."""
+
     warnings: list[str]
     kind: Literal["courses", "skills"]
 

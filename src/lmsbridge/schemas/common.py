@@ -6,6 +6,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
+from lmsbridge.schemas.errors import ErrorBody
+
 DataT = TypeVar("DataT")
 
 
@@ -21,13 +23,6 @@ WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 class Warning_(BaseModel):
     message: str
-
-
-class ErrorBody(BaseModel):
-    code: str | None
-    title: str | None
-    message: str
-    log_url: str | None
 
 
 class ErrorResponse(BaseModel):

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from lmsbridge.schemas.integrations import EndUser
+from lmsbridge.schemas.tasks import TaskProgress
 
 Category = Literal["HRIS", "ATS", "ASSESSMENT", "LMS"]
 
@@ -49,19 +50,12 @@ class SyncFinishedWebhookPayload(BaseModel):
     data: SyncFinishedData
 
 
-class TaskProgressCounts(BaseModel):
-    total: int
-    succeeded: int
-    failed: int
-    percent: int
-
-
 class TaskCompletedData(BaseModel):
     task_id: str
     integration_id: str
     status: Literal["COMPLETED", "FAILED"]
     completed_at: datetime | None
-    progress: TaskProgressCounts
+    progress: TaskProgress
 
 
 class TaskCompletedWebhookPayload(BaseModel):

@@ -1,101 +1,24 @@
-"""Bodies of the bulk endpoints and the shapes of their task status."""
+"""Wire shapes of the bulk tasks: the submit's answer and the three states of a task's status.
+Pydantic-free dataclasses, one definition for the server's response models and the client's tasks
+(see schemas/records.py); the request bodies, which pydantic validates, are in schemas/bulk.py."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from lmsbridge.schemas.common import ErrorBody, Success, SuccessWithWarnings, WholeNumber
-
-LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
-OriginId = Annotated[str, Field(min_length=1, max_length=255)]
+from lmsbridge.schemas.errors import ErrorBody
+from lmsbridge.schemas.tagged import Tagged
 
 
-class _Strict(BaseModel):
-    # Strict: "45" is not a duration and 1 is not a title. Unknown fields are ignored, as Kombo does.
-    model_config = ConfigDict(strict=True, extra="ignore")
-
-
-class ExternalCourse(_Strict):
-    type: Literal["EXTERNAL"]
-    title: str = Field(min_length=1)
-    description: str | None = None
-    course_url: str = Field(min_length=1)
-    thumbnail_url: str | None = None
-    duration: WholeNumber | None = Field(None, gt=0, description="Minutes.")
-    languages: list[LanguageTag] | None = None
-
-    @field_validator("course_url")
-    @classmethod
-    def _absolute_url(cls, value: str) -> str:
-        _absolute_http_url(value)
-        return value
-
-
-# A URL this matches is one urlsplit reads as http(s) with a host (ASCII host characters, no
-# brackets, nothing urlsplit would strip): the common case, checked without urlsplit, which
-# costs several microseconds a call and a bulk body has 10,000 URLs. Others go to urlsplit.
-_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9\-._~%!$&'()*+,;=:@]+(?:[/?#][^\x00-\x20\x7f]*)?")
-
-
-def _absolute_http_url(value: str | None) -> str | None:
-    if value is None or _PLAIN_HTTP_URL.fullmatch(value):
-        return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http(s) URL")
-    return value
-
-
-CallbackUrl = Annotated[
-    str | None,
-    Field(
-        None,
-        max_length=2000,
-        description="Extension: receives the task's `task-completed` event once it ends, signed "
-        "with the environment's callback secret (X-Kombo-Signature).",
-    ),
-]
-
-
-class CourseBulkItem(_Strict):
-    origin_id: OriginId
-    course: ExternalCourse
-
-
-class CoursesBulkRequest(_Strict):
-    items: list[CourseBulkItem]
-    callback_url: CallbackUrl = None
-
-    check_callback_url = field_validator("callback_url")(_absolute_http_url)
-
-
-class SkillBulkItem(_Strict):
-    origin_id: OriginId
-    name: str = Field(min_length=1)
-    status: Literal["ACTIVE", "INACTIVE"] = "ACTIVE"
-
-
-class SkillsBulkRequest(_Strict):
-    items: list[SkillBulkItem]
-    callback_url: CallbackUrl = None
-
-    check_callback_url = field_validator("callback_url")(_absolute_http_url)
-
-
-class TaskCreated(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class TaskCreated:
     task_id: str
 
 
-class TaskCreatedResponse(SuccessWithWarnings[TaskCreated]):
-    pass
-
-
-class TaskProgress(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class TaskProgress:
     """Extension: how far a task has come."""
 
     total: int
@@ -103,38 +26,53 @@ class TaskProgress(BaseModel):
     failed: int
     percent: int
 
+    @property
+    def done(self) -> int:
+        """Items with an outcome."""
+        return self.succeeded + self.failed
 
-class ItemWritten(BaseModel):
+
+@dataclass(frozen=True, kw_only=True)
+class ItemWritten:
+    # A plain dict (see schemas/syncs.py): the field docstring becomes the schema's description.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"use_attribute_docstrings": True}
+
     id: str
-    course_id: str | None = Field(None, description="Course tasks: the id again (DESIGN.md section 5).")
+    course_id: str | None = None
+    """Course tasks: the id again (DESIGN.md section 5)."""
 
 
-class ItemSucceeded(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ItemSucceeded:
     origin_id: str
     status: Literal["SUCCEEDED"]
     data: ItemWritten
 
 
-class ItemFailed(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ItemFailed:
     origin_id: str
     status: Literal["FAILED"]
     error: ErrorBody
 
 
-TaskItemResult = Annotated[ItemSucceeded | ItemFailed, Field(discriminator="status")]
+TaskItemResult = Annotated[ItemSucceeded | ItemFailed, Tagged("status")]
 
 
-class _TaskBase(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class _TaskBase:
     task_id: str
     created_at: datetime
     progress: TaskProgress
 
 
+@dataclass(frozen=True, kw_only=True)
 class TaskPending(_TaskBase):
     status: Literal["PENDING"]
     completed_at: None
 
 
+@dataclass(frozen=True, kw_only=True)
 class TaskCompleted(_TaskBase):
     """Every item has an outcome."""
 
@@ -143,6 +81,7 @@ class TaskCompleted(_TaskBase):
     data: list[TaskItemResult]
 
 
+@dataclass(frozen=True, kw_only=True)
 class TaskFailed(_TaskBase):
     """Nothing ran (credentials invalid, integration inactive, timed out before start)."""
 
@@ -151,15 +90,4 @@ class TaskFailed(_TaskBase):
     error: ErrorBody
 
 
-TaskStatus = Annotated[TaskPending | TaskCompleted | TaskFailed, Field(discriminator="status")]
-
-
-class TaskStatusResponse(Success[TaskStatus]):
-    pass
-
-
-def canonical_items(request: CoursesBulkRequest | SkillsBulkRequest) -> list[dict[str, Any]]:
-    """Items with defaults filled in, for hashing and storing (one serialisation of the list, not
-    one call per item)."""
-    items: list[dict[str, Any]] = request.model_dump(mode="json", include={"items"})["items"]
-    return items
+TaskStatus = Annotated[TaskPending | TaskCompleted | TaskFailed, Tagged("status")]

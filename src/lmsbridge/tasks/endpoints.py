@@ -13,7 +13,7 @@ from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.errors import InputInvalidError, not_found
 from lmsbridge.jobs import JobQueue, wake_workers
-from lmsbridge.schemas.tasks import (
+from lmsbridge.schemas.bulk import (
     CoursesBulkRequest,
     SkillsBulkRequest,
     TaskCreatedResponse,

@@ -15,6 +15,7 @@ from lmsbridge.connectors.linkedinlearning.connector import LinkedInLearningConn
 from lmsbridge.errors import ErrorCode
 from lmsbridge.testing.emulators.kit import Fault
 from tests.connectors.linkedinlearning.conftest import Account, read_all
+from tests.connectors.sessions import check_client_credentials_session
 
 
 def test_courses_skills_and_their_assignments(account: Account) -> None:
@@ -151,3 +152,13 @@ def test_every_write_is_refused_before_any_call(account: Account) -> None:
             call()
         assert raised.value.code == ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE
     assert account.site.calls.all() == []
+
+
+def test_a_session_needs_both_credentials_and_shares_one_client_until_it_ends(account: Account) -> None:
+    check_client_credentials_session(
+        refused=[account.connector(None), account.connector(("li-test-client", "  "))],
+        connector=account.connector(),
+        calls=lambda: len(account.site.calls.all()),
+        asks_for="LinkedIn Learning API client",
+        label="LinkedIn Learning",
+    )

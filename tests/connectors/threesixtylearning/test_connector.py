@@ -14,6 +14,7 @@ from lmsbridge.connectors.base import CourseUpsert, SkillUpsert
 from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.errors import ErrorCode
 from lmsbridge.testing.emulators.kit import Fault
+from tests.connectors.sessions import check_client_credentials_session
 from tests.connectors.threesixtylearning.conftest import Tenant, read_all
 
 
@@ -174,3 +175,13 @@ def test_preflight_and_passthrough(tenant: Tenant) -> None:
     with pytest.raises(ConnectorError) as bad:
         tenant.connector(secret="wrong").preflight()
     assert bad.value.code == ErrorCode.INTEGRATION_AUTHENTICATION_INVALID
+
+
+def test_a_session_needs_both_credentials_and_shares_one_client_until_it_ends(tenant: Tenant) -> None:
+    check_client_credentials_session(
+        refused=[tenant.connector(None), tenant.connector(" ")],
+        connector=tenant.connector(),
+        calls=lambda: len(tenant.company.calls.all()),
+        asks_for="360Learning API key",
+        label="360Learning",
+    )

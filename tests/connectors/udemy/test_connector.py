@@ -14,6 +14,7 @@ from lmsbridge.connectors.errors import ConnectorError
 from lmsbridge.connectors.udemy.connector import UdemyConnector
 from lmsbridge.errors import ErrorCode
 from lmsbridge.testing.emulators.kit import Fault
+from tests.connectors.sessions import check_client_credentials_session
 from tests.connectors.udemy.conftest import Org, read_all
 
 
@@ -144,3 +145,13 @@ def test_every_write_is_refused_before_any_call(org: Org) -> None:
             call()
         assert raised.value.code == ErrorCode.INTEGRATION_ACTION_NOT_AVAILABLE
     assert len(org.site.calls.all()) == before
+
+
+def test_a_session_needs_both_credentials_and_shares_one_client_until_it_ends(org: Org) -> None:
+    check_client_credentials_session(
+        refused=[org.connector(None), org.connector(("udemy-test-client", "  "))],
+        connector=org.connector(),
+        calls=lambda: len(org.site.calls.all()),
+        asks_for="Udemy Business API client",
+        label="Udemy Business",
+    )

@@ -5,14 +5,11 @@ nothing, since LinkedIn's Learning API offers no write. Passthrough reaches `/v2
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import ClassVar
 
 from pydantic import BaseModel
 
 from lmsbridge.connectors.base import (
-    ConnectorContext,
     ConnectorSettings,
     Coverage,
     ModelCoverage,
@@ -21,7 +18,7 @@ from lmsbridge.connectors.base import (
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
-from lmsbridge.connectors.errors import AuthenticationInvalidError
+from lmsbridge.connectors.http.session import ClientCredentialsSession
 from lmsbridge.connectors.linkedinlearning.client import SERVICE, LinkedInLearningApi
 from lmsbridge.connectors.linkedinlearning.settings import (
     LinkedInLearningCredentials,
@@ -33,7 +30,9 @@ from lmsbridge.connectors.linkedinlearning.streams import Courses, Progressions,
 U = Coverage.UNSUPPORTED
 
 
-class LinkedInLearningConnector(BaseConnector[LinkedInLearningSettings]):
+class LinkedInLearningConnector(
+    ClientCredentialsSession[LinkedInLearningApi], BaseConnector[LinkedInLearningSettings]
+):
     tool: ClassVar[str] = "linkedinlearning"
     label: ClassVar[str] = "LinkedIn Learning"
     settings_model: ClassVar[type[ConnectorSettings]] = LinkedInLearningSettings
@@ -47,42 +46,16 @@ class LinkedInLearningConnector(BaseConnector[LinkedInLearningSettings]):
     }
     action_coverage: ClassVar[dict[WriteAction, Coverage]] = dict.fromkeys(WriteAction, U)
 
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        client_id, secret = context.credentials.get("client_id"), context.credentials.get("client_secret")
-        self.client_id = client_id.strip() if isinstance(client_id, str) and client_id.strip() else None
-        self.client_secret = secret.strip() if isinstance(secret, str) and secret.strip() else None
-        self._api: LinkedInLearningApi | None = None
-
-    @contextmanager
-    def session(self, operation: WriteAction | None = None) -> Iterator[LinkedInLearningApi]:
-        if self._api is not None:
-            yield self._api
-            return
-        if self.client_id is None or self.client_secret is None:
-            raise AuthenticationInvalidError(
-                f"The integration has no {SERVICE} API client: give credentials as "
-                '{"client_id": "...", "client_secret": "..."}.'
-            )
-        self._api = LinkedInLearningApi(
+    def open_api(self, client_id: str, client_secret: str) -> LinkedInLearningApi:
+        context = self.context
+        return LinkedInLearningApi(
             self.settings,
-            self.client_id,
-            self.client_secret,
-            transport=self.context.transport,
-            pacer=self.context.pacer,
+            client_id,
+            client_secret,
+            transport=context.transport,
+            pacer=context.pacer,
             pace_key=self.integration_id,
         )
-        try:
-            yield self._api
-        finally:
-            self._api.close()
-            self._api = None
-
-    @property
-    def api(self) -> LinkedInLearningApi:
-        if self._api is None:
-            raise RuntimeError("LinkedIn Learning calls run inside session()")
-        return self._api
 
     def preflight(self) -> list[str]:
         """A token, one course (Content API) and one report row (Reporting API)."""

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -27,10 +25,10 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import (
-    AuthenticationInvalidError,
     IntegrationError,
     ItemError,
 )
+from lmsbridge.connectors.http.session import ClientCredentialsSession
 from lmsbridge.connectors.passthrough import PassthroughRefusedError
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.threesixtylearning import mapping, streams, writers
@@ -49,9 +47,12 @@ class PassthroughRefused(PassthroughRefusedError):
     code = ErrorCode.INPUT_INVALID
 
 
-class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
+class ThreeSixtyLearningConnector(
+    ClientCredentialsSession[ThreeSixtyLearningApi], BaseConnector[ThreeSixtyLearningSettings]
+):
     tool: ClassVar[str] = "360learning"
     label: ClassVar[str] = "360Learning"
+    credentials_name: ClassVar[str] = "API key"
     settings_model: ClassVar[type[ConnectorSettings]] = ThreeSixtyLearningSettings
     credentials_model: ClassVar[type[BaseModel]] = ThreeSixtyLearningCredentials
     setup_text: ClassVar[str] = SETUP_TEXT
@@ -70,42 +71,20 @@ class ThreeSixtyLearningConnector(BaseConnector[ThreeSixtyLearningSettings]):
 
     def __init__(self, context: ConnectorContext) -> None:
         super().__init__(context)
-        self._api: ThreeSixtyLearningApi | None = None
         self._providers: dict[str, str] | None = None
         self._integration: str | None = self.settings.integration_id
 
     # -- session ---------------------------------------------------------------------------------------
-    @contextmanager
-    def session(self, operation: WriteAction | None = None) -> Iterator[ThreeSixtyLearningApi]:
-        if self._api is not None:
-            yield self._api
-            return
-        client_id = str(self.credentials.get("client_id") or "").strip()
-        secret = str(self.credentials.get("client_secret") or "").strip()
-        if not client_id or not secret:
-            raise AuthenticationInvalidError(
-                'The integration has no 360Learning API key: give credentials as {"client_id": "...", '
-                '"client_secret": "..."}.'
-            )
-        self._api = ThreeSixtyLearningApi(
+    def open_api(self, client_id: str, client_secret: str) -> ThreeSixtyLearningApi:
+        context = self.context
+        return ThreeSixtyLearningApi(
             self.settings,
             client_id,
-            secret,
-            transport=self.context.transport,
-            pacer=self.context.pacer,
+            client_secret,
+            transport=context.transport,
+            pacer=context.pacer,
             pace_key=self.integration_id,
         )
-        try:
-            yield self._api
-        finally:
-            self._api.close()
-            self._api = None
-
-    @property
-    def api(self) -> ThreeSixtyLearningApi:
-        if self._api is None:
-            raise RuntimeError("360Learning calls run inside session()")
-        return self._api
 
     def providers_by_platform(self) -> dict[str, str]:
         """External platform name -> integration id, read once per connector."""

@@ -4,14 +4,11 @@ skills), skills and course progressions; writes nothing, since Udemy's API offer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import ClassVar
 
 from pydantic import BaseModel
 
 from lmsbridge.connectors.base import (
-    ConnectorContext,
     ConnectorSettings,
     Coverage,
     ModelCoverage,
@@ -20,7 +17,7 @@ from lmsbridge.connectors.base import (
     WriteAction,
 )
 from lmsbridge.connectors.connector import BaseConnector
-from lmsbridge.connectors.errors import AuthenticationInvalidError
+from lmsbridge.connectors.http.session import ClientCredentialsSession
 from lmsbridge.connectors.udemy.client import SERVICE, UdemyApi
 from lmsbridge.connectors.udemy.settings import UdemyCredentials, UdemySettings
 from lmsbridge.connectors.udemy.setup import SETUP_TEXT
@@ -29,7 +26,7 @@ from lmsbridge.connectors.udemy.streams import Courses, Progressions, Skills, Us
 U = Coverage.UNSUPPORTED
 
 
-class UdemyConnector(BaseConnector[UdemySettings]):
+class UdemyConnector(ClientCredentialsSession[UdemyApi], BaseConnector[UdemySettings]):
     tool: ClassVar[str] = "udemy"
     label: ClassVar[str] = "Udemy Business"
     settings_model: ClassVar[type[ConnectorSettings]] = UdemySettings
@@ -45,42 +42,16 @@ class UdemyConnector(BaseConnector[UdemySettings]):
     }
     action_coverage: ClassVar[dict[WriteAction, Coverage]] = dict.fromkeys(WriteAction, U)
 
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        client_id, secret = context.credentials.get("client_id"), context.credentials.get("client_secret")
-        self.client_id = client_id.strip() if isinstance(client_id, str) and client_id.strip() else None
-        self.client_secret = secret.strip() if isinstance(secret, str) and secret.strip() else None
-        self._api: UdemyApi | None = None
-
-    @contextmanager
-    def session(self, operation: WriteAction | None = None) -> Iterator[UdemyApi]:
-        if self._api is not None:
-            yield self._api
-            return
-        if self.client_id is None or self.client_secret is None:
-            raise AuthenticationInvalidError(
-                f"The integration has no {SERVICE} API client: give credentials as "
-                '{"client_id": "...", "client_secret": "..."}.'
-            )
-        self._api = UdemyApi(
+    def open_api(self, client_id: str, client_secret: str) -> UdemyApi:
+        context = self.context
+        return UdemyApi(
             self.settings,
-            self.client_id,
-            self.client_secret,
-            transport=self.context.transport,
-            pacer=self.context.pacer,
+            client_id,
+            client_secret,
+            transport=context.transport,
+            pacer=context.pacer,
             pace_key=self.integration_id,
         )
-        try:
-            yield self._api
-        finally:
-            self._api.close()
-            self._api = None
-
-    @property
-    def api(self) -> UdemyApi:
-        if self._api is None:
-            raise RuntimeError("Udemy calls run inside session()")
-        return self._api
 
     def preflight(self) -> list[str]:
         """One course and one report row prove the client, the organization id and both APIs."""
