@@ -278,7 +278,13 @@ class MoodleSite:
         return self.limiter.wait_for(token or "")
 
     @property
+    def admitted(self) -> int:
+        """Calls the rate limit let through (since it was last set)."""
+        return self.limiter.admitted
+
+    @property
     def throttled(self) -> int:
+        """Calls the rate limit answered 429 (since it was last set)."""
         return self.limiter.throttled
 
     def add_fault(self, fault: Fault) -> Fault:
