@@ -8,11 +8,6 @@ Every API answer is checked against the contract."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +16,17 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
-from tests.conftest import Server, free_port
-from tests.connectors.end_to_end import TIMEOUT, finished_sync, listed, ok, refused
-from tests.processes import Processes, worker_env
+from tests.conftest import Server
+from tests.connectors.end_to_end import (
+    create_from_file,
+    emulate,
+    finished_sync,
+    listed,
+    ok,
+    refused,
+    wait_task,
+)
+from tests.processes import Processes
 
 pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
 SECRET = "csod-e2e-secret-0a1b2c3d4e5f"
@@ -69,66 +72,12 @@ class Portal:
             params = {"pageSize": 100, "nextPageToken": body["nextpagetoken"]}
 
 
-@pytest.fixture
-def processes(clean_server: Server, tmp_path: Path) -> Iterator[Processes]:
-    procs = Processes(
-        worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path), tmp_path
-    )
-    yield procs
-    procs.stop_all()
-
-
-def emulate(processes: Processes, tmp_path: Path) -> tuple[str, Path]:
-    port = free_port()
-    connection = tmp_path / "cornerstoneondemand.json"
-    proc = processes.start(
-        "emulate",
-        "cornerstoneondemand",
-        "--port",
-        str(port),
-        "--seed",
-        "2",
-        "--token",
-        SECRET,
-        "--connection-file",
-        str(connection),
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, processes.logs()
-        with socket.socket() as sock:
-            if connection.exists() and sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert time.monotonic() < deadline, processes.logs()
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", connection
-
-
-def wait_task(api: httpx.Client, path: str) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        data: dict[str, Any] = ok(api.get(path))
-        if data["status"] != "PENDING":
-            return data
-        assert time.monotonic() < deadline, data
-        time.sleep(0.1)
-
-
 def test_cornerstone_end_to_end(clean_server: Server, processes: Processes, tmp_path: Path) -> None:
-    url, connection = emulate(processes, tmp_path)
+    url, connection = emulate(processes, tmp_path, "cornerstoneondemand", token=SECRET)
     spec = json.loads(connection.read_text())
     assert spec["tool"] == "cornerstoneondemand" and spec["credentials"]["client_secret"] == SECRET
     portal = Portal(url, spec["credentials"]["client_id"])
-    created = subprocess.run(
-        [sys.executable, "-m", "lmsbridge", "integrations", "create", "--connection-file", str(connection)],
-        env=worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    integration_id = created.stdout.strip().splitlines()[-1]
+    integration_id = create_from_file(clean_server, connection, tmp_path)
     with clean_server.store.write() as conn:
         key = create_key(conn, name="e2e", environment="default")
     wake_workers()

@@ -17,18 +17,11 @@ import pytest
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
 from tests.conftest import Server
-from tests.connectors.end_to_end import finished_sync, listed, ok, refused
-from tests.connectors.udemy.test_end_to_end import (
-    SECRET,
-    create_from_file,
-    emulate,
-    every_write_is_refused,
-    processes,
-)
+from tests.connectors.end_to_end import SECRET, create_from_file, emulate, finished_sync, listed, ok, refused
+from tests.connectors.udemy.test_end_to_end import every_write_is_refused
 from tests.processes import Processes
 
 pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
-__all__ = ["processes"]  # the fixture, shared with the Udemy test
 
 
 def test_linkedinlearning_end_to_end(clean_server: Server, processes: Processes, tmp_path: Path) -> None:

@@ -17,41 +17,13 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
-from tests.conftest import Server, free_port
-from tests.connectors.end_to_end import finished_sync, listed, ok, refused
-from tests.connectors.udemy.test_end_to_end import (
-    SECRET,
-    create_from_file,
-    processes,
-)
+from tests.conftest import Server
+from tests.connectors.end_to_end import SECRET, create_from_file, emulate, finished_sync, listed, ok, refused
 from tests.processes import Processes
 
 pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
-__all__ = ["processes"]
 PACE = 0.2  # OCN's pace, shortened: 30 posts take about 6 s
 TIMEOUT = 90.0
-
-
-def emulate(processes: Processes, tmp_path: Path) -> tuple[str, Path]:
-    port = free_port()
-    connection = tmp_path / "successfactors.json"
-    proc = processes.start(
-        "emulate", "successfactors", "--port", str(port), "--seed", "2", "--token", SECRET,
-        "--setting", f"ocn_pace_seconds={PACE}", "--connection-file", str(connection),
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not connection.exists():
-        assert proc.poll() is None, processes.logs()
-        assert time.monotonic() < deadline, processes.logs()
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        try:
-            httpx.get(f"{url}/_emulator/calls", timeout=2)
-            return url, connection
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, processes.logs()
-            time.sleep(0.05)
 
 
 class Remote:
@@ -110,7 +82,7 @@ def wait_task(api: httpx.Client, task_id: str) -> tuple[dict[str, Any], list[dic
 
 
 def test_successfactors_end_to_end(clean_server: Server, processes: Processes, tmp_path: Path) -> None:
-    url, connection = emulate(processes, tmp_path)
+    url, connection = emulate(processes, tmp_path, "successfactors", "--setting", f"ocn_pace_seconds={PACE}")
     spec = json.loads(connection.read_text())
     assert spec["tool"] == "successfactors" and spec["settings"]["learning_url"] == url
     remote = Remote(url, spec["credentials"]["client_id"])
@@ -226,7 +198,7 @@ def test_a_generic_odata_v4_client_reads_the_emulator(
     import requests
     from odata import ODataService
 
-    url, connection = emulate(processes, tmp_path)
+    url, connection = emulate(processes, tmp_path, "successfactors", "--setting", f"ocn_pace_seconds={PACE}")
     remote = Remote(url, json.loads(connection.read_text())["credentials"]["client_id"])
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {remote.token}"

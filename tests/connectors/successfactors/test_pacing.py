@@ -34,10 +34,8 @@ from lmsbridge.testing.emulators.successfactors.pair import QUICK
 from lmsbridge.testing.emulators.successfactors.site import SuccessFactorsSite
 from tests.api.helpers import courses, poll, submit, wait
 from tests.conftest import Server, running
-from tests.connectors.udemy.test_end_to_end import processes
 from tests.processes import Processes, wait_for
 
-__all__ = ["processes"]
 CLIENT = ("sf-pacing-client", "sf-pacing-secret-1a2b3c")
 # The pacer hands out slots exactly a pace apart; a post reaches the emulator a request's latency
 # after its slot (a store transaction for the integration's general bucket, then HTTP), and that

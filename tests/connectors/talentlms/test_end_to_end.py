@@ -7,11 +7,6 @@ answer is checked against the contract."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +15,18 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
-from tests.conftest import Server, free_port
-from tests.connectors.end_to_end import TIMEOUT, finished_sync, listed, ok, refused
+from tests.conftest import Server
+from tests.connectors.end_to_end import (
+    courses_task,
+    create_from_file,
+    emulate,
+    finished_sync,
+    listed,
+    ok,
+    refused,
+)
 from tests.connectors.talentlms.conftest import KEY
-from tests.processes import Processes, worker_env
+from tests.processes import Processes
 
 
 class Emulated:
@@ -41,64 +44,15 @@ class Emulated:
 
 
 @pytest.fixture
-def processes(clean_server: Server, tmp_path: Path) -> Iterator[Processes]:
-    procs = Processes(
-        worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path), tmp_path
-    )
-    yield procs
-    procs.stop_all()
-
-
-@pytest.fixture
 def emulated(processes: Processes, tmp_path: Path) -> tuple[Emulated, Path]:
-    port = free_port()
-    connection = tmp_path / "talentlms.json"
-    proc = processes.start(
-        "emulate",
-        "talentlms",
-        "--port",
-        str(port),
-        "--seed",
-        "2",
-        "--token",
-        KEY,
-        "--connection-file",
-        str(connection),
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, processes.logs()
-        with socket.socket() as sock:
-            if connection.exists() and sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert time.monotonic() < deadline, processes.logs()
-        time.sleep(0.05)
-    return Emulated(f"http://127.0.0.1:{port}"), connection
-
-
-def wait_task(api: httpx.Client, task_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        data = ok(api.get(f"/v1/lms/courses/bulk/{task_id}"))
-        if data["status"] != "PENDING":
-            return data
-        assert time.monotonic() < deadline, data
-        time.sleep(0.1)
+    url, connection = emulate(processes, tmp_path, "talentlms", token=KEY)
+    return Emulated(url), connection
 
 
 def test_talentlms_end_to_end(clean_server: Server, emulated: tuple[Emulated, Path], tmp_path: Path) -> None:
     remote, connection = emulated
     assert json.loads(connection.read_text())["tool"] == "talentlms"
-    created = subprocess.run(
-        [sys.executable, "-m", "lmsbridge", "integrations", "create", "--connection-file", str(connection)],
-        env=worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    integration_id = created.stdout.strip().splitlines()[-1]
+    integration_id = create_from_file(clean_server, connection, tmp_path)
     with clean_server.store.write() as conn:
         key = create_key(conn, name="e2e", environment="default")
     wake_workers()
@@ -140,10 +94,10 @@ def test_talentlms_end_to_end(clean_server: Server, emulated: tuple[Emulated, Pa
         }
         for i in range(2)
     ]
-    task = wait_task(api, ok(api.post("/v1/lms/courses/bulk", json={"items": items}))["task_id"])
+    task = courses_task(api, items)
     assert task["status"] == "COMPLETED" and [r["status"] for r in task["data"]] == ["SUCCEEDED"] * 2
     items[0]["course"]["title"] = "E2E course 0, renamed"
-    again = wait_task(api, ok(api.post("/v1/lms/courses/bulk", json={"items": items[:1]}))["task_id"])
+    again = courses_task(api, items[:1])
     assert again["data"][0]["data"]["id"] == task["data"][0]["data"]["id"]
     on_remote = {c["code"]: c for c in remote.v1("courses") if c["code"].startswith("e2e-")}
     assert on_remote["e2e-0"]["name"] == "E2E course 0, renamed"

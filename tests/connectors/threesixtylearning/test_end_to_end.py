@@ -7,23 +7,26 @@ answer is checked against the contract."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs.wakeup import wake_workers
-from tests.conftest import Server, free_port
-from tests.connectors.end_to_end import TIMEOUT, finished_sync, listed, ok, refused
+from tests.conftest import Server
+from tests.connectors.end_to_end import (
+    create_from_file,
+    emulate,
+    finished_sync,
+    listed,
+    ok,
+    refused,
+    wait_task,
+)
 from tests.contract import checked
-from tests.processes import Processes, worker_env
+from tests.processes import Processes
 
 SECRET = "e2e-client-secret-0f1e2d3c4b5a6978"
 
@@ -66,67 +69,12 @@ class Emulated:
         return response.json()
 
 
-@pytest.fixture
-def processes(clean_server: Server, tmp_path: Path) -> Iterator[Processes]:
-    procs = Processes(
-        worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path), tmp_path
-    )
-    yield procs
-    procs.stop_all()
-
-
-@pytest.fixture
-def emulated(processes: Processes, tmp_path: Path) -> tuple[str, Path]:
-    port = free_port()
-    connection = tmp_path / "360learning.json"
-    proc = processes.start(
-        "emulate",
-        "360learning",
-        "--port",
-        str(port),
-        "--seed",
-        "2",
-        "--token",
-        SECRET,
-        "--connection-file",
-        str(connection),
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, processes.logs()
-        with socket.socket() as sock:
-            if connection.exists() and sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert time.monotonic() < deadline, processes.logs()
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", connection
-
-
-def wait_task(api: httpx.Client, path: str) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        data = ok(api.get(path))
-        if data["status"] != "PENDING":
-            return data
-        assert time.monotonic() < deadline, data
-        time.sleep(0.1)
-
-
-def test_360learning_end_to_end(clean_server: Server, emulated: tuple[str, Path], tmp_path: Path) -> None:
-    url, connection = emulated
+def test_360learning_end_to_end(clean_server: Server, processes: Processes, tmp_path: Path) -> None:
+    url, connection = emulate(processes, tmp_path, "360learning", token=SECRET)
     described = json.loads(connection.read_text())
     assert described["tool"] == "360learning"
     remote = Emulated(url, described["credentials"]["client_id"])
-    created = subprocess.run(
-        [sys.executable, "-m", "lmsbridge", "integrations", "create", "--connection-file", str(connection)],
-        env=worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    integration_id = created.stdout.strip().splitlines()[-1]
+    integration_id = create_from_file(clean_server, connection, tmp_path)
     with clean_server.store.write() as conn:
         key = create_key(conn, name="e2e", environment="default")
     wake_workers()

@@ -8,11 +8,6 @@ answer is checked against the contract."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,62 +16,11 @@ import pytest
 
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
-from tests.conftest import Server, free_port
-from tests.connectors.end_to_end import finished_sync, listed, ok, refused
-from tests.processes import Processes, worker_env
+from tests.conftest import Server
+from tests.connectors.end_to_end import SECRET, create_from_file, emulate, finished_sync, listed, ok, refused
+from tests.processes import Processes
 
 pytestmark = pytest.mark.slow  # starts the emulator and the CLI as processes
-SECRET = "udemy-e2e-secret-0a1b2c3d4e5f"
-
-
-@pytest.fixture
-def processes(clean_server: Server, tmp_path: Path) -> Iterator[Processes]:
-    procs = Processes(
-        worker_env(clean_server.settings.database_url, "test-secret-key-for-the-suite", tmp_path), tmp_path
-    )
-    yield procs
-    procs.stop_all()
-
-
-def emulate(processes: Processes, tmp_path: Path, tool: str, *options: str) -> tuple[str, Path]:
-    """`lmsbridge emulate <tool>` in its own process (`options`: more of its arguments)."""
-    port = free_port()
-    connection = tmp_path / f"{tool}.json"
-    proc = processes.start(
-        "emulate",
-        tool,
-        "--port",
-        str(port),
-        "--seed",
-        "2",
-        "--token",
-        SECRET,
-        "--connection-file",
-        str(connection),
-        *options,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, processes.logs()
-        with socket.socket() as sock:
-            if connection.exists() and sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert time.monotonic() < deadline, processes.logs()
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", connection
-
-
-def create_from_file(server: Server, connection: Path, tmp_path: Path) -> str:
-    created = subprocess.run(
-        [sys.executable, "-m", "lmsbridge", "integrations", "create", "--connection-file", str(connection)],
-        env=worker_env(server.settings.database_url, "test-secret-key-for-the-suite", tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stderr
-    return created.stdout.strip().splitlines()[-1]
 
 
 def every_write_is_refused(api: httpx.Client, user: dict[str, Any], course: dict[str, Any]) -> None:

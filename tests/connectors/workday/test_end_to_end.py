@@ -17,17 +17,19 @@ import pytest
 from lmsbridge.auth.service import create_key
 from lmsbridge.jobs import wake_workers
 from tests.conftest import Server
-from tests.connectors.end_to_end import finished_sync, listed, ok, refused
-from tests.connectors.udemy.test_end_to_end import (
+from tests.connectors.end_to_end import (
     SECRET,
+    courses_task,
     create_from_file,
     emulate,
-    processes,
+    finished_sync,
+    listed,
+    ok,
+    refused,
 )
 from tests.processes import Processes
 
 pytestmark = pytest.mark.slow
-__all__ = ["processes"]
 NS = {"wd": "urn:com.workday/bsvc"}
 TIMEOUT = 60.0
 
@@ -77,18 +79,6 @@ def ids(root: ET.Element, row: str, ref: str, kind: str) -> set[str]:
         (r.find(f"wd:{ref}/wd:ID[@wd:type='{kind}']", NS).text or "")  # type: ignore[union-attr]
         for r in root.findall(f"wd:Response_Data/wd:{row}", NS)
     }
-
-
-def wait_task(api: httpx.Client, task_id: str) -> dict[str, Any]:
-    import time
-
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        data = ok(api.get(f"/v1/lms/courses/bulk/{task_id}"))
-        if data["status"] != "PENDING":
-            return data
-        assert time.monotonic() < deadline, data
-        time.sleep(0.1)
 
 
 def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path: Path) -> None:
@@ -152,10 +142,10 @@ def test_workday_end_to_end(clean_server: Server, processes: Processes, tmp_path
         }
         for i in range(2)
     ]
-    task = wait_task(api, ok(api.post("/v1/lms/courses/bulk", json={"items": items}))["task_id"])
+    task = courses_task(api, items)
     assert task["status"] == "COMPLETED" and [r["status"] for r in task["data"]] == ["SUCCEEDED"] * 2
     items[0]["course"]["title"] = "E2E course 0, renamed"
-    again = wait_task(api, ok(api.post("/v1/lms/courses/bulk", json={"items": items[:1]}))["task_id"])
+    again = courses_task(api, items[:1])
     assert again["data"][0]["data"]["id"] == task["data"][0]["data"]["id"]
     digital = soap(url, spec, "Learning", "Get_Learning_Digital_Courses")
     titles = {
