@@ -5,15 +5,13 @@ Cornerstone's own failure answers injected through the kit's faults."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from typing import Any, ClassVar
 
 from lmsbridge.testing.conformance.pair import ConformancePair
 from lmsbridge.testing.emulators.cornerstoneondemand.app import create_app
 from lmsbridge.testing.emulators.cornerstoneondemand.site import HOURLY_LIMIT, Portal, envelope, seeded_portal
 from lmsbridge.testing.emulators.kit import Fault
+from lmsbridge.testing.emulators.kit.served import Served
 
 # Tests run unpaced: the emulator is local and its limiter is set per test.
 QUICK = {
@@ -25,33 +23,6 @@ QUICK = {
 CLIENT_ID = "conformance-client"
 
 
-class Served:
-    """One emulator app on a free loopback port, in a daemon thread; the portal is swapped per test."""
-
-    def __init__(self) -> None:
-        import uvicorn
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        self.app = create_app(Portal())
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="cornerstone-emulator")
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the Cornerstone emulator did not start")
-            time.sleep(0.02)
-
-    def use(self, portal: Portal) -> Portal:
-        self.app.state.portal = portal
-        return portal
-
-
 class CornerstonePair(ConformancePair):
     tool: ClassVar[str] = "cornerstoneondemand"
     served: ClassVar[Served | None] = None
@@ -60,7 +31,7 @@ class CornerstonePair(ConformancePair):
     @classmethod
     def shared(cls) -> Served:
         if CornerstonePair.served is None:
-            CornerstonePair.served = Served()
+            CornerstonePair.served = Served(create_app, Portal(), "cornerstone-emulator", "portal")
         return CornerstonePair.served
 
     def start(self) -> None:

@@ -1,7 +1,7 @@
 """The SuccessFactors connector's line in the conformance battery: one emulator served by uvicorn
 on a loopback port for the process, a freshly seeded tenant per test (with OCN's pace shortened),
-and SuccessFactors' own failure answers injected through the kit's faults. The Served helper is
-the Udemy pair's."""
+and SuccessFactors' own failure answers injected through the kit's faults. The server is
+the kit's Served."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 
 from lmsbridge.testing.conformance.pair import ConformancePair
 from lmsbridge.testing.emulators.kit import Fault
+from lmsbridge.testing.emulators.kit.served import Served
 from lmsbridge.testing.emulators.successfactors.app import create_app
 from lmsbridge.testing.emulators.successfactors.site import SuccessFactorsSite, seeded_site
-from lmsbridge.testing.emulators.udemy.pair import Served
 
 QUICK = {"retry_base_delay_seconds": 0.01, "max_attempts": 3, "timeout_seconds": 5.0}
 CLIENT_ID = "conformance-client"

@@ -4,13 +4,12 @@ own failure answers injected through the kit's faults."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from typing import Any, ClassVar
 
 from lmsbridge.testing.conformance.pair import ConformancePair
 from lmsbridge.testing.emulators.kit import Fault
+from lmsbridge.testing.emulators.kit.served import Served
 from lmsbridge.testing.emulators.talentlms.app import create_app
 from lmsbridge.testing.emulators.talentlms.errors import API_ERROR
 from lmsbridge.testing.emulators.talentlms.site import TalentLmsSite, seeded_site
@@ -25,37 +24,6 @@ QUICK = {
 }
 
 
-class Served:
-    """One emulator app on a free loopback port, in a daemon thread; `site` is swapped per test."""
-
-    def __init__(self) -> None:
-        import uvicorn
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        self.app = create_app(TalentLmsSite())
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="talentlms-emulator")
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the TalentLMS emulator did not start")
-            time.sleep(0.02)
-
-    def use(self, site: TalentLmsSite) -> TalentLmsSite:
-        self.app.state.site = site
-        return site
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 class TalentLmsPair(ConformancePair):
     tool: ClassVar[str] = "talentlms"
     served: ClassVar[Served | None] = None
@@ -64,7 +32,7 @@ class TalentLmsPair(ConformancePair):
     @classmethod
     def shared(cls) -> Served:
         if TalentLmsPair.served is None:
-            TalentLmsPair.served = Served()
+            TalentLmsPair.served = Served(create_app, TalentLmsSite(), "talentlms-emulator")
         return TalentLmsPair.served
 
     def start(self) -> None:

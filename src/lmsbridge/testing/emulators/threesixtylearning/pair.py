@@ -4,13 +4,11 @@ own failure answers injected through the kit's faults."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from typing import Any, ClassVar
 
 from lmsbridge.testing.conformance.pair import ConformancePair
 from lmsbridge.testing.emulators.kit import Fault
+from lmsbridge.testing.emulators.kit.served import Served
 from lmsbridge.testing.emulators.threesixtylearning.app import create_app
 from lmsbridge.testing.emulators.threesixtylearning.site import Company, seeded_company
 from lmsbridge.testing.emulators.threesixtylearning.spec import SpecCheck
@@ -25,33 +23,6 @@ QUICK = {
 }
 
 
-class Served:
-    """One emulator app on a free loopback port, in a daemon thread; the company is swapped per test."""
-
-    def __init__(self) -> None:
-        import uvicorn
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        self.app = create_app(Company())
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="360learning-emulator")
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the 360Learning emulator did not start")
-            time.sleep(0.02)
-
-    def use(self, company: Company) -> Company:
-        self.app.state.company = company
-        return company
-
-
 class ThreeSixtyLearningPair(ConformancePair):
     tool: ClassVar[str] = "360learning"
     served: ClassVar[Served | None] = None
@@ -60,7 +31,7 @@ class ThreeSixtyLearningPair(ConformancePair):
     @classmethod
     def shared(cls) -> Served:
         if ThreeSixtyLearningPair.served is None:
-            ThreeSixtyLearningPair.served = Served()
+            ThreeSixtyLearningPair.served = Served(create_app, Company(), "360learning-emulator", "company")
         return ThreeSixtyLearningPair.served
 
     def start(self) -> None:

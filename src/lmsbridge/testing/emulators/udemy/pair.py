@@ -4,49 +4,16 @@ Udemy's own failure answers injected through the kit's faults."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from typing import Any, ClassVar
 
 from lmsbridge.testing.conformance.pair import ConformancePair
 from lmsbridge.testing.emulators.kit import Fault
+from lmsbridge.testing.emulators.kit.served import Served
 from lmsbridge.testing.emulators.udemy.app import create_app
 from lmsbridge.testing.emulators.udemy.site import UdemySite, seeded_site
 
 QUICK = {"retry_base_delay_seconds": 0.01, "max_attempts": 3, "timeout_seconds": 5.0}
 CLIENT_ID = "conformance-client"
-
-
-class Served:
-    """One emulator app on a free loopback port, in a daemon thread; `site` is swapped per test."""
-
-    def __init__(self, app_factory: Any, blank: Any, name: str) -> None:
-        import uvicorn
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        self.app = app_factory(blank)
-        self.blank = blank
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name=name)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"the {name} did not start")
-            time.sleep(0.02)
-
-    def use(self, site: Any) -> Any:
-        self.app.state.site = site
-        return site
-
-    def reset(self) -> None:
-        self.app.state.site = self.blank
 
 
 class UdemyPair(ConformancePair):

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from lmsbridge.testing.conformance.pair import ConformancePair
 from lmsbridge.testing.emulators.kit import Fault
-from lmsbridge.testing.emulators.udemy.pair import Served
+from lmsbridge.testing.emulators.kit.served import Served
 from lmsbridge.testing.emulators.workday.app import create_app
 from lmsbridge.testing.emulators.workday.site import WorkdaySite, seeded_site, soap_fault
 
