@@ -170,6 +170,9 @@ def wipe(store: Store) -> None:
 
 @pytest.fixture
 def clean_server(server: Server) -> Iterator[Server]:
+    # The interactions of the previous test's last calls are stored in the background: store them
+    # now, so none lands in this test's clean store.
+    server.app.state.interactions.flush()
     wipe(server.store)
     yield server
 

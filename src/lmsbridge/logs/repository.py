@@ -54,6 +54,9 @@ class InteractionWriter:
         self.batch = batch
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=100_000)
         self._stop = threading.Event()
+        # One flush at a time: a `flush()` called from outside returns only once the background
+        # thread's batch in flight is stored too.
+        self._flushing = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="lmsbridge-interactions", daemon=True)
         self._thread.start()
 
@@ -80,13 +83,15 @@ class InteractionWriter:
         return rows
 
     def flush(self) -> None:
-        while rows := self._drain():
-            try:
-                with self.store.write() as conn:
-                    InteractionRepository(conn).insert_many(rows)
-            except Exception as error:
-                log.warning("could not record %d interactions: %s", len(rows), error)
-                return
+        """Store every interaction queued so far (and wait for a batch being stored meanwhile)."""
+        with self._flushing:
+            while rows := self._drain():
+                try:
+                    with self.store.write() as conn:
+                        InteractionRepository(conn).insert_many(rows)
+                except Exception as error:
+                    log.warning("could not record %d interactions: %s", len(rows), error)
+                    return
 
     def _run(self) -> None:
         while not self._stop.wait(self.flush_seconds):
