@@ -27,7 +27,7 @@ from lmsbridge.jobs import wake_workers
 from lmsbridge.syncs.service import first_sync_retry_delay, schedule_due_syncs
 from tests.api.helpers import courses, submit, wait
 from tests.conftest import Server, Tenant, make_tenant
-from tests.contract import checked, validate_schema
+from tests.contract import checked, validate
 from tests.syncs.helpers import runs_of, synced_tenant, wait_for_run, wait_until_idle
 
 END_USER_KEYS = {"organization_name", "creator_email", "origin_id"}
@@ -83,7 +83,8 @@ def patch(server: Server, tenant: Tenant, body: Any) -> httpx.Response:
     with server.client(tenant.key) as api:
         response = api.patch(f"/v1/integrations/{tenant.integration}", json=body)
     if response.status_code == 200:
-        validate_schema("GetIntegrationsIntegrationIdPositiveResponse", response.json())
+        # The integration as `GET /integrations/{id}` answers it.
+        validate("GET", f"/integrations/{tenant.integration}", 200, response.json())
     else:
         checked(response)
     wake_workers()
@@ -94,7 +95,8 @@ def set_enabled(server: Server, tenant: Tenant, body: Any, **kwargs: Any) -> htt
     with server.client(tenant.key) as api:
         response = api.put(f"/v1/integrations/{tenant.integration}/enabled", json=body, **kwargs)
     if response.status_code == 200:
-        validate_schema("GetIntegrationsIntegrationIdPositiveResponse", response.json())
+        # The integration as `GET /integrations/{id}` answers it.
+        validate("GET", f"/integrations/{tenant.integration}", 200, response.json())
     else:
         checked(response)
     wake_workers()

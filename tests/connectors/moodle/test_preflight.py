@@ -13,14 +13,15 @@ from lmsbridge.jobs import wake_workers
 from tests.conftest import Server
 from tests.connectors.moodle.conftest import Moodle
 from tests.connectors.moodle.test_api import finished_run, integration_of, moodle_api
-from tests.contract import checked, validate_schema
+from tests.contract import checked, validate
 
 
 def patch(api: httpx.Client, body: dict[str, Any]) -> httpx.Response:
     integration = integration_of(api)
     response = api.patch(f"/v1/integrations/{integration}", json=body)
     if response.status_code == 200:
-        validate_schema("GetIntegrationsIntegrationIdPositiveResponse", response.json())
+        # The integration as `GET /integrations/{id}` answers it.
+        validate("GET", f"/integrations/{integration}", 200, response.json())
     else:
         checked(response)
     return response
