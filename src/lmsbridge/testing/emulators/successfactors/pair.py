@@ -1,97 +1,58 @@
-"""The SuccessFactors connector's line in the conformance battery: one emulator served by uvicorn
-on a loopback port for the process, a freshly seeded tenant per test (with OCN's pace shortened),
-and SuccessFactors' own failure answers injected through the kit's faults. The server is
-the kit's Served."""
+"""The SuccessFactors connector's line in the conformance battery (the kit's EmulatedPair): a
+freshly seeded tenant per test (with OCN's pace shortened), SuccessFactors' own throttling
+answer, and a dropped answer after a course is written."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from lmsbridge.testing.conformance.pair import ConformancePair
 from lmsbridge.testing.emulators.kit import Fault
+from lmsbridge.testing.emulators.kit.pair import QUICK, EmulatedPair
 from lmsbridge.testing.emulators.kit.served import Served
 from lmsbridge.testing.emulators.successfactors.app import create_app
 from lmsbridge.testing.emulators.successfactors.site import SuccessFactorsSite, seeded_site
 
-QUICK = {"retry_base_delay_seconds": 0.01, "max_attempts": 3, "timeout_seconds": 5.0}
-CLIENT_ID = "conformance-client"
+__all__ = ["QUICK", "SuccessFactorsPair"]
+
 # The connector waits a little longer than the emulator demands, so no post is refused.
 TEST_PACE = {"connector": 0.05, "emulator": 0.02}
 
 
-class SuccessFactorsPair(ConformancePair):
-    tool: ClassVar[str] = "successfactors"
-    served: ClassVar[Served | None] = None
-    site: SuccessFactorsSite
+class SuccessFactorsPair(EmulatedPair):
+    tool = "successfactors"
+    create_call = "POST OcnCourses"
+    remote: SuccessFactorsSite
 
     @classmethod
-    def shared(cls) -> Served:
-        if SuccessFactorsPair.served is None:
-            SuccessFactorsPair.served = Served(create_app, SuccessFactorsSite(), "successfactors-emulator")
-        return SuccessFactorsPair.served
+    def serve(cls) -> Served:
+        return Served(create_app, SuccessFactorsSite(), "successfactors-emulator")
 
-    def start(self) -> None:
-        self.site = self.shared().use(
-            seeded_site(
-                seed=3,
-                client_id=CLIENT_ID,
-                client_secret=self.secret,
-                users=23,
-                courses=7,
-                enrolments=30,
-                ocn_pace_seconds=TEST_PACE["emulator"],
-            )
+    def seeded(self) -> SuccessFactorsSite:
+        return seeded_site(
+            seed=3,
+            client_id=self.client_id,
+            client_secret=self.secret,
+            users=23,
+            courses=7,
+            enrolments=30,
+            ocn_pace_seconds=TEST_PACE["emulator"],
         )
 
-    def stop(self) -> None:
-        self.shared().reset()
-
-    def settings(self, scenario: str) -> dict[str, Any] | None:
-        base = {
-            "learning_url": self.shared().url,
+    def base_settings(self, url: str) -> dict[str, Any]:
+        return {
+            "learning_url": url,
             "company_id": "ACME01",
             "page_size": 10,
             "rate_limit_per_second": None,
             "ocn_pace_seconds": TEST_PACE["connector"],
-            **QUICK,
-        }
-        scenarios = {
-            "default": base,
-            "auth_invalid": base,
-            "small_pages": {**base, "page_size": self.small_page_size},
-        }
-        return scenarios.get(scenario)
-
-    def credentials(self, valid: bool = True) -> dict[str, Any] | None:
-        return {
-            "client_id": CLIENT_ID,
-            "client_secret": self.secret if valid else "wrong-" + self.secret[::-1],
         }
 
-    def inject(self, scenario: str) -> bool:
-        site = self.site
-        if scenario == "repeat_page":
-            site.repeat_first_page = True
-            site.next_links = False
-        elif scenario == "rate_limited":
-            body = '{"error": {"code": "429", "message": "Too many requests; the service is throttled."}}'
-            site.faults.add(
-                Fault(
-                    "status",
-                    "GET Students",
-                    2,
-                    429,
-                    retry_after="1",
-                    body=body,
-                    content_type="application/json",
-                )
-            )
-        elif scenario == "outage_burst":
-            site.faults.add(Fault("status", None, 2, 503))
-        elif scenario == "lasting_outage":
-            site.faults.add(Fault("status", None, None, 503))
-        elif scenario == "drop_after_create":
-            site.faults.add(Fault("drop_after_write", "POST OcnCourses", 1))
-        else:
-            return False
-        return True
+    def repeat_page(self) -> None:
+        super().repeat_page()
+        self.remote.next_links = False
+
+    def rate_limit_fault(self) -> Fault:
+        body = '{"error": {"code": "429", "message": "Too many requests; the service is throttled."}}'
+        return Fault(
+            "status", "GET Students", 2, 429, retry_after="1", body=body, content_type="application/json"
+        )
