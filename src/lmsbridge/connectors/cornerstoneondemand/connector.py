@@ -7,8 +7,6 @@ learning object (Kombo lists none either), so that action is declared UNSUPPORTE
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -16,7 +14,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from lmsbridge.connectors.base import (
-    ConnectorContext,
     ConnectorSettings,
     Coverage,
     ModelCoverage,
@@ -35,16 +32,18 @@ from lmsbridge.connectors.cornerstoneondemand.client import (
 )
 from lmsbridge.connectors.cornerstoneondemand.settings import CornerstoneCredentials, CornerstoneSettings
 from lmsbridge.connectors.cornerstoneondemand.setup import SETUP_TEXT
-from lmsbridge.connectors.errors import AuthenticationInvalidError, IntegrationError, ItemError
+from lmsbridge.connectors.errors import IntegrationError, ItemError
+from lmsbridge.connectors.http.session import ClientCredentialsSession
 from lmsbridge.connectors.records import ProgressionRecord
 from lmsbridge.errors import ErrorCode
 
 U = Coverage.UNSUPPORTED
 
 
-class CornerstoneConnector(BaseConnector[CornerstoneSettings]):
+class CornerstoneConnector(ClientCredentialsSession[CornerstoneApi], BaseConnector[CornerstoneSettings]):
     tool: ClassVar[str] = "cornerstoneondemand"
     label: ClassVar[str] = "Cornerstone OnDemand"
+    credentials_name: ClassVar[str] = "OAuth application"
     settings_model: ClassVar[type[ConnectorSettings]] = CornerstoneSettings
     credentials_model: ClassVar[type[BaseModel]] = CornerstoneCredentials
     setup_text: ClassVar[str] = SETUP_TEXT
@@ -57,41 +56,16 @@ class CornerstoneConnector(BaseConnector[CornerstoneSettings]):
         WriteAction.UPSERT_SKILLS: U,
     }
 
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        self._api: CornerstoneApi | None = None
-
-    @contextmanager
-    def session(self, operation: WriteAction | None = None) -> Iterator[CornerstoneApi]:
-        if self._api is not None:
-            yield self._api
-            return
-        client_id = str(self.credentials.get("client_id") or "").strip()
-        secret = str(self.credentials.get("client_secret") or "").strip()
-        if not client_id or not secret:
-            raise AuthenticationInvalidError(
-                f"The integration has no {SERVICE} OAuth application: give credentials as "
-                '{"client_id": "...", "client_secret": "..."}.'
-            )
-        self._api = CornerstoneApi(
+    def open_api(self, client_id: str, client_secret: str) -> CornerstoneApi:
+        context = self.context
+        return CornerstoneApi(
             self.settings,
             client_id,
-            secret,
-            transport=self.context.transport,
-            pacer=self.context.pacer,
+            client_secret,
+            transport=context.transport,
+            pacer=context.pacer,
             pace_key=self.integration_id,
         )
-        try:
-            yield self._api
-        finally:
-            self._api.close()
-            self._api = None
-
-    @property
-    def api(self) -> CornerstoneApi:
-        if self._api is None:
-            raise RuntimeError("Cornerstone calls run inside session()")
-        return self._api
 
     # Versions ride in `vw_rpt_training` as rows of their own: a version's `related_lo_id` names the
     # original version, whose id is the course's (VERSION_COLUMNS: what a look-up needs of a row).

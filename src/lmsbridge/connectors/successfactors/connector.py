@@ -6,8 +6,6 @@ UNSUPPORTED, as are skills (no Learning skills source)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -25,6 +23,7 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
+from lmsbridge.connectors.http.session import RemoteSession
 from lmsbridge.connectors.pacing import PacingDeferred
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.successfactors import mapping
@@ -48,7 +47,7 @@ U = Coverage.UNSUPPORTED
 LEARNING_EVENTS = "public/admin/learningevent-service/v1/OCNLearningEvents"
 
 
-class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
+class SuccessFactorsConnector(RemoteSession[SuccessFactorsApi], BaseConnector[SuccessFactorsSettings]):
     tool: ClassVar[str] = "successfactors"
     label: ClassVar[str] = "SAP SuccessFactors Learning"
     settings_model: ClassVar[type[ConnectorSettings]] = SuccessFactorsSettings
@@ -77,18 +76,13 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
 
         self.client_id, self.client_secret = text("client_id"), text("client_secret")
         self.assertion = text("saml_assertion")
-        self._api: SuccessFactorsApi | None = None
 
-    @contextmanager
-    def session(self, operation: WriteAction | None = None) -> Iterator[SuccessFactorsApi]:
-        if self._api is not None:
-            yield self._api
-            return
+    def connect(self) -> SuccessFactorsApi:
         saml = self.settings.token_flow == "saml_bearer"
         if self.client_id is None or (self.assertion is None if saml else self.client_secret is None):
             needs = '"client_id" and "saml_assertion"' if saml else '"client_id" and "client_secret"'
             raise AuthenticationInvalidError(f"The integration has no {SERVICE} client: give {needs}.")
-        self._api = SuccessFactorsApi(
+        return SuccessFactorsApi(
             self.settings,
             self.client_id,
             self.client_secret or "",
@@ -97,17 +91,6 @@ class SuccessFactorsConnector(BaseConnector[SuccessFactorsSettings]):
             pacer=self.context.pacer,
             pace_key=self.integration_id,
         )
-        try:
-            yield self._api
-        finally:
-            self._api.close()
-            self._api = None
-
-    @property
-    def api(self) -> SuccessFactorsApi:
-        if self._api is None:
-            raise RuntimeError("SuccessFactors calls run inside session()")
-        return self._api
 
     # -- reads used by writes ----------------------------------------------------------------------------
     def catalog_course(self, type_id: str, item_id: str) -> CourseRecord | None:

@@ -7,8 +7,6 @@ courses (`Manage_Learning_Course` with `Inactive`). HRIS skills are not Workday 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -24,6 +22,7 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ItemError
+from lmsbridge.connectors.http.session import RemoteSession
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.workday import mapping
 from lmsbridge.connectors.workday.client import NS, SERVICE, WorkdayApi, escape, first_id
@@ -40,7 +39,7 @@ NEEDS = {
 }
 
 
-class WorkdayConnector(BaseConnector[WorkdaySettings]):
+class WorkdayConnector(RemoteSession[WorkdayApi], BaseConnector[WorkdaySettings]):
     tool: ClassVar[str] = "workday"
     label: ClassVar[str] = "Workday Learning"
     settings_model: ClassVar[type[ConnectorSettings]] = WorkdaySettings
@@ -60,13 +59,8 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
         self.credentials = {
             k: v.strip() for k, v in context.credentials.items() if isinstance(v, str) and v.strip()
         }
-        self._api: WorkdayApi | None = None
 
-    @contextmanager
-    def session(self, operation: WriteAction | None = None) -> Iterator[WorkdayApi]:
-        if self._api is not None:
-            yield self._api
-            return
+    def connect(self) -> WorkdayApi:
         needed = NEEDS[self.settings.auth_mode]
         missing = [k for k in needed if k not in self.credentials]
         if missing:
@@ -74,24 +68,13 @@ class WorkdayConnector(BaseConnector[WorkdaySettings]):
                 f"The {SERVICE} integration (auth_mode {self.settings.auth_mode}) lacks {', '.join(missing)} "
                 f"in its credentials."
             )
-        self._api = WorkdayApi(
+        return WorkdayApi(
             self.settings,
             {k: self.credentials[k] for k in needed},
             transport=self.context.transport,
             pacer=self.context.pacer,
             pace_key=self.integration_id,
         )
-        try:
-            yield self._api
-        finally:
-            self._api.close()
-            self._api = None
-
-    @property
-    def api(self) -> WorkdayApi:
-        if self._api is None:
-            raise RuntimeError("Workday calls run inside session()")
-        return self._api
 
     # -- reads used by writes ---------------------------------------------------------------------
     def digital_courses_by_origin(self) -> dict[str, ET.Element]:
