@@ -40,6 +40,7 @@ from lmsbridge.reads.endpoints import router as reads_router
 from lmsbridge.syncs.endpoints import router as syncs_router
 from lmsbridge.syncs.status_endpoint import router as sync_status_router
 from lmsbridge.tasks.endpoints import router as tasks_router
+from lmsbridge.tasks.status_polls import StatusPolls
 from lmsbridge.webhooks.endpoints import router as webhooks_router
 
 
@@ -108,7 +109,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         return Response(path.read_bytes(), media_type="image/svg+xml")
 
     # Added innermost first. A call passes: the rate limit, the recorder (interaction id, log),
-    # the unexpected-failure envelope, the body limit, the JSON default, the NUL guard, the app.
+    # the unexpected-failure envelope, the body limit, the JSON default, the NUL guard, the status
+    # polls' short way, the app.
+    app.add_middleware(StatusPolls, state=app.state)  # status polls' short way, past every check
     app.add_middleware(NulGuard)
     app.add_middleware(JsonByDefault)
     app.add_middleware(HeadAsGet)

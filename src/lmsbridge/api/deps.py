@@ -92,10 +92,14 @@ async def integration(
 
 
 async def driver_rows(request: Request, read: DriverRead, **params: Any) -> list[tuple[Any, ...]]:
+    """`store_rows` on the request's store."""
+    return await store_rows(store_of(request), read, **params)
+
+
+async def store_rows(store: Store, read: DriverRead, **params: Any) -> list[tuple[Any, ...]]:
     """`Store.driver_read` for a hot endpoint: on the event loop for SQLite (a local file, tens of
     microseconds, nothing to wait for: a thread would cost more than the read), in a thread for
     PostgreSQL (a network round trip the event loop should not wait through)."""
-    store = store_of(request)
     if store.is_sqlite:
         return store.driver_read(read, **params)
     return await anyio.to_thread.run_sync(partial(store.driver_read, read, **params))
