@@ -28,6 +28,7 @@ from lmsbridge.connect.endpoints import pages as connect_pages
 from lmsbridge.connect.endpoints import router as connect_router
 from lmsbridge.dashboard.endpoints import router as dashboard_router
 from lmsbridge.db import Store
+from lmsbridge.db.loop_reads import LoopReads
 from lmsbridge.errors import NotFoundError
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.endpoints import router as integrations_router
@@ -54,8 +55,15 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         # connections. Its default, 40, makes each request cost several times its own CPU in
         # thread switches and GIL handoffs once many clients are waiting.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
-        yield
-        writer.close()
+        # PostgreSQL's hot reads wait for the server on this loop, not in a thread.
+        app.state.loop_reads = None if store.is_sqlite else LoopReads(store, settings.db_pool_size)
+        try:
+            yield
+        finally:
+            if app.state.loop_reads is not None:
+                await app.state.loop_reads.close()
+                app.state.loop_reads = None
+            writer.close()
 
     app = FastAPI(
         title="lmsbridge",

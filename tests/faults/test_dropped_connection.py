@@ -1,9 +1,11 @@
 """A pooled PostgreSQL connection whose backend is gone (terminated by an operator, or a server
 restarted since) is replaced without the caller noticing, although the pool no longer pings a
-connection it used less than a second ago (db/engine.py `_ping_when_stale`)."""
+connection it used less than a second ago (db/engine.py `_ping_when_stale`); the same for the
+API's reads on the event loop (db/loop_reads.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -12,8 +14,10 @@ import pytest
 
 from lmsbridge.db import Store
 from lmsbridge.db.engine import PING_IDLE_SECONDS
+from lmsbridge.db.loop_reads import LoopReads
+from lmsbridge.errors import StoreUnavailableError
 from lmsbridge.tasks.repository import STATUS_READ
-from tests.conftest import fresh_store
+from tests.conftest import free_port, fresh_store
 
 
 @pytest.fixture
@@ -60,6 +64,37 @@ def test_a_driver_read_survives_its_connection_dying_unseen(
 ) -> None:
     _use_the_pool(pg_store)
     # As if the death were not visible yet when the connection was handed out.
-    monkeypatch.setattr("lmsbridge.db.engine._has_news", lambda _connection: False)
+    monkeypatch.setattr("lmsbridge.db.engine.has_news", lambda _connection: False)
     _terminate_every_backend(pg_store)
     assert pg_store.driver_read(STATUS_READ, task_id="no-such-task") == []
+
+
+def test_the_apis_reads_on_the_event_loop_replace_a_dead_connection_too(
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        reads = LoopReads(pg_store, size=2)
+        try:
+            assert await reads.rows(STATUS_READ, task_id="no-such-task") == []
+            _terminate_every_backend(pg_store)
+            assert await reads.rows(STATUS_READ, task_id="no-such-task") == []  # the socket's news
+            monkeypatch.setattr("lmsbridge.db.loop_reads.has_news", lambda _connection: False)
+            _terminate_every_backend(pg_store)
+            assert await reads.rows(STATUS_READ, task_id="no-such-task") == []  # read once more
+        finally:
+            await reads.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_apis_reads_on_the_event_loop_answer_unavailable_without_a_server(pg_store: Store) -> None:
+    nowhere = Store(f"postgresql://postgres@127.0.0.1:{free_port()}/nothing")
+
+    async def scenario() -> None:
+        reads = LoopReads(nowhere, size=2)
+        with pytest.raises(StoreUnavailableError):
+            await reads.rows(STATUS_READ, task_id="no-such-task")
+        await reads.close()
+
+    asyncio.run(scenario())
+    nowhere.dispose()

@@ -91,7 +91,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
     return engine
 
 
-def _has_news(dbapi_connection: Any) -> bool:
+def has_news(dbapi_connection: Any) -> bool:
     """Whether the server said something on an idle connection: a terminated backend's FATAL
     notice, or the end of the stream when the server went away (a restart, a crash). One poll of
     the socket, no round trip."""
@@ -104,7 +104,7 @@ def _has_news(dbapi_connection: Any) -> bool:
 
 def _ping_when_stale(engine: Engine) -> None:
     """The pool's pre-ping, but only where a connection may have died unseen: one idle for
-    `PING_IDLE_SECONDS` or more, or one whose socket has news (`_has_news`). A busy connection is
+    `PING_IDLE_SECONDS` or more, or one whose socket has news (`has_news`). A busy connection is
     handed out as it is, saving a round trip on nearly every checkout. A failed ping invalidates
     the pool as `pool_pre_ping` does, and the checkout goes on with a new connection."""
 
@@ -123,7 +123,7 @@ def _ping_when_stale(engine: Engine) -> None:
         if (
             last_used is not None
             and time.monotonic() - last_used < PING_IDLE_SECONDS
-            and not _has_news(dbapi_connection)
+            and not has_news(dbapi_connection)
         ):
             return
         try:

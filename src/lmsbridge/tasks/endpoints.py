@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
-from lmsbridge.api.deps import IntegrationDep, public_url, store_of
+from lmsbridge.api.deps import IntegrationDep, loop_reads_of, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.errors import InputInvalidError, not_found
@@ -87,7 +87,9 @@ def _submit(
 
 async def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_id: str) -> Response:
     # Polls usually take the short way (tasks/status_polls.py), which answers as this does.
-    answer = await status_answer(store_of(request), integration, kind, task_id)
+    answer = await status_answer(
+        store_of(request), loop_reads_of(request.app.state), integration, kind, task_id
+    )
     if answer is None:
         raise not_found(f"{kind.label} task", task_id)
     return answer

@@ -18,11 +18,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lmsbridge.api.callers import CallerCache
-from lmsbridge.api.deps import store_rows
+from lmsbridge.api.deps import loop_reads_of, store_rows
 from lmsbridge.api.errors import render_scope
 from lmsbridge.api.responses import success
 from lmsbridge.auth.service import key_hash_of
 from lmsbridge.db import Store
+from lmsbridge.db.loop_reads import LoopReads
 from lmsbridge.errors import LmsBridgeError
 from lmsbridge.integration_store.repository import Integration
 from lmsbridge.tasks import service
@@ -34,10 +35,10 @@ _ROUTES = (("/v1/lms/courses/bulk/", COURSES_BULK), ("/v1/hris/skills/bulk/", SK
 
 
 async def status_answer(
-    store: Store, integration: Integration, kind: TaskKind, task_id: str
+    store: Store, loop_reads: LoopReads | None, integration: Integration, kind: TaskKind, task_id: str
 ) -> Response | None:
     """The 200 answer of a status poll, or None when the integration has no such task."""
-    found = status_from_rows(await store_rows(store, STATUS_READ, task_id=task_id))
+    found = status_from_rows(await store_rows(store, STATUS_READ, loop_reads, task_id=task_id))
     if found is None or found[0].integration_id != integration.id or found[0].kind != kind.name:
         return None
     return success(service.status_view(*found))
@@ -89,6 +90,8 @@ class StatusPolls:
         # What the route's dependencies tell the interaction log (api/deps.py `_remember`).
         scope.setdefault("state", {}).update(environment_id=who.environment_id, integration_id=integration_id)
         try:
-            return await status_answer(self.state.store, integration, kind, task_id)
+            return await status_answer(
+                self.state.store, loop_reads_of(self.state), integration, kind, task_id
+            )
         except LmsBridgeError as error:  # the store unreachable: answered as the route's handler does
             return render_scope(scope, error)
