@@ -74,6 +74,10 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # api/docs.py serves /docs and /redoc from packaged files
         redoc_url=None,
         openapi_url="/openapi.json",
+        # FastAPI's native OpenTelemetry looks for configured providers on every request (in the
+        # process's environment): lmsbridge configures none, and the look costs a status poll
+        # a tenth of its CPU.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.store = store
     app.state.settings = settings
