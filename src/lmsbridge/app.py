@@ -28,6 +28,7 @@ from lmsbridge.connect.endpoints import pages as connect_pages
 from lmsbridge.connect.endpoints import router as connect_router
 from lmsbridge.dashboard.endpoints import router as dashboard_router
 from lmsbridge.db import Store
+from lmsbridge.db.loop_reads import LoopReads
 from lmsbridge.errors import NotFoundError
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integrations.endpoints import router as integrations_router
@@ -40,6 +41,7 @@ from lmsbridge.reads.endpoints import router as reads_router
 from lmsbridge.syncs.endpoints import router as syncs_router
 from lmsbridge.syncs.status_endpoint import router as sync_status_router
 from lmsbridge.tasks.endpoints import router as tasks_router
+from lmsbridge.tasks.status_polls import StatusPolls
 from lmsbridge.webhooks.endpoints import router as webhooks_router
 
 
@@ -53,8 +55,15 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         # connections. Its default, 40, makes each request cost several times its own CPU in
         # thread switches and GIL handoffs once many clients are waiting.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
-        yield
-        writer.close()
+        # PostgreSQL's hot reads wait for the server on this loop, not in a thread.
+        app.state.loop_reads = None if store.is_sqlite else LoopReads(store, settings.db_pool_size)
+        try:
+            yield
+        finally:
+            if app.state.loop_reads is not None:
+                await app.state.loop_reads.close()
+                app.state.loop_reads = None
+            writer.close()
 
     app = FastAPI(
         title="lmsbridge",
@@ -65,6 +74,10 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # api/docs.py serves /docs and /redoc from packaged files
         redoc_url=None,
         openapi_url="/openapi.json",
+        # FastAPI's native OpenTelemetry looks for configured providers on every request (in the
+        # process's environment): lmsbridge configures none, and the look costs a status poll
+        # a tenth of its CPU.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.store = store
     app.state.settings = settings
@@ -108,7 +121,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         return Response(path.read_bytes(), media_type="image/svg+xml")
 
     # Added innermost first. A call passes: the rate limit, the recorder (interaction id, log),
-    # the unexpected-failure envelope, the body limit, the JSON default, the NUL guard, the app.
+    # the unexpected-failure envelope, the body limit, the JSON default, the NUL guard, the status
+    # polls' short way, the app.
+    app.add_middleware(StatusPolls, state=app.state)  # status polls' short way, past every check
     app.add_middleware(NulGuard)
     app.add_middleware(JsonByDefault)
     app.add_middleware(HeadAsGet)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -298,6 +299,18 @@ def test_no_items_too_many_items_and_repeated_origin_ids_are_refused_before_anyt
 def test_a_body_over_the_size_limit_answers_413(api: httpx.Client, clean_server: Server) -> None:
     huge = b'{"items": [' + b" " * (clean_server.settings.max_body_bytes + 10) + b"]}"
     response = checked(api.post(COURSES, content=huge, headers={"Content-Type": "application/json"}))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PLATFORM.INPUT_INVALID"
+
+
+def test_a_streamed_body_over_the_size_limit_answers_413(api: httpx.Client, clean_server: Server) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        yield b'{"items": ['
+        for _ in range(clean_server.settings.max_body_bytes // 65536 + 2):
+            yield b" " * 65536
+        yield b"]}"
+
+    response = api.post(COURSES, content=chunks(), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PLATFORM.INPUT_INVALID"
 

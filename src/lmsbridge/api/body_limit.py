@@ -29,9 +29,23 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await send_error(send, self._too_large(), scope_log_url(scope))
+        declared = chunked = None
+        for name, value in scope["headers"]:
+            if name == b"content-length" and declared is None:
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_body_bytes:
+                await send_error(send, self._too_large(), scope_log_url(scope))
+                return
+            if chunked is None:
+                # The server reads exactly the declared length: nothing more can arrive.
+                await self.app(scope, receive, send)
+                return
+        elif declared is None and chunked is None:
+            # HTTP/1.1: without Content-Length or Transfer-Encoding a request has no body (a poll).
+            await self.app(scope, receive, send)
             return
         received = 0
         overflow = False

@@ -15,6 +15,7 @@ from lmsbridge.auth.repository import Principal
 from lmsbridge.auth.service import key_hash_of, principal_of
 from lmsbridge.db import Store, access_changes
 from lmsbridge.db.driver_reads import DriverRead
+from lmsbridge.db.loop_reads import LoopReads
 from lmsbridge.errors import InputInvalidError
 from lmsbridge.integration_store.repository import Integration, get_integration
 
@@ -91,14 +92,24 @@ async def integration(
     return found
 
 
-async def driver_rows(request: Request, read: DriverRead, **params: Any) -> list[tuple[Any, ...]]:
+async def store_rows(
+    store: Store, read: DriverRead, loop_reads: LoopReads | None = None, **params: Any
+) -> list[tuple[Any, ...]]:
     """`Store.driver_read` for a hot endpoint: on the event loop for SQLite (a local file, tens of
-    microseconds, nothing to wait for: a thread would cost more than the read), in a thread for
-    PostgreSQL (a network round trip the event loop should not wait through)."""
-    store = store_of(request)
+    microseconds, nothing to wait for: a thread would cost more than the read); for PostgreSQL,
+    through the app's `LoopReads` (async, on the event loop: db/loop_reads.py), or in a thread
+    when the app has none (a network round trip the event loop should not wait through)."""
     if store.is_sqlite:
         return store.driver_read(read, **params)
+    if loop_reads is not None:
+        return await loop_reads.rows(read, **params)
     return await anyio.to_thread.run_sync(partial(store.driver_read, read, **params))
+
+
+def loop_reads_of(state: Any) -> LoopReads | None:
+    """The app's PostgreSQL reads on the event loop, once its lifespan has opened them."""
+    found: LoopReads | None = getattr(state, "loop_reads", None)
+    return found
 
 
 async def object_body(request: Request) -> None:

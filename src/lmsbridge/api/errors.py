@@ -44,10 +44,6 @@ def scope_log_url(scope: Scope) -> str | None:
     return f"{state['public_url']}/logs/{state['interaction_id']}"
 
 
-def log_url(request: Request) -> str | None:
-    return scope_log_url(request.scope)
-
-
 async def send_error(
     send: Send, error: LmsBridgeError, log_url: str | None, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
@@ -69,8 +65,13 @@ async def send_error(
 
 
 def render(request: Request, error: LmsBridgeError) -> Response:
+    return render_scope(request.scope, error)
+
+
+def render_scope(scope: Scope, error: LmsBridgeError) -> Response:
+    """The response `render` gives, for a call handled outside the framework's routing."""
     return Response(
-        error_body(error, log_url(request)),
+        error_body(error, scope_log_url(scope)),
         status_code=error.status_code,
         media_type="application/json",
         headers=error.headers,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 
 from lmsbridge.db import access_changes
 from lmsbridge.db.driver_reads import DriverRead
@@ -27,6 +28,9 @@ from lmsbridge.errors import StoreUnavailableError
 _WRITE = "lmsbridge_write"
 _BUSY_SECONDS = 30.0
 _NO_BEGIN = "lmsbridge_no_begin"
+# A pooled PostgreSQL connection used less than this long ago is handed out without a ping.
+PING_IDLE_SECONDS = 1.0
+_LAST_USED = "lmsbridge_last_used"
 
 
 def normalise_url(url: str) -> str:
@@ -87,6 +91,48 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
     return engine
 
 
+def has_news(dbapi_connection: Any) -> bool:
+    """Whether the server said something on an idle connection: a terminated backend's FATAL
+    notice, or the end of the stream when the server went away (a restart, a crash). One poll of
+    the socket, no round trip."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True  # closed already
+    return bool(readable)
+
+
+def _ping_when_stale(engine: Engine) -> None:
+    """The pool's pre-ping, but only where a connection may have died unseen: one idle for
+    `PING_IDLE_SECONDS` or more, or one whose socket has news (`has_news`). A busy connection is
+    handed out as it is, saving a round trip on nearly every checkout. A failed ping invalidates
+    the pool as `pool_pre_ping` does, and the checkout goes on with a new connection."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last_used = record.info.get(_LAST_USED)
+        if (
+            last_used is not None
+            and time.monotonic() - last_used < PING_IDLE_SECONDS
+            and not has_news(dbapi_connection)
+        ):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise InvalidatePoolError(f"ping failed: {error}") from error
+        record.info[_LAST_USED] = time.monotonic()
+
+
 class _WriteTurns:
     """Writers of one SQLite file take turns through an flock on a file beside it, in every
     process (`serve`'s API and its worker, a CLI command). SQLite's own wait for its write lock
@@ -140,6 +186,10 @@ def _is_outage(error: DBAPIError, dialect: str) -> bool:
     return isinstance(error, OperationalError) and "locked" in str(error.orig)
 
 
+class _ConnectionLost(Exception):
+    """A driver read's connection turned out dead (its cause is the driver's error)."""
+
+
 class Store:
     """The store of one process: a pooled engine and the transaction boundaries."""
 
@@ -157,10 +207,10 @@ class Store:
                 self.url,
                 pool_size=pool_size,
                 max_overflow=pool_size,
-                pool_pre_ping=True,
                 pool_timeout=10,
                 connect_args={"connect_timeout": 5},
             )
+            _ping_when_stale(self.engine)
         else:
             raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://")
 
@@ -203,10 +253,23 @@ class Store:
 
     def driver_read(self, read: DriverRead, **params: Any) -> list[tuple[Any, ...]]:
         """The rows of one SELECT run on a pooled connection's driver cursor, outside a
-        transaction (`db/driver_reads.py`); an outage raises StoreUnavailableError as `read()`."""
+        transaction (`db/driver_reads.py`); an outage raises StoreUnavailableError as `read()`.
+        A connection found dead by the read itself (lost since its last use, too recently used
+        to be pinged) is replaced and the read run once more: a read can be repeated safely."""
         compiled = read.compiled_for(self.engine.dialect)
+        values = compiled.parameters(params)
         try:
-            raw = self.engine.raw_connection()  # the pool's checkout: pre-ping on PostgreSQL
+            return compiled.convert(self._driver_rows(compiled.sql, values))
+        except _ConnectionLost:
+            pass
+        try:
+            return compiled.convert(self._driver_rows(compiled.sql, values))
+        except _ConnectionLost as lost:
+            raise StoreUnavailableError("The store is unreachable; try again shortly.") from lost.__cause__
+
+    def _driver_rows(self, sql: str, values: Any) -> list[Any]:
+        try:
+            raw = self.engine.raw_connection()  # the pool's checkout (`_ping_when_stale`)
         except DBAPIError as error:
             if _is_outage(error, self.dialect):
                 raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
@@ -217,15 +280,15 @@ class Store:
             if not self.is_sqlite:  # SQLite's connections already leave transactions to us
                 driver.autocommit = True  # type: ignore[union-attr]  # no BEGIN round trip
             cursor = raw.cursor()
-            cursor.execute(compiled.sql, compiled.parameters(params))
-            rows = list(cursor.fetchall())
+            cursor.execute(sql, values)
+            return list(cursor.fetchall())
         except self.engine.dialect.loaded_dbapi.Error as error:
-            lost = self.engine.dialect.is_disconnect(error, driver, cursor)
-            if lost:
+            if self.engine.dialect.is_disconnect(error, driver, cursor):
                 raw.invalidate(error)
+                raise _ConnectionLost from error
             # As `_is_outage` decides for the same error wrapped by SQLAlchemy.
             operational = isinstance(error, self.engine.dialect.loaded_dbapi.OperationalError)
-            if lost or (operational and (not self.is_sqlite or "locked" in str(error))):
+            if operational and (not self.is_sqlite or "locked" in str(error)):
                 raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
             raise
         finally:
@@ -234,7 +297,6 @@ class Store:
             if not self.is_sqlite and raw.is_valid:
                 driver.autocommit = False  # type: ignore[union-attr]
             raw.close()  # back to the pool
-        return compiled.convert(rows)
 
     def write(self) -> Any:
         """A write transaction, committed when the block ends without an exception."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from lmsbridge.db import Store
+from lmsbridge.db.bulk import insert_rows
 from lmsbridge.db.tables import integrations, interactions
 
 log = logging.getLogger("lmsbridge.logs")
@@ -41,7 +42,8 @@ class InteractionRepository:
                     {**row, "integration_id": None} if row.get("integration_id") not in existing else row
                     for row in rows
                 ]
-        self.conn.execute(interactions.insert(), rows)
+        # All rows have the recorder's keys; COPY on PostgreSQL (db/bulk.py).
+        insert_rows(self.conn, interactions, rows)
 
     def get(self, interaction_id: str) -> Any:
         return self.conn.execute(select(interactions).where(interactions.c.id == interaction_id)).first()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
-from lmsbridge.api.deps import IntegrationDep, driver_rows, public_url, store_of
+from lmsbridge.api.deps import IntegrationDep, loop_reads_of, public_url, store_of
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.errors import InputInvalidError, not_found
@@ -21,8 +21,8 @@ from lmsbridge.schemas.bulk import (
     canonical_items,
 )
 from lmsbridge.tasks import service
-from lmsbridge.tasks.repository import STATUS_READ, status_from_rows
 from lmsbridge.tasks.service import COURSES_BULK, SKILLS_BULK, TaskKind
+from lmsbridge.tasks.status_polls import status_answer
 
 router = APIRouter()
 
@@ -86,10 +86,13 @@ def _submit(
 
 
 async def _status(request: Request, integration: IntegrationDep, kind: TaskKind, task_id: str) -> Response:
-    found = status_from_rows(await driver_rows(request, STATUS_READ, task_id=task_id))
-    if found is None or found[0].integration_id != integration.id or found[0].kind != kind.name:
+    # Polls usually take the short way (tasks/status_polls.py), which answers as this does.
+    answer = await status_answer(
+        store_of(request), loop_reads_of(request.app.state), integration, kind, task_id
+    )
+    if answer is None:
         raise not_found(f"{kind.label} task", task_id)
-    return success(service.status_view(*found))
+    return answer
 
 
 @router.post(
