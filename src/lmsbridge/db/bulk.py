@@ -54,6 +54,17 @@ def _bind(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any
     return out
 
 
+def bound_columns(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> list[list[Any]]:
+    """The rows' values of each of `columns`, as the driver is given them (one list a column)."""
+    processors = _processors(conn, table, columns)
+    return [
+        _bind(processor, [row[column] for row in rows])
+        for column, processor in zip(columns, processors, strict=True)
+    ]
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all have the keys of the first, in the caller's transaction, in primary
     key order (random ids land near each other in the indexes: fewer pages touched)."""
@@ -62,12 +73,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     key = [column.name for column in table.primary_key.columns]
     rows = sorted(rows, key=lambda row: tuple(row[name] for name in key))
     columns = list(rows[0])
-    processors = _processors(conn, table, columns)
-    bound = [
-        _bind(processor, [row[column] for row in rows])
-        for column, processor in zip(columns, processors, strict=True)
-    ]
-    values = list(zip(*bound, strict=True))
+    values = list(zip(*bound_columns(conn, table, columns, rows), strict=True))
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     cursor = conn.connection.cursor()
