@@ -90,13 +90,14 @@ _SET_OUTCOME = (
 )
 
 
-# PostgreSQL: a flush's outcomes in one statement, one array a column, whose RETURNING says which
-# outcomes were stored (an executemany UPDATE costs a round trip's worth of work per item).
+# PostgreSQL: a flush's outcomes in one statement, one array a column (bound in binary: no text
+# escaping), whose RETURNING says which outcomes were stored (an executemany UPDATE costs a
+# round trip's worth of work per item).
 _SET_OUTCOMES_PG = """
 UPDATE task_items AS item
 SET status = given.status, result_id = given.result_id, remote_id = given.remote_id,
     error_code = given.error_code, error_message = given.error_message, finished_at = %s
-FROM unnest(%s::integer[], %s::varchar[], %s::varchar[], %s::text[], %s::varchar[], %s::text[])
+FROM unnest(%b::integer[], %b::varchar[], %b::varchar[], %b::text[], %b::varchar[], %b::text[])
     AS given(position, status, result_id, remote_id, error_code, error_message)
 WHERE item.task_id = %s AND item.position = given.position AND item.status IS NULL
 RETURNING item.status
