@@ -7,6 +7,7 @@ orjson encodes. A row whose key exists already fails the whole batch, as one INS
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -72,7 +73,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     key = [column.name for column in table.primary_key.columns]
-    rows = sorted(rows, key=lambda row: tuple(row[name] for name in key))
+    rows = sorted(rows, key=itemgetter(*key))  # a tuple of the key columns when there are several
     columns = list(rows[0])
     values = list(zip(*bound_columns(conn, table, columns, rows), strict=True))
     quote = conn.dialect.identifier_preparer.quote
