@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from lmsbridge.cli import which_store
+from lmsbridge.cli import collector, which_store
 from lmsbridge.cli.credential_box import credential_box
 from lmsbridge.cli.log_lines import LOG_FORMATS, configure_logging
 from lmsbridge.config import Settings, get_settings
@@ -193,6 +193,7 @@ def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) ->
     try:
         app = create_app(store, settings)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        collector.settle()
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         if worker is not None:
@@ -233,6 +234,7 @@ def worker(concurrency: int | None, attached: bool, log_format: str) -> None:
         from lmsbridge.cli.attached_worker import follow_serve
 
         threading.Thread(target=follow_serve, args=(stop,), name="lmsbridge-serve-pipe", daemon=True).start()
+    collector.settle()
     runner.start()
     stop.wait()
     runner.stop()
