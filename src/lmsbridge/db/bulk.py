@@ -67,6 +67,32 @@ def bound_columns(
     ]
 
 
+# PostgreSQL type names psycopg knows by another name than SQLAlchemy compiles.
+_PG_NAMES = {"float": "float8"}
+
+
+def _binary_types(conn: Connection, table: Table, columns: Sequence[str]) -> list[str] | None:
+    """The types of a binary COPY of these columns (psycopg writes binary rows without the text
+    format's escaping, which JSON's quotes make costly), or None for a text COPY when a column's
+    type is one psycopg does not know by name. JSON goes as text, already encoded (json's
+    binary form is its text; jsonb's is not, so a JSONB column takes the text COPY)."""
+    known = conn.connection.driver_connection.adapters.types  # type: ignore[union-attr]
+    types: list[str] = []
+    for name in columns:
+        compiled = table.c[name].type.compile(dialect=conn.dialect).lower()
+        if isinstance(table.c[name].type, JSON):
+            if compiled != "json":
+                return None
+            types.append("text")
+            continue
+        base = compiled.split("(")[0].strip()
+        base = _PG_NAMES.get(base, base)
+        if known.get(base) is None:
+            return None
+        types.append(base)
+    return types
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all have the keys of the first, in the caller's transaction, in primary
     key order (random ids land near each other in the indexes: fewer pages touched)."""
@@ -81,7 +107,11 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            types = _binary_types(conn, table, columns)
+            binary = " (FORMAT BINARY)" if types is not None else ""
+            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN{binary}") as copy:
+                if types is not None:
+                    copy.set_types(types)
                 for value in values:
                     copy.write_row(value)
         else:
