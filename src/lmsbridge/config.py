@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(0.25, gt=0)
     job_max_attempts: int = Field(10, ge=1)
     worker_concurrency: int = Field(2, ge=1)
+    serve_worker_niceness: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="How much lower than the API's the CPU priority of `serve`'s worker process is "
+        "(a nice increment): on a small machine, requests get the CPU before running tasks and syncs, "
+        "which still get all the CPU the API leaves. 0 runs both at one priority.",
+    )
     task_flush_items: int = Field(
         2000,
         ge=1,

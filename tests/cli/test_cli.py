@@ -581,6 +581,11 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
+def _niceness(pid: int) -> int:
+    """The process's nice value (the 19th field of /proc/<pid>/stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 needs_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux /proc")
 
 
@@ -597,6 +602,8 @@ def test_serve_runs_its_worker_in_a_child_process_and_sigterm_stops_both(lmsbrid
         timeout=SERVE_START_TIMEOUT,
         message=lambda: f"the worker did not start\n{served.output()}",
     )
+    # The worker yields the CPU to the API: LMSBRIDGE_SERVE_WORKER_NICENESS, 10 by default.
+    assert _niceness(worker) == min(19, _niceness(served.process.pid) + 10)
 
     headers = {"Authorization": f"Bearer {key}", "X-Integration-Id": integration}
     with httpx.Client(base_url=served.url, headers=headers, timeout=30) as api:

@@ -7,10 +7,12 @@ orjson encodes. A row whose key exists already fails the whole batch, as one INS
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Table
+from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 
 
 def _json(value: Any) -> str:
@@ -54,26 +56,62 @@ def _bind(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any
     return out
 
 
+def bound_columns(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> list[list[Any]]:
+    """The rows' values of each of `columns`, as the driver is given them (one list a column)."""
+    processors = _processors(conn, table, columns)
+    return [
+        _bind(processor, [row[column] for row in rows])
+        for column, processor in zip(columns, processors, strict=True)
+    ]
+
+
+# PostgreSQL type names psycopg knows by another name than SQLAlchemy compiles.
+_PG_NAMES = {"float": "float8"}
+
+
+def _binary_types(conn: Connection, table: Table, columns: Sequence[str]) -> list[str] | None:
+    """The types of a binary COPY of these columns (psycopg writes binary rows without the text
+    format's escaping, which JSON's quotes make costly), or None for a text COPY when a column's
+    type is one psycopg does not know by name. JSON goes as text, already encoded (json's
+    binary form is its text; jsonb's is not, so a JSONB column takes the text COPY)."""
+    known = conn.connection.driver_connection.adapters.types  # type: ignore[union-attr]
+    types: list[str] = []
+    for name in columns:
+        compiled = table.c[name].type.compile(dialect=conn.dialect).lower()
+        if isinstance(table.c[name].type, JSON):
+            if compiled != "json":
+                return None
+            types.append("text")
+            continue
+        base = compiled.split("(")[0].strip()
+        base = _PG_NAMES.get(base, base)
+        if known.get(base) is None:
+            return None
+        types.append(base)
+    return types
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all have the keys of the first, in the caller's transaction, in primary
     key order (random ids land near each other in the indexes: fewer pages touched)."""
     if not rows:
         return
     key = [column.name for column in table.primary_key.columns]
-    rows = sorted(rows, key=lambda row: tuple(row[name] for name in key))
+    rows = sorted(rows, key=itemgetter(*key))  # a tuple of the key columns when there are several
     columns = list(rows[0])
-    processors = _processors(conn, table, columns)
-    bound = [
-        _bind(processor, [row[column] for row in rows])
-        for column, processor in zip(columns, processors, strict=True)
-    ]
-    values = list(zip(*bound, strict=True))
+    values = list(zip(*bound_columns(conn, table, columns, rows), strict=True))
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            types = _binary_types(conn, table, columns)
+            binary = " (FORMAT BINARY)" if types is not None else ""
+            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN{binary}") as copy:
+                if types is not None:
+                    copy.set_types(types)
                 for value in values:
                     copy.write_row(value)
         else:
@@ -93,3 +131,11 @@ def try_insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]
         return False
     savepoint.commit()
     return True
+
+
+def among(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`: one placeholder, so the statement
+    stays short and psycopg parses it once, where an IN list of hundreds is parsed on every run."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import select
 import sqlite3
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
@@ -39,6 +41,27 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON columns' encoder: orjson (several times faster than the json module), which writes
+    the same JSON without whitespace; what orjson refuses (an integer beyond 64 bits, a custom
+    type) goes to the json module as before."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def _json_loads(text: str | bytes) -> Any:
+    """JSON columns' decoder: orjson, or the json module for what orjson refuses (NaN)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
 
 
 def _switch_to_wal(cursor: Any) -> None:
@@ -65,6 +88,7 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         # As on PostgreSQL: `pool_size` kept open, as many again opened (and closed) under a burst.
         pool_size=pool_size,
         max_overflow=pool_size,
+        **_JSON,
     )
 
     @event.listens_for(engine, "connect")
@@ -209,6 +233,7 @@ class Store:
                 max_overflow=pool_size,
                 pool_timeout=10,
                 connect_args={"connect_timeout": 5},
+                **_JSON,
             )
             _ping_when_stale(self.engine)
         else:

@@ -24,7 +24,7 @@ from lmsbridge.connectors.records import (
     UserRecord,
 )
 from lmsbridge.db import tables as t
-from lmsbridge.db.bulk import insert_rows, try_insert_new
+from lmsbridge.db.bulk import among, insert_rows, try_insert_new
 from lmsbridge.ids import derived_id
 from lmsbridge.records.registry import TABLES
 
@@ -181,7 +181,7 @@ class RecordWriter:
                 (r.id, (r.data_hash, r.remote_deleted_at))
                 for r in self.conn.execute(
                     select(table.c.id, table.c.data_hash, table.c.remote_deleted_at).where(
-                        table.c.id.in_(chunk)
+                        among(self.conn, table.c.id, chunk)
                     )
                 )
             )
@@ -292,7 +292,7 @@ class RecordWriter:
                     table.c.data_hash,
                     table.c.remote_deleted_at,
                     table.c.skill_ids,
-                ).where(table.c.course_id.in_(course_ids))
+                ).where(among(self.conn, table.c.course_id, course_ids))
             )
         }
         # skill_ids are not part of a revision's own fields: assignments move no stamp.

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
 from lmsbridge.api.deps import IntegrationDep, loop_reads_of, public_url, store_of
+from lmsbridge.api.fast_json import FastJsonRoute
 from lmsbridge.api.responses import ERRORS, success
 from lmsbridge.connectors.runtime import require_capability
 from lmsbridge.errors import InputInvalidError, not_found
@@ -24,7 +25,7 @@ from lmsbridge.tasks import service
 from lmsbridge.tasks.service import COURSES_BULK, SKILLS_BULK, TaskKind
 from lmsbridge.tasks.status_polls import status_answer
 
-router = APIRouter()
+router = APIRouter(route_class=FastJsonRoute)
 
 IdempotencyKey = Annotated[
     str | None,
