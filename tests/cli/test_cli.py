@@ -489,12 +489,12 @@ def serve(tmp_path: Path) -> Iterator[Any]:
                 served.process.wait(10)
 
 
-def stop(served: Served) -> int:
-    served.process.send_signal(signal.SIGTERM)
+def stop(served: Served, signum: int = signal.SIGTERM) -> int:
+    served.process.send_signal(signum)
     try:
         return served.process.wait(STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"serve did not exit within {STOP_TIMEOUT}s of SIGTERM\n{served.output()}")
+        pytest.fail(f"serve did not exit within {STOP_TIMEOUT}s of signal {signum}\n{served.output()}")
 
 
 def test_serve_demo_runs_the_readme_flow(keyed: Cli, secret_mode: str, serve: Any) -> None:
@@ -590,7 +590,10 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="re
 
 
 @needs_proc
-def test_serve_runs_its_worker_in_a_child_process_and_sigterm_stops_both(lmsbridge: Cli, serve: Any) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_runs_its_worker_in_a_child_process_and_a_signal_stops_both(
+    lmsbridge: Cli, serve: Any, signum: int
+) -> None:
     key = last_line(lmsbridge.ok("keys", "create"))
     integration = last_line(lmsbridge.ok("integrations", "create", "--tool", "sandbox"))
     served = serve(lmsbridge)
@@ -617,7 +620,8 @@ def test_serve_runs_its_worker_in_a_child_process_and_sigterm_stops_both(lmsbrid
 
         wait_until(completed, timeout=TASK_TIMEOUT, message="the child worker did not run the task")
 
-    assert stop(served) == 0, served.output()
+    assert stop(served, signum) == 0, served.output()  # Ctrl-C too: a clean stop, not "Aborted!"
+    assert "Aborted" not in served.output()
     assert not _running(worker), "the worker outlived serve"
     assert "stopped" in served.stderr, served.output()
 

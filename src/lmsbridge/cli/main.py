@@ -149,7 +149,7 @@ Then poll:
 """)
 
 
-def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
+def _exit_on_signal(_signum: int, _frame: Any) -> None:
     raise SystemExit(0)
 
 
@@ -187,9 +187,11 @@ def serve(host: str, port: int, no_worker: bool, demo: bool, log_format: str) ->
     # The worker's process inherits the environment, and the address its links name.
     listen = {"LMSBRIDGE_LISTEN_URL": settings.listen_url} if settings.listen_url else {}
     worker = None if no_worker else AttachedWorker.start(log_format, listen)
-    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; with the default
-    # handler that kills the process before `finally` stops the worker, so exit through it.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # uvicorn shuts down gracefully on SIGTERM or SIGINT, then raises the signal again; the default
+    # handlers would kill the process before `finally` stops the worker (SIGTERM) or end it as an
+    # interrupted command ("Aborted!", exit 1: SIGINT), so both exit through `finally`, with 0.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, _exit_on_signal)
     click.echo(f"lmsbridge listening on http://{host}:{port} (store: {which_store.describe()})")
     try:
         app = create_app(store, settings)
