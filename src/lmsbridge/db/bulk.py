@@ -7,15 +7,28 @@ orjson encodes. A row whose key exists already fails the whole batch, as one INS
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Table
 
+from lmsbridge.db.types import UTCDateTime
+
 
 def _json(value: Any) -> str:
     # A JSON column stores None as JSON null, as SQLAlchemy's JSON type does (none_as_null=False).
     return orjson.dumps(value).decode()
+
+
+def _sqlite_utc(value: datetime) -> str:
+    """UTCDateTime's SQLite text (SQLAlchemy's DATETIME format, always with microseconds),
+    without its two layers of processing."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
 
 
 def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
@@ -25,6 +38,8 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[
         kind = table.c[name].type
         if isinstance(kind, JSON):
             out.append(_json)
+        elif isinstance(kind, UTCDateTime) and dialect.name == "sqlite":
+            out.append(_sqlite_utc)
         else:
             # The dialect's own type (SQLite's DATETIME text format), as SQLAlchemy binds it.
             out.append(kind.dialect_impl(dialect).bind_processor(dialect))
@@ -38,6 +53,14 @@ def _bind(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any
         return values
     if processor is _json:  # None is JSON null here, as SQLAlchemy stores it
         return [_json(value) for value in values]
+    if processor is _sqlite_utc:  # cheaper than a look-up; the stamp is one object in every row
+        last, bound = None, None
+        out_: list[Any] = []
+        for value in values:
+            if value is not last:
+                last, bound = value, None if value is None else _sqlite_utc(value)
+            out_.append(bound)
+        return out_
     done: dict[Any, Any] = {}
     out: list[Any] = []
     for value in values:
