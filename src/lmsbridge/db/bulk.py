@@ -90,7 +90,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         _bind(processor, [row[column] for row in rows])
         for column, processor in zip(columns, processors, strict=True)
     ]
-    values = list(zip(*bound, strict=True))
+    values = zip(*bound, strict=True)  # one row's tuple at a time, not the batch's at once
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     cursor = conn.connection.cursor()
@@ -101,7 +101,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
                     copy.write_row(value)
         else:
             marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", values)
+            insert = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+            cursor.executemany(insert, values)  # type: ignore[arg-type]  # sqlite3 takes any iterable
     finally:
         cursor.close()
 
