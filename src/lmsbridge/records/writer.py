@@ -78,6 +78,13 @@ class Prepared:
     rows: list[dict[str, Any]]
     digests: list[str]
 
+    def extend(self, other: Prepared) -> None:
+        self.rows.extend(other.rows)
+        self.digests.extend(other.digests)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
 
 class RowMaker:
     """The rows of one integration's records: derived ids and the fields stored."""

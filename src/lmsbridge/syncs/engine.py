@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import queue
 import threading
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from lmsbridge.clock import to_wire
 from lmsbridge.connectors.base import Connector
@@ -34,13 +35,14 @@ from lmsbridge.jobs import JobContext, JobReleased
 from lmsbridge.records.queries import has_records, live_id_chunks
 from lmsbridge.records.registry import TABLES
 from lmsbridge.records.stamps import store_now, take_stamp
-from lmsbridge.records.writer import Counts, RecordWriter, RowMaker
+from lmsbridge.records.writer import Counts, Prepared, RecordWriter, RowMaker
 from lmsbridge.schemas.models import SYNC_MODELS
 from lmsbridge.syncs.deletion_guard import DeletionGuard
 from lmsbridge.syncs.repository import SyncRepository, SyncRun
 from lmsbridge.syncs.states import SyncRunState
 
 log = logging.getLogger("lmsbridge.syncs")
+Page = TypeVar("Page", bound=Sized)
 
 # Remote clocks and ours disagree a little; a delta reads this much further back (unchanged
 # records cost a hash comparison, nothing more).
@@ -125,32 +127,38 @@ class SyncOutcome:
         return sorted(changed)
 
 
-def read_ahead(pages: Iterable[Sequence[Record]], depth: int = 2) -> Iterator[Sequence[Record]]:
-    """The connector's pages, read in a thread up to `depth` pages ahead of the caller: the next
-    page is fetched (a remote call, the Sandbox's SELECT) while the caller writes the last, which
-    waits on the store with the GIL released. A read's error is raised where its page would have
-    come; a caller that stops early stops the reader (the generator is closed in its thread)."""
-    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+def read_ahead(pages: Iterable[Page], ahead: Callable[[], int] = lambda: 2000) -> Iterator[Page]:
+    """The connector's pages, read in a thread up to `ahead()` records (and at least one page)
+    ahead of the caller: the next pages are fetched (a remote call, the Sandbox's SELECT) while
+    the caller writes the last batch, which waits on the store with the GIL released. A read's
+    error is raised where its page would have come; a caller that stops early stops the reader
+    (the generator is closed in its thread)."""
+    handoff: deque[tuple[str, Any, int]] = deque()
+    queued = 0  # records in handoff
+    turn = threading.Condition()
     stop = threading.Event()
 
-    def give(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def give(kind: str, value: Any, size: int = 0) -> bool:
+        nonlocal queued
+        with turn:
+            while handoff and queued + size > ahead() and not stop.is_set():
+                turn.wait(0.1)
+            if stop.is_set():
+                return False
+            handoff.append((kind, value, size))
+            queued += size
+            turn.notify_all()
+        return True
 
     def read() -> None:
         iterator = iter(pages)
         try:
             for page in iterator:
-                if not give(("page", page)):
+                if not give("page", page, len(page)):
                     return
-            give(("end", None))
+            give("end", None)
         except BaseException as error:  # handed to the caller, raised there
-            give(("error", error))
+            give("error", error)
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:
@@ -161,7 +169,12 @@ def read_ahead(pages: Iterable[Sequence[Record]], depth: int = 2) -> Iterator[Se
     reader.start()
     try:
         while True:
-            kind, value = handoff.get()
+            with turn:
+                while not handoff:
+                    turn.wait()
+                kind, value, size = handoff.popleft()
+                queued -= size
+                turn.notify_all()
             if kind == "end":
                 return
             if kind == "error":
@@ -169,7 +182,31 @@ def read_ahead(pages: Iterable[Sequence[Record]], depth: int = 2) -> Iterator[Se
             yield value
     finally:
         stop.set()
+        with turn:
+            turn.notify_all()
         reader.join()
+
+
+class Batch:
+    """What a sync read of one model and has not written yet: records, or their rows when the
+    reader's thread built them (`Prepared`)."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.rows = Prepared([], [])
+
+    def add(self, page: Sequence[Record] | Prepared) -> None:
+        if isinstance(page, Prepared):
+            self.rows.extend(page)
+        else:
+            self.records.extend(page)
+
+    def __len__(self) -> int:
+        return len(self.records) + len(self.rows)
+
+    def clear(self) -> None:
+        self.records = []
+        self.rows = Prepared([], [])
 
 
 class SyncEngine:
@@ -190,6 +227,7 @@ class SyncEngine:
         caps = connector_class(integration.tool).capabilities
         guard = DeletionGuard.of(integration.tool, integration.settings)
         outcome = SyncOutcome(SyncRunState.SUCCEEDED)
+        maker = RowMaker(integration.id)
         for model in SYNC_MODELS:
             if not caps.reads(model):
                 continue
@@ -199,11 +237,19 @@ class SyncEngine:
             # to delete after (a record written meanwhile is stamped after `started`: spared).
             first = full and not self._has_records(integration.id, model)
             seen = SeenIds() if full and not first else None
-            batch: list[Record] = []
+            batch = Batch()
+            pages: Iterable[Sequence[Record] | Prepared] = connector.read(model, since)
+            ahead: Callable[[], int] = lambda: 2000  # noqa: E731
+            if not self.store.is_sqlite and model != "lms_courses":
+                # PostgreSQL does a write's work in its own process: the reader's thread builds
+                # the next batch's rows meanwhile. (Not on SQLite, whose work is this process's:
+                # the reader's Python would hold up its inserts, each waiting for the GIL.)
+                pages = map(partial(maker.prepare, model), pages)
+                ahead = lambda: self.batch_size.limit  # noqa: E731
             try:
                 try:
-                    for page in read_ahead(connector.read(model, since)):
-                        batch.extend(page)
+                    for page in read_ahead(pages, ahead):
+                        batch.add(page)
                         if len(batch) >= self.batch_size.limit:
                             self._write(run.id, integration.id, model, batch, first, counts, seen)
                         if ctx.should_stop():
@@ -241,7 +287,7 @@ class SyncEngine:
         run_id: str,
         integration_id: str,
         model: str,
-        batch: list[Record],
+        batch: Batch,
         first: bool,
         counts: Counts,
         seen: SeenIds | None,
@@ -250,22 +296,25 @@ class SyncEngine:
         if not batch:
             return
         # Built outside the transaction: the lock is held for the store's work alone.
-        prepared = None if model == "lms_courses" else RowMaker(integration_id).prepare(model, batch)
+        prepared: Prepared | None = None
+        if batch.rows:
+            prepared = batch.rows
+        elif model != "lms_courses":
+            prepared = RowMaker(integration_id).prepare(model, batch.records)
+        records = batch.records if prepared is None else []
         size = len(batch)
-        if prepared is not None:
-            batch.clear()  # the rows have it all: not held twice while the batch is written
+        batch.clear()  # (its rows or records are held here until written)
         with self.store.write() as conn:
             stamp = take_stamp(conn, integration_id)  # a deletion holds it while it runs
             began = time.perf_counter()  # held from here (waiting for it is not holding it)
             if SyncRepository(conn).get_run(run_id) is None:
                 raise JobReleased  # the integration was deleted: write nothing more of it
             writer = RecordWriter(conn, integration_id, stamp, new_models=(model,) if first else ())
-            written, ids = writer.write(model, batch, prepared)
+            written, ids = writer.write(model, records, prepared)
         self.batch_size.took(size, time.perf_counter() - began)
         counts.add(written)
         if seen is not None:
             seen.add(ids)
-        batch.clear()
 
     def _has_records(self, integration_id: str, model: str) -> bool:
         with self.store.read() as conn:
