@@ -30,6 +30,7 @@ from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorErr
 from lmsbridge.connectors.records import Record
 from lmsbridge.connectors.registry import connector_class
 from lmsbridge.db import Store
+from lmsbridge.db.bulk import large_cache
 from lmsbridge.integration_store.repository import Integration, end_user_of
 from lmsbridge.jobs import JobContext, JobReleased
 from lmsbridge.records.queries import has_records, live_id_chunks
@@ -310,7 +311,8 @@ class SyncEngine:
             if SyncRepository(conn).get_run(run_id) is None:
                 raise JobReleased  # the integration was deleted: write nothing more of it
             writer = RecordWriter(conn, integration_id, stamp, new_models=(model,) if first else ())
-            written, ids = writer.write(model, records, prepared)
+            with large_cache(conn):
+                written, ids = writer.write(model, records, prepared)
         self.batch_size.took(size, time.perf_counter() - began)
         counts.add(written)
         if seen is not None:
