@@ -53,7 +53,7 @@ def _bind(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any
     if processor is None:
         return values
     if processor is _json:  # None is JSON null here, as SQLAlchemy stores it
-        return [_json(value) for value in values]
+        return ["null" if value is None else _json(value) for value in values]
     if processor is _sqlite_utc:  # cheaper than a look-up; the stamp is one object in every row
         last, bound = None, None
         out_: list[Any] = []
