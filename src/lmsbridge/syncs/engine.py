@@ -5,9 +5,10 @@ Pages are written in transactions of up to WRITE_BATCH records under the integra
 the transaction begins. A FULL run remembers which records it saw and, for each model whose every
 page was read, marks the others deleted; a model that failed part-way marks nothing (a failed or
 partial sync never deletes). A DELTA run asks the connector only for records changed since the last
-run began, and deletes nothing. What a sync holds in memory is bounded by the batch, except the
-records it saw, at 8 bytes each, and only for a model the integration already had records of (a
-model it had none of has nothing to delete, and its records are inserted without being looked up)."""
+run began, and deletes nothing. What a sync holds in memory is bounded by the batch (two on
+PostgreSQL, whose next batch's rows are built while the last is written), except the records it
+saw, at 8 bytes each, and only for a model the integration already had records of (a model it had
+none of has nothing to delete, and its records are inserted without being looked up)."""
 
 from __future__ import annotations
 
