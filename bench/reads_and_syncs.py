@@ -65,6 +65,7 @@ from lmsbridge.config import Settings
 from lmsbridge.connectors.sandbox.connector import SandboxSettings
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
+from lmsbridge.db.bulk import large_cache
 from lmsbridge.db.migrations import migrate
 from lmsbridge.integration_store.credentials import CredentialBox, load_secret_key
 from lmsbridge.integration_store.repository import IntegrationRepository
@@ -379,7 +380,8 @@ def bare_insert(source: Store, target_url: str, integration_id: str) -> dict[str
     """The ceiling of (d): the records the full sync wrote, read back from the store in the order
     it wrote them (SQLite's rowid, PostgreSQL's ctid), inserted into an empty store of the same
     schema by SQLAlchemy Core (`table.insert()` with a list of rows, one transaction per
-    WRITE_BATCH rows): no connector, no sync engine, no hashing. Only the inserts are timed."""
+    WRITE_BATCH rows, SQLite's page cache raised as the sync raises it): no connector, no sync
+    engine, no hashing. Only the inserts are timed."""
     target = Store(target_url)
     migrate(target)
     records, seconds, cpu = 0, 0.0, 0.0
@@ -393,7 +395,7 @@ def bare_insert(source: Store, target_url: str, integration_id: str) -> dict[str
                 for part in result.partitions():
                     rows = [row._asdict() for row in part]
                     c0, t0 = time.thread_time(), time.perf_counter()
-                    with target.write() as out:
+                    with target.write() as out, large_cache(out):  # as the sync's writes
                         out.execute(table.insert(), rows)
                     seconds += time.perf_counter() - t0
                     cpu += time.thread_time() - c0

@@ -23,17 +23,16 @@ _PAIRS = [a + b for a in ALPHABET for b in ALPHABET]
 _B2, _B4, _B8, _B16, _B24 = 58**2, 58**4, 58**8, 58**16, 58**ID_LENGTH
 
 
-def _eight(number: int) -> str:
-    """The 8 digits of a number below 58**8."""
-    high, low = divmod(number, _B4)
-    p = _PAIRS
-    return p[high // _B2] + p[high % _B2] + p[low // _B2] + p[low % _B2]
-
-
 def _encode_id(number: int) -> str:
+    # Three runs of 8 digits, each two runs of 4, each two pairs: one join, no call per run.
     high, rest = divmod(number % _B24, _B16)
     middle, low = divmod(rest, _B8)
-    return _eight(high) + _eight(middle) + _eight(low)
+    a, b = divmod(high, _B4)
+    c, d = divmod(middle, _B4)
+    e, f = divmod(low, _B4)
+    p, q = _PAIRS, _B2
+    digits = (p[a // q], p[a % q], p[b // q], p[b % q], p[c // q], p[c % q])
+    return "".join(digits) + "".join((p[d // q], p[d % q], p[e // q], p[e % q], p[f // q], p[f % q]))
 
 
 def new_id() -> str:

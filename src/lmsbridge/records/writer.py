@@ -70,7 +70,95 @@ def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
 _referenced_id = lru_cache(maxsize=1 << 16)(derived_id)
 
 
-class RecordWriter:
+@dataclass
+class Prepared:
+    """A batch of flat records as rows with their data hashes: all a write needs that neither the
+    store nor the stamp decides, so a sync builds it before its write transaction begins."""
+
+    rows: list[dict[str, Any]]
+    digests: list[str]
+
+    def extend(self, other: Prepared) -> None:
+        self.rows.extend(other.rows)
+        self.digests.extend(other.digests)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class RowMaker:
+    """The rows of one integration's records: derived ids and the fields stored."""
+
+    def __init__(self, integration_id: str) -> None:
+        self.integration_id = integration_id
+
+    def id_of(self, model: str, remote_id: str) -> str:
+        return _referenced_id(self.integration_id, model, remote_id)
+
+    def _own_id(self, model: str, remote_id: str) -> str:
+        # Each record's own id comes once per sync: not worth a place in the cache.
+        return derived_id(self.integration_id, model, remote_id)
+
+    def prepare(self, model: str, records: Sequence[Record]) -> Prepared:
+        """The rows of flat records (not courses, which are written with their revisions)."""
+        rows: list[dict[str, Any]] = []
+        digests: list[str] = []
+        for record in records:
+            row, digest = self._row(model, record)
+            rows.append(row)
+            digests.append(digest)
+        return Prepared(rows, digests)
+
+    def _row(self, model: str, record: Record) -> tuple[dict[str, Any], str]:
+        """The record's row and the hash of its own fields (every column but the id)."""
+        fields: dict[str, Any]
+        if isinstance(record, ProgressionRecord):
+            fields = {
+                "user_id": self.id_of("lms_users", record.user_remote_id),
+                "course_revision_id": self.id_of("lms_course_revisions", record.revision_remote_id),
+                "course_id": self.id_of("lms_courses", record.course_remote_id)
+                if record.course_remote_id
+                else None,
+                "user_remote_id": record.user_remote_id,
+                "revision_remote_id": record.revision_remote_id,
+                "course_remote_id": record.course_remote_id,
+                "status": record.status,
+                "enrolled_at": record.enrolled_at,
+                "completed_at": record.completed_at,
+            }
+        elif isinstance(record, UserRecord):
+            fields = {
+                "first_name": record.first_name,
+                "last_name": record.last_name,
+                "work_email": record.work_email,
+                "work_email_lower": record.work_email.lower() if record.work_email else None,
+                "status": record.status,
+                "custom_fields": record.custom_fields,
+                "integration_fields": [
+                    {"key": f.key, "type": f.type, "label": f.label} for f in record.integration_fields
+                ]
+                or None,
+            }
+        elif isinstance(record, ProviderRecord | SkillRecord):
+            fields = {"name": record.name}
+        elif isinstance(record, HrisSkillRecord):
+            fields = {
+                "name": record.name,
+                "description": record.description,
+                "ordered_levels": list(record.ordered_levels) if record.ordered_levels is not None else None,
+            }
+        else:  # pragma: no cover - courses go through courses()
+            raise TypeError(f"unexpected record {type(record).__name__} for {model}")
+        fields["remote_data"] = record.remote_data
+        if not isinstance(record, ProgressionRecord | HrisSkillRecord):
+            fields["remote_created_at"] = record.remote_created_at
+        fields["remote_id"] = record.remote_id
+        digest = data_hash(fields)
+        fields["id"] = self._own_id(model, record.remote_id)
+        return fields, digest
+
+
+class RecordWriter(RowMaker):
     """Upserts one page of records of one integration inside the caller's write transaction,
     which holds the stamp `stamp` (see stamps.py).
 
@@ -86,70 +174,23 @@ class RecordWriter:
         *,
         new_models: Collection[str] = (),
     ) -> None:
+        super().__init__(integration_id)
         self.conn = conn
-        self.integration_id = integration_id
         self.stamp = stamp
         self.new_models = frozenset(new_models)
 
-    def id_of(self, model: str, remote_id: str) -> str:
-        return _referenced_id(self.integration_id, model, remote_id)
-
-    def _own_id(self, model: str, remote_id: str) -> str:
-        # Each record's own id comes once per sync: not worth a place in the cache.
-        return derived_id(self.integration_id, model, remote_id)
-
-    def write(self, model: str, records: Sequence[Record]) -> tuple[Counts, list[str]]:
-        """Returns the counts and the ids of the records written (seen)."""
+    def write(
+        self, model: str, records: Sequence[Record], prepared: Prepared | None = None
+    ) -> tuple[Counts, list[str]]:
+        """Returns the counts and the ids of the records written (seen). `prepared`: the records'
+        rows, when the caller built them already (`RowMaker.prepare`)."""
         if model == "lms_courses":
             return self.courses(records)  # type: ignore[arg-type]
-        rows = [self._row(model, record) for record in records]
-        counts = self._upsert(TABLES[model], rows, new=model in self.new_models)
+        if prepared is None:
+            prepared = self.prepare(model, records)
+        rows = prepared.rows
+        counts = self._upsert(TABLES[model], rows, new=model in self.new_models, digests=prepared.digests)
         return counts, [row["id"] for row in rows]
-
-    # -- flat models ---------------------------------------------------------------------------
-    def _row(self, model: str, record: Record) -> dict[str, Any]:
-        fields: dict[str, Any]
-        if isinstance(record, UserRecord):
-            fields = {
-                "first_name": record.first_name,
-                "last_name": record.last_name,
-                "work_email": record.work_email,
-                "work_email_lower": record.work_email.lower() if record.work_email else None,
-                "status": record.status,
-                "custom_fields": record.custom_fields,
-                "integration_fields": [
-                    {"key": f.key, "type": f.type, "label": f.label} for f in record.integration_fields
-                ]
-                or None,
-            }
-        elif isinstance(record, ProviderRecord | SkillRecord):
-            fields = {"name": record.name}
-        elif isinstance(record, ProgressionRecord):
-            fields = {
-                "user_id": self.id_of("lms_users", record.user_remote_id),
-                "course_revision_id": self.id_of("lms_course_revisions", record.revision_remote_id),
-                "course_id": self.id_of("lms_courses", record.course_remote_id)
-                if record.course_remote_id
-                else None,
-                "user_remote_id": record.user_remote_id,
-                "revision_remote_id": record.revision_remote_id,
-                "course_remote_id": record.course_remote_id,
-                "status": record.status,
-                "enrolled_at": record.enrolled_at,
-                "completed_at": record.completed_at,
-            }
-        elif isinstance(record, HrisSkillRecord):
-            fields = {
-                "name": record.name,
-                "description": record.description,
-                "ordered_levels": list(record.ordered_levels) if record.ordered_levels is not None else None,
-            }
-        else:  # pragma: no cover - courses go through courses()
-            raise TypeError(f"unexpected record {type(record).__name__} for {model}")
-        fields["remote_data"] = record.remote_data
-        if not isinstance(record, ProgressionRecord | HrisSkillRecord):
-            fields["remote_created_at"] = record.remote_created_at
-        return {"id": self._own_id(model, record.remote_id), "remote_id": record.remote_id, **fields}
 
     def _upsert(
         self,
