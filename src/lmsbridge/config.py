@@ -75,6 +75,20 @@ class Settings(BaseSettings):
         3 * 3600, gt=0, description="Full sync cadence otherwise."
     )
     sync_delta_interval_seconds: float = Field(3 * 3600, gt=0)
+    sync_write_batch: int = Field(
+        50_000,
+        ge=100,
+        description="Records a sync writes in one transaction, at most: more is faster (fewer "
+        "commits rewrite fewer index pages) and holds more in the worker's memory (about 2.5 KiB a "
+        "record).",
+    )
+    sync_write_seconds: float = Field(
+        1.5,
+        gt=0,
+        description="A sync writes fewer records per transaction when one held the integration's "
+        "write lock longer than this: how long an API write on SQLite, or a read of that "
+        "integration's records, may wait behind a sync.",
+    )
     sync_schedule_check_seconds: float = Field(
         30, gt=0, description="How often a worker looks for due syncs."
     )

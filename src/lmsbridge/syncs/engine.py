@@ -63,17 +63,20 @@ MIN_WRITE_BATCH = 1000
 
 
 class BatchSize:
-    """Records to gather before the next write transaction: WRITE_BATCH, or fewer if the last
-    transaction's rate says that many would hold the lock longer than WRITE_SECONDS."""
+    """Records to gather before the next write transaction: `most` (WRITE_BATCH), or fewer if the
+    last transaction's rate says that many would hold the lock longer than `seconds`
+    (WRITE_SECONDS). Settings `sync_write_batch` and `sync_write_seconds`."""
 
-    def __init__(self) -> None:
-        self.limit = WRITE_BATCH
+    def __init__(self, most: int = WRITE_BATCH, seconds: float = WRITE_SECONDS) -> None:
+        self.most = most
+        self.seconds = seconds
+        self.limit = most
 
     def took(self, records: int, seconds: float) -> None:
         if records < MIN_WRITE_BATCH or seconds <= 0:
             return  # a model's short last batch says little about the rate
-        fit = int(records * WRITE_SECONDS / seconds)
-        self.limit = max(MIN_WRITE_BATCH, min(WRITE_BATCH, fit))
+        fit = int(records * self.seconds / seconds)
+        self.limit = max(min(MIN_WRITE_BATCH, self.most), min(self.most, fit))
 
 
 class SeenIds:
@@ -212,9 +215,11 @@ class Batch:
 
 
 class SyncEngine:
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self, store: Store, *, write_batch: int = WRITE_BATCH, write_seconds: float = WRITE_SECONDS
+    ) -> None:
         self.store = store
-        self.batch_size = BatchSize()
+        self.batch_size = BatchSize(write_batch, write_seconds)
 
     def run(
         self, run: SyncRun, integration: Integration, connector: Connector, ctx: JobContext

@@ -40,8 +40,12 @@ class SyncRunner:
     def __init__(self, store: Store, box: CredentialBox, settings: Settings | None = None) -> None:
         self.store = store
         self.box = box
-        self.engine = SyncEngine(store)
         self.settings = settings or Settings()
+        self.engine = SyncEngine(
+            store,
+            write_batch=self.settings.sync_write_batch,
+            write_seconds=self.settings.sync_write_seconds,
+        )
 
     def _load(self, job: Job) -> tuple[SyncRun, Integration] | None:
         with self.store.read() as conn:
