@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
@@ -155,7 +155,13 @@ class SandboxStateRepository:
     def pages(
         self, integration_id: str, model: str, since: datetime | None, page_size: int = 1000
     ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        """Pages of (remote_id, data) in remote_id order; only records changed since `since`."""
+        """Pages of (remote_id, data): every record in remote_id order; with `since`, only records
+        changed since then, in the order they changed (read through the updated_at index: a
+        delta costs what changed, not a walk of every record). A record that changes again while
+        a delta pages moves behind the cursor and comes once more: none is missed."""
+        if since is not None:
+            yield from self._changed_pages(integration_id, model, since, page_size)
+            return
         after = ""
         while True:
             query = (
@@ -168,14 +174,42 @@ class SandboxStateRepository:
                 .order_by(RECORDS.c.remote_id)
                 .limit(page_size)
             )
-            if since is not None:
-                query = query.where(RECORDS.c.updated_at >= since)
             with self.store.read() as conn:
                 rows = [(r.remote_id, dict(r.data)) for r in conn.execute(query)]
             if not rows:
                 return
             yield rows
             after = rows[-1][0]
+
+    def _changed_pages(
+        self, integration_id: str, model: str, since: datetime, page_size: int
+    ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        after: tuple[datetime, str] | None = None
+        while True:
+            query = (
+                select(RECORDS.c.remote_id, RECORDS.c.data, RECORDS.c.updated_at)
+                .where(
+                    RECORDS.c.integration_id == integration_id,
+                    RECORDS.c.model == model,
+                    # From the last page's time on: the index range starts at the cursor.
+                    RECORDS.c.updated_at >= (since if after is None else max(since, after[0])),
+                )
+                .order_by(RECORDS.c.updated_at, RECORDS.c.remote_id)
+                .limit(page_size)
+            )
+            if after is not None:
+                query = query.where(
+                    or_(
+                        RECORDS.c.updated_at > after[0],
+                        and_(RECORDS.c.updated_at == after[0], RECORDS.c.remote_id > after[1]),
+                    )
+                )
+            with self.store.read() as conn:
+                fetched = list(conn.execute(query))
+            if not fetched:
+                return
+            yield [(r.remote_id, dict(r.data)) for r in fetched]
+            after = (fetched[-1].updated_at, fetched[-1].remote_id)
 
     def get(self, integration_id: str, model: str, remote_id: str) -> dict[str, Any] | None:
         with self.store.read() as conn:
