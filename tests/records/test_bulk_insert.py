@@ -97,3 +97,21 @@ def test_a_batch_with_an_existing_key_inserts_nothing_and_the_transaction_goes_o
         total = conn.scalar(select(func.count()).select_from(TABLE).where(TABLE.c.id == "exists"))
     assert ids == {"new-3"}
     assert total == 1
+
+
+# What orjson alone would refuse to write (an integer beyond 64 bits, a non-string key) or read
+# back changed (such an integer as a float): JSON columns keep them, both ways of writing.
+AWKWARD = {"big": 2**70, "negative": -(2**64), "at_the_edge": 2**63 - 1, "keys": {1: "one"}, "text": "1" * 25}
+
+
+def test_json_columns_keep_integers_beyond_64_bits_both_ways_of_writing(store: Store) -> None:
+    with store.write() as conn:
+        conn.execute(TABLE.insert(), [row("json-core", remote_data=AWKWARD)])
+        insert_rows(conn, TABLE, [row("json-bulk", remote_data=AWKWARD)])
+    with store.read() as conn:
+        found = dict(
+            conn.execute(select(TABLE.c.id, TABLE.c.remote_data).where(TABLE.c.id.like("json-%"))).all()
+        )
+    expected = {**AWKWARD, "keys": {"1": "one"}}
+    assert found == {"json-core": expected, "json-bulk": expected}
+    assert isinstance(found["json-bulk"]["big"], int)

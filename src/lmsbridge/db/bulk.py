@@ -1,8 +1,9 @@
 """Inserting many new rows at the driver's speed: SQLite's `executemany` of one prepared INSERT,
 PostgreSQL's `COPY ... FROM STDIN`. The values are bound as SQLAlchemy binds them (the columns'
 own bind processors, looked up once per statement instead of once per value), except JSON, which
-orjson encodes. A row whose key exists already fails the whole batch, as one INSERT would; with
-`try_insert_new` the batch is undone (a savepoint) and the caller takes its careful path."""
+db/json_text.py encodes as the engine's serializer does. A row whose key exists already fails the
+whole batch, as one INSERT would; with `try_insert_new` the batch is undone (a savepoint) and the
+caller takes its careful path."""
 
 from __future__ import annotations
 
@@ -12,16 +13,13 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-import orjson
 from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from lmsbridge.db import json_text
 from lmsbridge.db.types import UTCDateTime
 
-
-def _json(value: Any) -> str:
-    # A JSON column stores None as JSON null, as SQLAlchemy's JSON type does (none_as_null=False).
-    return orjson.dumps(value).decode()
+_json = json_text.dumps  # as SQLAlchemy's JSON columns write (the engine's serializer)
 
 
 def _sqlite_utc(value: datetime) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import select
 import sqlite3
@@ -18,12 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 
-from lmsbridge.db import access_changes
+from lmsbridge.db import access_changes, json_text
 from lmsbridge.db.driver_reads import DriverRead
 from lmsbridge.errors import StoreUnavailableError
 
@@ -43,25 +41,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _json_dumps(value: Any) -> str:
-    """JSON columns' encoder: orjson (several times faster than the json module), which writes
-    the same JSON without whitespace; what orjson refuses (an integer beyond 64 bits, a custom
-    type) goes to the json module as before."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
-def _json_loads(text: str | bytes) -> Any:
-    """JSON columns' decoder: orjson, or the json module for what orjson refuses (NaN)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
-_JSON = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+_JSON = {"json_serializer": json_text.dumps, "json_deserializer": json_text.loads}
 
 
 def _switch_to_wal(cursor: Any) -> None:
