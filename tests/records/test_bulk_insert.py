@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lmsbridge.db import Store
 from lmsbridge.db import tables as t
-from lmsbridge.db.bulk import insert_rows, try_insert_new
+from lmsbridge.db.bulk import insert_rows, try_insert_new, update_rows
 from tests.conftest import fresh_store
 
 TABLE = t.lms_course_progressions
@@ -115,3 +115,48 @@ def test_json_columns_keep_integers_beyond_64_bits_both_ways_of_writing(store: S
     expected = {**AWKWARD, "keys": {"1": "one"}}
     assert found == {"json-core": expected, "json-bulk": expected}
     assert isinstance(found["json-bulk"]["big"], int)
+
+
+def test_update_rows_stores_what_sqlalchemy_s_update_stores_and_the_last_of_an_id_counts(
+    store: Store,
+) -> None:
+    later = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    fixed = {"changed_at": later, "updated_stamp": later, "remote_deleted_at": None, "anonymised_at": None}
+    changes = {
+        "remote_data": {"state": "changed", "n": [1, 2]},
+        "status": "IN_PROGRESS",
+        "course_id": "c" * 24,
+    }
+    with store.write() as conn:
+        insert_rows(
+            conn,
+            TABLE,
+            [
+                row(f"{way}-{n}", remote_deleted_at=later, anonymised_at=later)
+                for way in ("core", "set")
+                for n in (1, 2)
+            ],
+        )
+    with store.write() as conn:
+        for n in (1, 2):
+            conn.execute(
+                TABLE.update()
+                .where(TABLE.c.id == f"core-{n}")
+                .values(**changes, data_hash=f"{n}" * 32, **fixed)
+            )
+        update_rows(
+            conn,
+            TABLE,
+            [
+                {"id": "set-1", **changes, "data_hash": "0" * 32, "status": "NOT_STARTED"},  # replaced below
+                {"id": "set-2", **changes, "data_hash": "2" * 32},
+                {"id": "set-1", **changes, "data_hash": "1" * 32},
+            ],
+            fixed,
+        )
+    for n in (1, 2):
+        core, updated = raw(store, f"core-{n}"), raw(store, f"set-{n}")
+        assert updated.pop("remote_id") == f"remote-set-{n}"
+        assert core.pop("remote_id") == f"remote-core-{n}"
+        assert updated == core
+        assert updated["status"] == "IN_PROGRESS" and updated["remote_deleted_at"] is None

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam
+from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from lmsbridge.db import json_text
@@ -140,6 +140,47 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
             marks = ", ".join("?" for _ in columns)
             insert = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
             cursor.executemany(insert, values)  # type: ignore[arg-type]  # sqlite3 takes any iterable
+    finally:
+        cursor.close()
+
+
+def update_rows(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], fixed: dict[str, Any]
+) -> None:
+    """Rewrite existing rows by their `id`, in the caller's transaction: each row's own columns
+    (every row has the keys of the first), and `fixed` values the same for all. Where one id comes
+    twice, the last row counts, as with one UPDATE a row. SQLite: one prepared UPDATE run for each
+    row. PostgreSQL: one statement joining the rows unnested from one binary array a column (an
+    UPDATE a row costs a round trip and a statement's work each)."""
+    if not rows:
+        return
+    rows = list({row["id"]: row for row in rows}.values())
+    columns = [name for name in rows[0] if name != "id"]
+    if conn.dialect.name != "postgresql":
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("w_id"))
+            .values({**{c: bindparam(f"w_{c}") for c in columns}, **fixed})
+        )
+        conn.execute(stmt, [{f"w_{k}": v for k, v in row.items()} for row in rows])
+        return
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    names = ["id", *columns]
+    arrays = bound_columns(conn, table, names, rows)
+    casts = ", ".join(f"%b::{table.c[name].type.compile(dialect=dialect)}[]" for name in names)
+    fixed_names = list(fixed)
+    fixed_values = [bound[0] for bound in bound_columns(conn, table, fixed_names, [fixed])]
+    sets = [f"{quote(c)} = v.{quote(c)}" for c in columns] + [
+        f"{quote(c)} = %s::{table.c[c].type.compile(dialect=dialect)}" for c in fixed_names
+    ]
+    sql = (
+        f"UPDATE {quote(table.name)} AS t SET {', '.join(sets)}"
+        f" FROM unnest({casts}) AS v({', '.join(quote(n) for n in names)}) WHERE t.id = v.id"
+    )
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, [*fixed_values, *arrays])  # in the order of their placeholders
     finally:
         cursor.close()
 

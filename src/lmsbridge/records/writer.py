@@ -24,7 +24,7 @@ from lmsbridge.connectors.records import (
     UserRecord,
 )
 from lmsbridge.db import tables as t
-from lmsbridge.db.bulk import among, insert_rows, try_insert_new
+from lmsbridge.db.bulk import among, insert_rows, try_insert_new, update_rows
 from lmsbridge.ids import derived_id
 from lmsbridge.records.registry import TABLES
 
@@ -240,21 +240,13 @@ class RecordWriter(RowMaker):
         if inserts:
             insert_rows(self.conn, table, inserts)  # looked up under the stamp lock: they are new
         if updates:
-            columns = [k for k in updates[0] if k != "id"]
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("w_id"))
-                .values(
-                    {
-                        **{c: bindparam(f"w_{c}") for c in columns},
-                        "changed_at": self.stamp,
-                        "updated_stamp": self.stamp,
-                        "remote_deleted_at": None,
-                        "anonymised_at": None,
-                    }
-                )
-            )
-            self.conn.execute(stmt, [{f"w_{k}": v for k, v in row.items()} for row in updates])
+            fixed = {
+                "changed_at": self.stamp,
+                "updated_stamp": self.stamp,
+                "remote_deleted_at": None,
+                "anonymised_at": None,
+            }
+            update_rows(self.conn, table, updates, fixed)
         if touches:
             self.conn.execute(update(table).where(table.c.id.in_(touches)).values(updated_stamp=self.stamp))
         counts.added += len(inserts)
