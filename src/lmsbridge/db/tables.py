@@ -347,7 +347,8 @@ sandbox_records = Table(
     Column("remote_id", String(40), primary_key=True),
     Column("data", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_sandbox_records_updated", "integration_id", "model", "updated_at"),
+    # A delta pages changed records by (updated_at, remote_id) (revision 0022).
+    Index("ix_sandbox_records_updated", "integration_id", "model", "updated_at", "remote_id"),
 )
 
 instance_settings = Table(

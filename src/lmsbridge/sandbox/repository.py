@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
 
 from lmsbridge.clock import utc_now
 from lmsbridge.db import Store
@@ -191,19 +191,17 @@ class SandboxStateRepository:
                 .where(
                     RECORDS.c.integration_id == integration_id,
                     RECORDS.c.model == model,
-                    # From the last page's time on: the index range starts at the cursor.
-                    RECORDS.c.updated_at >= (since if after is None else max(since, after[0])),
+                    RECORDS.c.updated_at >= since,
                 )
                 .order_by(RECORDS.c.updated_at, RECORDS.c.remote_id)
                 .limit(page_size)
             )
-            if after is not None:
-                query = query.where(
-                    or_(
-                        RECORDS.c.updated_at > after[0],
-                        and_(RECORDS.c.updated_at == after[0], RECORDS.c.remote_id > after[1]),
-                    )
+            if after is not None:  # a row value: the index (..., updated_at, remote_id) seeks to it
+                cursor = tuple_(
+                    bindparam(None, after[0], type_=RECORDS.c.updated_at.type),
+                    bindparam(None, after[1], type_=RECORDS.c.remote_id.type),
                 )
+                query = query.where(tuple_(RECORDS.c.updated_at, RECORDS.c.remote_id) > cursor)
             with self.store.read() as conn:
                 fetched = list(conn.execute(query))
             if not fetched:
