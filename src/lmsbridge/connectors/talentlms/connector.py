@@ -5,8 +5,6 @@ no skills or course providers: those are declared UNSUPPORTED and refused before
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -23,6 +21,7 @@ from lmsbridge.connectors.base import (
 )
 from lmsbridge.connectors.connector import BaseConnector
 from lmsbridge.connectors.errors import AuthenticationInvalidError, ConnectorError, ItemError
+from lmsbridge.connectors.http.session import RemoteSession
 from lmsbridge.connectors.records import CourseRecord, ProgressionRecord
 from lmsbridge.connectors.talentlms import mapping
 from lmsbridge.connectors.talentlms.client import SERVICE, TalentLmsApi
@@ -37,7 +36,7 @@ ALREADY_ENROLLED = "already enrolled"
 QUOTA_WARNING_SHARE = 0.1
 
 
-class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
+class TalentLmsConnector(RemoteSession[TalentLmsApi], BaseConnector[TalentLmsSettings]):
     tool: ClassVar[str] = "talentlms"
     label: ClassVar[str] = "TalentLMS"
     settings_model: ClassVar[type[ConnectorSettings]] = TalentLmsSettings
@@ -61,37 +60,21 @@ class TalentLmsConnector(BaseConnector[TalentLmsSettings]):
         super().__init__(context)
         key = context.credentials.get("api_key")
         self.api_key = key.strip() if isinstance(key, str) and key.strip() else None
-        self._api: TalentLmsApi | None = None
         self._date_format: str | None = None
 
     # -- session ---------------------------------------------------------------------------------------
-    @contextmanager
-    def session(self, operation: WriteAction | None = None) -> Iterator[TalentLmsApi]:
-        if self._api is not None:  # nested (an action reading back what it wrote)
-            yield self._api
-            return
+    def connect(self) -> TalentLmsApi:
         if self.api_key is None:
             raise AuthenticationInvalidError(
                 'The integration has no TalentLMS API key: give credentials as {"api_key": "..."}.'
             )
-        self._api = TalentLmsApi(
+        return TalentLmsApi(
             self.settings,
             self.api_key,
             transport=self.context.transport,
             pacer=self.context.pacer,
             pace_key=self.integration_id,
         )
-        try:
-            yield self._api
-        finally:
-            self._api.close()
-            self._api = None
-
-    @property
-    def api(self) -> TalentLmsApi:
-        if self._api is None:
-            raise RuntimeError("TalentLMS calls run inside session()")
-        return self._api
 
     def date_format(self) -> str:
         """The portal's date format (v1 `siteinfo`), read once: v1 course dates are written in it."""
