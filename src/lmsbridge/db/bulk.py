@@ -89,6 +89,18 @@ def bound_columns(
     ]
 
 
+def unnested(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> tuple[str, list[list[Any]]]:
+    """PostgreSQL: `unnest(%b::type[], ...)`, the rows as one array a column, and the arrays to
+    bind to it. One short statement whatever the number of rows (psycopg parses a statement with a
+    placeholder per value again on every run), and binary arrays (its text arrays escape every
+    string, and JSON is full of quotes)."""
+    dialect = conn.dialect
+    casts = ", ".join(f"%b::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
+    return f"unnest({casts})", bound_columns(conn, table, columns, rows)
+
+
 # PostgreSQL type names psycopg knows by another name than SQLAlchemy compiles.
 _PG_NAMES = {"float": "float8"}
 
@@ -167,8 +179,7 @@ def update_rows(
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
     names = ["id", *columns]
-    arrays = bound_columns(conn, table, names, rows)
-    casts = ", ".join(f"%b::{table.c[name].type.compile(dialect=dialect)}[]" for name in names)
+    rows_sql, arrays = unnested(conn, table, names, rows)
     fixed_names = list(fixed)
     fixed_values = [bound[0] for bound in bound_columns(conn, table, fixed_names, [fixed])]
     sets = [f"{quote(c)} = v.{quote(c)}" for c in columns] + [
@@ -176,7 +187,7 @@ def update_rows(
     ]
     sql = (
         f"UPDATE {quote(table.name)} AS t SET {', '.join(sets)}"
-        f" FROM unnest({casts}) AS v({', '.join(quote(n) for n in names)}) WHERE t.id = v.id"
+        f" FROM {rows_sql} AS v({', '.join(quote(n) for n in names)}) WHERE t.id = v.id"
     )
     cursor = conn.connection.cursor()
     try:
