@@ -170,6 +170,9 @@ class StoreUnavailableError(LmsBridgeError):
     title = "The service is temporarily unavailable."
     intent = Intent.TRANSIENT
 
+    def __init__(self, message: str = "The store is unreachable; try again shortly.") -> None:
+        super().__init__(message)
+
 
 class StoreTooOldError(LmsBridgeError):
     """A store from before lmsbridge 0.1.0's last migration, which the baseline cannot take over."""

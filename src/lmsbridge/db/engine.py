@@ -243,7 +243,7 @@ class Store:
                     access_changes.move_on()
         except DBAPIError as error:
             if _is_outage(error, self.dialect):
-                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
+                raise StoreUnavailableError() from error
             raise
 
     def read(self) -> Any:
@@ -270,14 +270,14 @@ class Store:
         try:
             return compiled.convert(self._driver_rows(compiled.sql, values))
         except _ConnectionLost as lost:
-            raise StoreUnavailableError("The store is unreachable; try again shortly.") from lost.__cause__
+            raise StoreUnavailableError() from lost.__cause__
 
     def _driver_rows(self, sql: str, values: Any) -> list[Any]:
         try:
             raw = self.engine.raw_connection()  # the pool's checkout (`_ping_when_stale`)
         except DBAPIError as error:
             if _is_outage(error, self.dialect):
-                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
+                raise StoreUnavailableError() from error
             raise
         driver = raw.driver_connection
         cursor = None
@@ -294,7 +294,7 @@ class Store:
             # As `_is_outage` decides for the same error wrapped by SQLAlchemy.
             operational = isinstance(error, self.engine.dialect.loaded_dbapi.OperationalError)
             if operational and (not self.is_sqlite or "locked" in str(error)):
-                raise StoreUnavailableError("The store is unreachable; try again shortly.") from error
+                raise StoreUnavailableError() from error
             raise
         finally:
             if cursor is not None:

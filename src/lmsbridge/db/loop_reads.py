@@ -24,10 +24,6 @@ from lmsbridge.errors import StoreUnavailableError
 _CONNECT_TIMEOUT_SECONDS = 5
 
 
-def _unavailable() -> StoreUnavailableError:
-    return StoreUnavailableError("The store is unreachable; try again shortly.")
-
-
 class LoopReads:
     def __init__(self, store: Store, size: int) -> None:
         self.dialect = store.engine.dialect
@@ -52,10 +48,10 @@ class LoopReads:
                         await _close(conn)
                         if attempt == 1:
                             continue  # dead since its last use: once more, on a new connection
-                        raise _unavailable() from error
+                        raise StoreUnavailableError() from error
                     self._idle.append((conn, time.monotonic()))
                     if isinstance(error, psycopg.OperationalError):
-                        raise _unavailable() from error
+                        raise StoreUnavailableError() from error
                     raise
                 except BaseException:
                     await _close(conn)  # cancelled mid-read: its state is unknown
@@ -81,7 +77,7 @@ class LoopReads:
                 autocommit=True,
             )
         except psycopg.OperationalError as error:
-            raise _unavailable() from error
+            raise StoreUnavailableError() from error
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
