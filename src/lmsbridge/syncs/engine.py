@@ -258,14 +258,14 @@ class SyncEngine:
                     for page in read_ahead(pages, ahead):
                         batch.add(page)
                         if len(batch) >= self.batch_size.limit:
-                            self._write(run.id, integration.id, model, batch, first, counts, seen)
+                            self._write(run.id, maker, model, batch, first, counts, seen)
                         if ctx.should_stop():
                             raise JobReleased
                 except ConnectorError:
                     # The pages read before a remote failure are kept.
-                    self._write(run.id, integration.id, model, batch, first, counts, seen)
+                    self._write(run.id, maker, model, batch, first, counts, seen)
                     raise
-                self._write(run.id, integration.id, model, batch, first, counts, seen)
+                self._write(run.id, maker, model, batch, first, counts, seen)
             except AuthenticationInvalidError as error:
                 outcome.state = SyncRunState.AUTHENTICATION_FAILED
                 outcome.errors.append(error.message)
@@ -292,7 +292,7 @@ class SyncEngine:
     def _write(
         self,
         run_id: str,
-        integration_id: str,
+        maker: RowMaker,
         model: str,
         batch: Batch,
         first: bool,
@@ -302,12 +302,13 @@ class SyncEngine:
         """Write the batch read so far in one transaction, and empty it."""
         if not batch:
             return
+        integration_id = maker.integration_id
         # Built outside the transaction: the lock is held for the store's work alone.
         prepared: Prepared | None = None
         if batch.rows:
             prepared = batch.rows
         elif model != "lms_courses":
-            prepared = RowMaker(integration_id).prepare(model, batch.records)
+            prepared = maker.prepare(model, batch.records)
         records = batch.records if prepared is None else []
         size = len(batch)
         batch.clear()  # (its rows or records are held here until written)
